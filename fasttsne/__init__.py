@@ -1,0 +1,12 @@
+"""fasttsne: fast, trustworthy t-SNE with Cython/OpenMP kernels.
+
+>>> import fasttsne
+>>> embedding = fasttsne.TSNE(random_state=0).fit(X)        # doctest: +SKIP
+>>> Y = np.asarray(embedding)                               # doctest: +SKIP
+"""
+from .affinity import PerplexityBasedNN
+from .embedding import Embedding
+from .tsne import TSNE
+
+__version__ = "0.1.0"
+__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "__version__"]

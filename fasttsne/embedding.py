@@ -1,0 +1,193 @@
+"""The Embedding: positions, the affinities behind them, and the optimiser state."""
+import time
+
+import numpy as np
+
+from . import gradients as _gradients
+from ._validation import check_n_jobs, check_positive
+from .optimizer import OptimizerState, gradient_descent
+
+__all__ = ["Embedding"]
+
+
+class Embedding:
+    """A t-SNE embedding that can be continued (:meth:`optimize`).
+
+    ``np.asarray(embedding)`` is the (N, d) float64 array of positions (read-only: the
+    Embedding never changes once made; :meth:`optimize` returns a new one).
+
+    Parameters
+    ----------
+    positions : (N, d) array
+    affinities : AffinityModel
+        Fitted model holding P and the neighbour index.
+    negative_gradient_method : str or NegativeGradient, default "auto"
+    gradient_params : dict, optional
+        Parameters of the gradient backend (theta, n_interpolation_points, ...).
+    dof : float, default 1
+        Degrees of freedom of the output kernel (1 is standard t-SNE; < 1 heavier tails).
+    n_jobs : int, default 1
+    random_state : None, int or Generator
+    optimizer_state : OptimizerState, optional
+    kl_divergence : float, optional
+        KL(P || Q) at these positions, if known.
+
+    Attributes
+    ----------
+    P : scipy.sparse.csr_matrix, the affinities' P.
+    kl_divergence : float or None
+    n_iter : int, iterations done so far.
+    """
+
+    def __init__(self, positions, affinities, *, negative_gradient_method="auto", gradient_params=None,
+                 dof=1.0, n_jobs=1, random_state=None, optimizer_state=None, kl_divergence=None):
+        Y = np.array(positions, dtype=np.float64, order="C", copy=True)
+        if Y.ndim != 2 or affinities.P is None or Y.shape[0] != affinities.P.shape[0]:
+            raise ValueError(f"positions of shape {Y.shape} do not match the affinities "
+                             f"({None if affinities.P is None else affinities.P.shape[0]} points).")
+        Y.setflags(write=False)
+        self._positions = Y
+        self.affinities = affinities
+        self.negative_gradient_method = negative_gradient_method
+        self.gradient_params = dict(gradient_params or {})
+        self.dof = check_positive(dof, "dof")
+        self.n_jobs = check_n_jobs(n_jobs)
+        self.random_state = random_state
+        self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
+        self.kl_divergence = kl_divergence
+        self._gradient = None
+
+    # ---------------------------------------------------------------- array-like
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self._positions, dtype=dtype, copy=True)
+        return self._positions if dtype is None else self._positions.astype(dtype)
+
+    @property
+    def positions(self):
+        """(N, d) float64, read-only."""
+        return self._positions
+
+    @property
+    def shape(self):
+        return self._positions.shape
+
+    def __len__(self):
+        return self._positions.shape[0]
+
+    def __repr__(self):
+        kl = "unknown" if self.kl_divergence is None else f"{self.kl_divergence:.4f}"
+        return f"Embedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter}, kl={kl})"
+
+    @property
+    def P(self):
+        return self.affinities.P
+
+    @property
+    def n_iter(self):
+        return self.optimizer_state.n_iter
+
+    @property
+    def gradient(self):
+        """The resolved negative-gradient backend (built on first use)."""
+        if self._gradient is None:
+            n, d = self.shape
+            self._gradient = _gradients.get_gradient(self.negative_gradient_method, n_samples=n,
+                                                     n_components=d, **self.gradient_params)
+        return self._gradient
+
+    # ---------------------------------------------------------------- optimisation
+    def optimize(self, n_iter, *, exaggeration=None, learning_rate="auto", momentum=0.8,
+                 max_grad_norm=None, max_step_norm=5.0, min_gain=0.01, dof=None,
+                 negative_gradient_method=None, n_jobs=None, callbacks=None,
+                 callbacks_every_iters=50, inplace=False, verbose=False):
+        """Continue the optimisation for ``n_iter`` iterations.
+
+        Parameters
+        ----------
+        n_iter : int >= 0
+        exaggeration : float, optional
+            Multiplies the attractive forces (None or 1: none). Early exaggeration is this
+            with a value around 12.
+        learning_rate : float or "auto"
+            "auto" is N / exaggeration (the gradient here is divided by 4).
+        momentum : float in [0, 1)
+        max_grad_norm, max_step_norm : float or None
+            Per-point clipping of the gradient / of the step, in embedding units.
+        min_gain : float
+        dof : float, optional
+            Override the kernel's degrees of freedom from here on.
+        negative_gradient_method : str or NegativeGradient, optional
+            Switch repulsion backend from here on.
+        n_jobs : int, optional
+        callbacks : callable or list of callables, optional
+            ``f(iteration, kl, positions) -> bool``; True stops early.
+        callbacks_every_iters : int
+        inplace : bool
+            Update this Embedding instead of returning a new one (used internally by TSNE
+            to avoid copies; the public default keeps the original unchanged).
+        verbose : bool
+
+        Returns
+        -------
+        Embedding
+        """
+        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+            raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+        exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
+        n = self.shape[0]
+        if isinstance(learning_rate, str):
+            if learning_rate != "auto":
+                raise ValueError(f"learning_rate must be a positive number or 'auto', got {learning_rate!r}.")
+            learning_rate = max(n / exaggeration, 1.0)
+        check_positive(learning_rate, "learning_rate")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+        callbacks = _as_callbacks(callbacks)
+        target = self if inplace else self._copy()
+        if dof is not None:
+            target.dof = check_positive(dof, "dof")
+        if negative_gradient_method is not None:
+            target.negative_gradient_method = negative_gradient_method
+            target._gradient = None
+        if n_jobs is not None:
+            target.n_jobs = check_n_jobs(n_jobs)
+
+        Y = target._positions
+        Y.setflags(write=True)
+        t0 = time.perf_counter()
+        try:
+            kl, stopped = gradient_descent(
+                Y, target.P, target.affinities.sum_p_log_p, target.optimizer_state, int(n_iter),
+                gradient=target.gradient, exaggeration=exaggeration, learning_rate=learning_rate,
+                momentum=momentum, min_gain=min_gain, max_grad_norm=max_grad_norm,
+                max_step_norm=max_step_norm, dof=target.dof, n_jobs=target.n_jobs,
+                callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
+        finally:
+            Y.setflags(write=False)
+        target.kl_divergence = kl
+        if verbose:
+            print(f"fasttsne: {target.n_iter:5d} iterations, KL {kl:.4f} "
+                  f"(exaggeration {exaggeration:g}, {time.perf_counter() - t0:.2f} s)"
+                  + (", stopped by a callback" if stopped else ""), flush=True)
+        return target
+
+    def _copy(self):
+        new = object.__new__(Embedding)
+        new.__dict__.update(self.__dict__)
+        new._positions = self._positions.copy()
+        new.optimizer_state = self.optimizer_state.copy()
+        new.gradient_params = dict(self.gradient_params)
+        return new
+
+
+def _as_callbacks(callbacks):
+    if callbacks is None:
+        return ()
+    if callable(callbacks):
+        return (callbacks,)
+    callbacks = tuple(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables f(iteration, kl, positions), got {cb!r}.")
+    return callbacks
