@@ -1,0 +1,64 @@
+"""Embedding: continuing optimisation without touching the original, array behaviour."""
+import numpy as np
+import pytest
+
+import fasttsne
+
+
+@pytest.fixture(scope="module")
+def short_run(digits):
+    X, _ = digits
+    return fasttsne.TSNE(n_iter=30, early_exaggeration_iter=30, random_state=0, n_jobs=2).fit(X[:500])
+
+
+def test_optimize_returns_a_new_embedding_and_leaves_the_original_unchanged(short_run):
+    before = np.array(short_run)
+    state = short_run.optimizer_state.copy()
+    kl = short_run.kl_divergence
+    new = short_run.optimize(20)
+    assert new is not short_run
+    assert np.array_equal(np.asarray(short_run), before)
+    assert np.array_equal(short_run.optimizer_state.gains, state.gains)
+    assert np.array_equal(short_run.optimizer_state.update, state.update)
+    assert short_run.kl_divergence == kl and short_run.n_iter == 60
+    assert new.n_iter == 80 and not np.array_equal(np.asarray(new), before)
+
+
+def test_optimize_continues_from_the_optimizer_state(short_run):
+    # continuing with the carried momentum/gains equals one uninterrupted run of the same length
+    a = short_run.optimize(10).optimize(10)
+    b = short_run.optimize(20)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-12)
+
+
+def test_optimize_lowers_the_kl(short_run):
+    assert short_run.optimize(100).kl_divergence < short_run.kl_divergence
+
+
+def test_positions_are_read_only(short_run):
+    Y = np.asarray(short_run)
+    with pytest.raises(ValueError):
+        Y[0, 0] = 1.0
+
+
+def test_np_array_gives_a_writable_copy(short_run):
+    Y = np.array(short_run)
+    Y[0, 0] += 1.0
+    assert np.asarray(short_run)[0, 0] != Y[0, 0]
+
+
+def test_embedding_keeps_P_and_its_neighbour_index(short_run):
+    assert short_run.P.shape == (500, 500)
+    idx, dist = short_run.affinities.index.query(np.asarray(short_run.affinities.index._data[:3]), 5)
+    assert idx.shape == (3, 5)
+
+
+def test_optimize_rejects_a_negative_iteration_count(short_run):
+    with pytest.raises(ValueError, match="n_iter must be a non-negative integer"):
+        short_run.optimize(-1)
+
+
+def test_zero_iterations_report_the_kl_without_moving(short_run):
+    new = short_run.optimize(0)
+    assert np.array_equal(np.asarray(new), np.asarray(short_run))
+    assert new.kl_divergence == pytest.approx(short_run.kl_divergence, rel=1e-12)

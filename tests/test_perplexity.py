@@ -1,0 +1,94 @@
+"""Perplexity calibration and the symmetric P it produces."""
+import warnings
+
+import numpy as np
+import pytest
+
+from fasttsne.affinity import PerplexityBasedNN, conditional_probabilities
+
+
+def reference_conditionals(distances, perplexity):
+    """Plain numpy bisection on beta for each row: the reference computation."""
+    out = np.empty_like(distances)
+    for i, d in enumerate(distances):
+        d2 = d ** 2 - (d ** 2).min()
+        lo, hi = 0.0, 1e12
+        for _ in range(200):
+            beta = (lo + hi) / 2
+            w = np.exp(-beta * d2)
+            p = w / w.sum()
+            H = -(p[p > 0] * np.log(p[p > 0])).sum()
+            if H > np.log(perplexity):
+                lo = beta
+            else:
+                hi = beta
+        out[i] = p
+    return out
+
+
+def entropy_rows(P):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(P > 0, P * np.log(P), 0.0).sum(1)
+
+
+@pytest.mark.parametrize("perplexity", [5.0, 30.0])
+def test_calibrated_rows_reach_the_requested_perplexity(mnist2000, perplexity):
+    X, _ = mnist2000
+    model = PerplexityBasedNN(perplexity, neighbors="exact").fit(X)
+    idx, dist = model.index.build(X, int(3 * perplexity))
+    P, _ = conditional_probabilities(dist, perplexity)
+    np.testing.assert_allclose(np.exp(entropy_rows(P)), perplexity, rtol=1e-4)
+
+
+def test_calibrated_conditionals_match_a_reference_bisection(mnist2000):
+    X, _ = mnist2000
+    model = PerplexityBasedNN(10, neighbors="exact").fit(X[:300])
+    _, dist = model.index.build(X[:300], 30)
+    P, _ = conditional_probabilities(dist, 10.0)
+    np.testing.assert_allclose(P, reference_conditionals(dist, 10.0), atol=1e-5)
+
+
+def test_P_is_symmetric_non_negative_and_sums_to_one(mnist2000):
+    X, _ = mnist2000
+    P = PerplexityBasedNN(30, neighbors="exact").fit(X).P
+    assert abs(P - P.T).max() < 1e-15
+    assert P.data.min() > 0
+    assert P.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_P_uses_int32_indices_for_the_kernels(digits):
+    P = PerplexityBasedNN(30, neighbors="exact").fit(digits[0]).P
+    assert P.indices.dtype == np.int32 and P.indptr.dtype == np.int32
+
+
+def test_duplicate_points_give_finite_affinities():
+    X = np.repeat(np.random.default_rng(0).normal(size=(20, 5)), 10, axis=0)
+    P = PerplexityBasedNN(10, neighbors="exact").fit(X).P
+    assert np.all(np.isfinite(P.data))
+    assert P.sum() == pytest.approx(1.0)
+
+
+def test_identical_points_give_finite_uniform_affinities():
+    P = PerplexityBasedNN(5, neighbors="exact").fit(np.ones((50, 3))).P
+    assert np.all(np.isfinite(P.data))
+    assert P.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_calibration_works_at_extreme_scales(scale):
+    dist = np.random.default_rng(0).uniform(1, 2, size=(100, 30)) * scale
+    P, _ = conditional_probabilities(dist, 10.0)
+    np.testing.assert_allclose(np.exp(entropy_rows(P)), 10.0, rtol=1e-4)
+
+
+def test_too_large_perplexity_is_lowered_with_a_warning():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.warns(UserWarning, match=r"perplexity 30 is too large for 40 points.*using perplexity 13"):
+        model = PerplexityBasedNN(30, neighbors="exact").fit(X)
+    assert model.perplexity_ == pytest.approx(13.0)
+
+
+def test_valid_perplexity_gives_no_warning(digits):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PerplexityBasedNN(30, neighbors="exact").fit(digits[0])
