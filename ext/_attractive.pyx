@@ -51,3 +51,36 @@ def attractive_forces(const int[::1] indptr, const int[::1] indices, const doubl
         for i in range(n):
             total += kl_per_point[i]
     return total
+
+
+def attractive_forces_to_reference(const int[::1] indptr, const int[::1] indices, const double[::1] data,
+                                   const double[:, ::1] Y_new, const double[:, ::1] Y_ref, double dof,
+                                   double[:, ::1] out, double[::1] kl_per_point, bint with_kl=False,
+                                   int n_jobs=1):
+    """Attraction of new points to the fixed reference: the transform counterpart of
+    :func:`attractive_forces`.
+
+    ``A_i = sum_j p_ij (y_i - r_j) / (1 + |y_i - r_j|^2 / dof)`` for the (M, N) CSR rows of the
+    new points. With ``with_kl`` fills ``kl_per_point[i] = sum_j p_ij log w_ij``.
+    """
+    cdef Py_ssize_t m = Y_new.shape[0], d = Y_new.shape[1]
+    cdef Py_ssize_t i, k
+    cdef int jj, j
+    cdef double d2, diff, base, pij, acc
+    for i in prange(m, nogil=True, num_threads=n_jobs, schedule="guided"):
+        for k in range(d):
+            out[i, k] = 0.0
+        acc = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            j = indices[jj]
+            pij = data[jj]
+            d2 = 0.0
+            for k in range(d):
+                diff = Y_new[i, k] - Y_ref[j, k]
+                d2 = d2 + diff * diff
+            base = 1.0 + d2 / dof
+            for k in range(d):
+                out[i, k] += pij * (Y_new[i, k] - Y_ref[j, k]) / base
+            if with_kl:
+                acc = acc - dof * pij * log(base)
+        kl_per_point[i] = acc

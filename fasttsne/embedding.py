@@ -5,7 +5,7 @@ import numpy as np
 
 from . import gradients as _gradients
 from ._validation import check_n_jobs, check_positive
-from .optimizer import OptimizerState, gradient_descent
+from .optimizer import FitObjective, OptimizerState, gradient_descent
 
 __all__ = ["Embedding"]
 
@@ -157,11 +157,12 @@ class Embedding:
         Y.setflags(write=True)
         t0 = time.perf_counter()
         try:
+            objective = FitObjective(target.P, target.affinities.sum_p_log_p, target.gradient, target.dof,
+                                     target.n_jobs)
             kl, stopped = gradient_descent(
-                Y, target.P, target.affinities.sum_p_log_p, target.optimizer_state, int(n_iter),
-                gradient=target.gradient, exaggeration=exaggeration, learning_rate=learning_rate,
-                momentum=momentum, min_gain=min_gain, max_grad_norm=max_grad_norm,
-                max_step_norm=max_step_norm, dof=target.dof, n_jobs=target.n_jobs,
+                Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
+                learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
+                max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=target.n_jobs,
                 callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
         finally:
             Y.setflags(write=False)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._ext import _attractive, _optimizer
 
-__all__ = ["OptimizerState", "gradient_descent", "kl_divergence", "MIN_GAIN"]
+__all__ = ["OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
 
 #: Smallest per-coordinate gain of delta-bar-delta.
 MIN_GAIN = 0.01
@@ -43,88 +43,129 @@ class OptimizerState:
         return OptimizerState(self.update.copy(), self.gains.copy(), self.n_iter)
 
 
-class _Workspace:
-    """Per-run scratch arrays, allocated once, reused every iteration."""
+class FitObjective:
+    """KL(P || Q) of a whole embedding: attraction over P, repulsion from a backend.
 
-    def __init__(self, n, d):
-        self.attractive = np.empty((n, d))
-        self.repulsive = np.empty((n, d))
-        self.per_point = np.empty(n)
+    Parameters
+    ----------
+    P : (N, N) CSR, int32 indices, summing to 1
+    sum_p_log_p : float
+        Constant part of the KL.
+    gradient : NegativeGradient
+    dof : float
+    n_jobs : int
+    """
+
+    def __init__(self, P, sum_p_log_p, gradient, dof, n_jobs):
+        self.P, self.sum_p_log_p, self.gradient, self.dof, self.n_jobs = P, sum_p_log_p, gradient, dof, n_jobs
+        self._per_point = np.empty(P.shape[0])
+
+    def evaluate(self, Y, attractive, repulsive, with_kl):
+        """Fill the (N, d) force arrays; return (KL or None, 1 / Z).
+
+        ``repulsive`` is left unnormalised: the step multiplies it by the returned 1 / Z.
+        """
+        P = self.P
+        s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, self.dof, attractive,
+                                          self._per_point, with_kl, self.n_jobs)
+        Z = self.gradient(Y, self.dof, repulsive, self.n_jobs)
+        # KL(P || Q) = sum p log p - sum p log w + log Z, with the un-exaggerated P (sum P = 1)
+        kl = self.sum_p_log_p - s + math.log(Z) if with_kl else None
+        return kl, 1.0 / Z
 
 
-def _objective_parts(Y, P, gradient, dof, ws, n_jobs, with_kl):
-    """Fill the workspace's forces; return (sum p log w, Z)."""
-    s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, dof, ws.attractive,
-                                      ws.per_point, with_kl, n_jobs)
-    Z = gradient(Y, dof, ws.repulsive, n_jobs)
-    return s, Z
+class PartialObjective:
+    """Sum over new points of KL(P_i || Q_i), each against the fixed reference.
+
+    Each new point has its own affinity row P_i (summing to 1) over the reference points and
+    its own normalisation z_i = sum_j w_ij over the reference, so new points do not interact:
+    a batch behaves exactly like its points optimised one by one.
+
+    Parameters
+    ----------
+    P : (M, N_ref) CSR, int32 indices, rows summing to 1
+    Y_ref : (N_ref, d) float64, the fixed reference positions (never modified)
+    repulsion : ReferenceRepulsion from the gradient backend's ``reference(Y_ref, dof)``
+    dof : float
+    n_jobs : int
+    """
+
+    def __init__(self, P, Y_ref, repulsion, dof, n_jobs):
+        self.P, self.Y_ref, self.repulsion, self.dof, self.n_jobs = P, Y_ref, repulsion, dof, n_jobs
+        self.sum_p_log_p = float(np.sum(P.data * np.log(P.data)))
+        self._per_point = np.empty(P.shape[0])
+        self._z = np.empty(P.shape[0])
+
+    def evaluate(self, Y, attractive, repulsive, with_kl):
+        """Fill the (M, d) forces, the repulsion already normalised per point; return (KL or None, 1)."""
+        P = self.P
+        _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
+                                                   attractive, self._per_point, with_kl, self.n_jobs)
+        self.repulsion(Y, repulsive, self._z, self.n_jobs)
+        repulsive /= self._z[:, None]
+        kl = None
+        if with_kl:
+            kl = self.sum_p_log_p - float(self._per_point.sum()) + float(np.log(self._z) @ _row_sums(P))
+        return kl, 1.0
 
 
-def _kl(sum_p_log_p, sum_p_log_w, Z):
-    # KL(P || Q) = sum p log p - sum p log w + log Z, with the un-exaggerated P (sum P = 1)
-    return sum_p_log_p - sum_p_log_w + math.log(Z)
+def _row_sums(P):
+    return np.asarray(P.sum(axis=1)).ravel()
 
 
 def kl_divergence(Y, P, sum_p_log_p, gradient, dof=1.0, n_jobs=1):
     """KL(P || Q) in nats for positions ``Y`` (N, d), using ``gradient`` for Z."""
     Y = np.ascontiguousarray(Y, dtype=np.float64)
-    ws = _Workspace(*Y.shape)
-    s, Z = _objective_parts(Y, P, gradient, dof, ws, n_jobs, True)
-    return _kl(sum_p_log_p, s, Z)
+    objective = FitObjective(P, sum_p_log_p, gradient, dof, n_jobs)
+    return objective.evaluate(Y, np.empty_like(Y), np.empty_like(Y), True)[0]
 
 
-def gradient_descent(Y, P, sum_p_log_p, state, n_iter, *, gradient, exaggeration=1.0,
-                     learning_rate, momentum=0.8, min_gain=MIN_GAIN, max_grad_norm=None,
-                     max_step_norm=5.0, dof=1.0, n_jobs=1, callbacks=(), callbacks_every_iters=50,
-                     center=True):
+def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
+                     min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
+                     callbacks_every_iters=50, center=True):
     """Run ``n_iter`` steps, moving ``Y`` and ``state`` in place.
 
     Parameters
     ----------
     Y : (N, d) float64, C-contiguous
         Positions, updated in place.
-    P : (N, N) CSR, int32 indices
-        Symmetric affinities summing to 1 (never modified; exaggeration multiplies forces).
-    sum_p_log_p : float
-        Constant part of the KL.
+    objective : FitObjective or PartialObjective
+        Computes the forces (P is never modified: exaggeration multiplies the attraction).
     state : OptimizerState
     n_iter : int
-    gradient : NegativeGradient
     exaggeration, learning_rate, momentum, min_gain : float
     max_grad_norm, max_step_norm : float or None
         Per-point clipping of the gradient / the step; None disables it.
-    dof : float
     n_jobs : int
     callbacks : sequence of callables ``f(iteration, kl, positions) -> bool``
         Called every ``callbacks_every_iters`` iterations (``iteration`` counts the
         embedding's whole history) with the KL at the current positions and a copy of
         them; a callback returning True stops the run.
     center : bool
-        Re-centre the positions on the origin after every step.
+        Re-centre the positions on the origin after every step (not for new points placed
+        into a reference, whose frame is the reference's).
 
     Returns
     -------
     kl : float
-        KL(P || Q) at the final positions.
+        The objective at the final positions.
     stopped : bool
         Whether a callback stopped the run early.
     """
-    n, d = Y.shape
-    ws = _Workspace(n, d)
+    attractive = np.empty_like(Y)
+    repulsive = np.empty_like(Y)
     gmax = float(max_grad_norm) if max_grad_norm else -1.0
     smax = float(max_step_norm) if max_step_norm else -1.0
     every = max(1, int(callbacks_every_iters))
     for it in range(n_iter + 1):
         due = bool(callbacks) and it > 0 and it % every == 0
         final = it == n_iter
-        s, Z = _objective_parts(Y, P, gradient, dof, ws, n_jobs, due or final)
-        if due or final:
-            kl = _kl(sum_p_log_p, s, Z)
-            if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
-                return kl, True
-            if final:
-                return kl, False
-        _optimizer.gradient_step(Y, ws.attractive, ws.repulsive, float(exaggeration), 1.0 / Z,
+        kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final)
+        if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
+            return kl, True
+        if final:
+            return kl, False
+        _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
                                  state.update, state.gains, float(learning_rate), float(momentum),
                                  float(min_gain), gmax, smax, n_jobs)
         if center:
