@@ -132,8 +132,7 @@ class Embedding:
         -------
         Embedding
         """
-        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-            raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+        _check_n_iter(n_iter)
         exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
         n = self.shape[0]
         if isinstance(learning_rate, str):
@@ -173,13 +172,116 @@ class Embedding:
                   + (", stopped by a callback" if stopped else ""), flush=True)
         return target
 
+    # ---------------------------------------------------------------- new points
+    def reference_repulsion(self):
+        """The repulsion of these (fixed) positions on new points, built once and cached."""
+        key = (self.dof, id(self.gradient))
+        if getattr(self, "_reference_cache", None) is None or self._reference_cache[0] != key:
+            self._reference_cache = (key, self.gradient.reference(self._positions, self.dof))
+        return self._reference_cache[1]
+
+    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=5.0, random_state=None):
+        """Affinities and initial positions of new points, ready for ``.optimize``.
+
+        Parameters
+        ----------
+        X_new : (M, D) array-like, same features as the reference data
+        initialization : "median", "weighted", "random" or (M, d) array, default "median"
+        k : int, default 25
+            Reference neighbours used by the "median" initialisation.
+        perplexity : float, default 5
+            Perplexity of the new points' affinities to the reference (a small value keeps
+            each new point close to its nearest reference points).
+        random_state : None, int or Generator
+
+        Returns
+        -------
+        PartialEmbedding
+        """
+        from ._validation import check_data
+        from .partial import PartialEmbedding, initial_partial_positions
+        index = self.affinities.index
+        if index is None:
+            raise ValueError("these affinities have no neighbour index (e.g. precomputed P), so new points "
+                             "cannot be placed; pass initialization positions and affinities yourself.")
+        X_new = check_data(X_new, name="X_new", accept_sparse=getattr(index, "supports_sparse", False),
+                           min_samples=1)
+        n_features = getattr(index, "n_features_", None)
+        if n_features is not None and X_new.shape[1] != n_features:
+            raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
+                             f"{n_features}.")
+        check_positive(perplexity, "perplexity")
+        P_new = self.affinities.to_new(X_new, perplexity=perplexity)
+        neighbors = None
+        if isinstance(initialization, str) and initialization == "median":
+            k = int(min(check_positive(k, "k", integer=True), self.shape[0]))
+            neighbors, _ = index.query(X_new, k)
+        Y0 = initial_partial_positions(initialization, self._positions, neighbors, P_new, random_state)
+        return PartialEmbedding(Y0, self, P_new)
+
+    def transform(self, X_new, *, perplexity=5.0, initialization="median", k=25, learning_rate=0.1,
+                  early_exaggeration=4.0, early_exaggeration_iter=0, exaggeration=1.5, n_iter=250,
+                  initial_momentum=0.8, final_momentum=0.8, max_grad_norm=0.25, max_step_norm=None,
+                  n_jobs=None, random_state=None, callbacks=None, callbacks_every_iters=50):
+        """Place new points into this embedding without moving it.
+
+        The new points' affinities to the reference come from the reference's own neighbour
+        index and affinity model (same metric and preprocessing as at fit time). Only the new
+        points move: they are attracted to their reference neighbours and repelled by the
+        reference (not by each other), so a batch gives what its points give one by one.
+        Defaults follow openTSNE's.
+
+        Parameters
+        ----------
+        X_new : (M, D) array-like
+        perplexity, initialization, k, random_state : see :meth:`prepare_partial`
+        learning_rate : float, default 0.1
+        early_exaggeration : float, default 4
+        early_exaggeration_iter : int, default 0
+        exaggeration : float, default 1.5
+        n_iter : int, default 250
+        initial_momentum, final_momentum : float, default 0.8
+        max_grad_norm : float or None, default 0.25
+        max_step_norm : float or None
+        n_jobs : int, optional
+        callbacks, callbacks_every_iters : see :meth:`optimize`
+
+        Returns
+        -------
+        (M, d) float64 ndarray
+        """
+        partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
+                                       random_state=random_state)
+        common = dict(learning_rate=learning_rate, max_grad_norm=max_grad_norm, max_step_norm=max_step_norm,
+                      n_jobs=n_jobs, callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
+                      inplace=True)
+        if early_exaggeration_iter > 0:
+            partial.optimize(early_exaggeration_iter, exaggeration=early_exaggeration,
+                             momentum=initial_momentum, **common)
+        if partial.n_iter == early_exaggeration_iter:  # not stopped by a callback
+            partial.optimize(n_iter, exaggeration=exaggeration, momentum=final_momentum, **common)
+        return np.array(partial)
+
+    # ---------------------------------------------------------------- copies
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_gradient"] = None  # scratch buffers and caches are rebuilt on demand
+        state["_reference_cache"] = None
+        return state
+
     def _copy(self):
         new = object.__new__(Embedding)
         new.__dict__.update(self.__dict__)
         new._positions = self._positions.copy()
         new.optimizer_state = self.optimizer_state.copy()
         new.gradient_params = dict(self.gradient_params)
+        new._reference_cache = None
         return new
+
+
+def _check_n_iter(n_iter):
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
 
 
 def _as_callbacks(callbacks):

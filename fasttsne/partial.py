@@ -1,0 +1,122 @@
+"""New points placed into a fixed reference embedding (``Embedding.transform``)."""
+import numpy as np
+
+from ._validation import check_n_jobs, check_positive, check_random_state
+from .optimizer import OptimizerState, PartialObjective, gradient_descent
+
+__all__ = ["PartialEmbedding", "initial_partial_positions"]
+
+
+def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_state=None):
+    """Starting positions of new points.
+
+    Parameters
+    ----------
+    initialization : "median", "weighted", "random" or (M, d) array
+        "median": coordinate-wise median of the positions of each point's k nearest
+        reference points; "weighted": the P-weighted mean of its reference neighbours;
+        "random": Gaussian with standard deviation 1e-4 around the reference's centre.
+    Y_ref : (N_ref, d) float64
+    neighbors : (M, k) int
+        Indices of each new point's nearest reference points.
+    P_new : (M, N_ref) CSR, rows summing to 1
+
+    Returns
+    -------
+    (M, d) float64
+    """
+    m, d = P_new.shape[0], Y_ref.shape[1]
+    if isinstance(initialization, str):
+        if initialization == "median":
+            return np.ascontiguousarray(np.median(Y_ref[neighbors], axis=1))
+        if initialization == "weighted":
+            return np.ascontiguousarray(P_new @ Y_ref)
+        if initialization == "random":
+            rng = check_random_state(random_state)
+            return Y_ref.mean(axis=0) + rng.normal(0.0, 1e-4, size=(m, d))
+        raise ValueError(f"unknown initialization {initialization!r}; use 'median', 'weighted', 'random' "
+                         f"or an array of shape ({m}, {d}).")
+    from ._validation import check_positions
+    return check_positions(initialization, m, d)
+
+
+class PartialEmbedding:
+    """Positions of new points optimised against a fixed reference :class:`Embedding`.
+
+    ``np.asarray(partial)`` is the (M, d) positions (read-only). :meth:`optimize` returns a
+    new PartialEmbedding and never touches the reference: its positions, P and optimiser
+    state are only read.
+
+    Parameters
+    ----------
+    positions : (M, d) array
+    reference : Embedding
+    P : (M, N_ref) CSR, rows summing to 1
+        Affinities of the new points to the reference points.
+    optimizer_state : OptimizerState, optional
+    """
+
+    def __init__(self, positions, reference, P, optimizer_state=None, kl_divergence=None):
+        Y = np.array(positions, dtype=np.float64, order="C", copy=True)
+        Y.setflags(write=False)
+        self._positions = Y
+        self.reference = reference
+        self.P = P
+        self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
+        self.kl_divergence = kl_divergence
+
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self._positions, dtype=dtype, copy=True)
+        return self._positions if dtype is None else self._positions.astype(dtype)
+
+    @property
+    def shape(self):
+        return self._positions.shape
+
+    def __len__(self):
+        return self._positions.shape[0]
+
+    def __repr__(self):
+        return f"PartialEmbedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter})"
+
+    @property
+    def n_iter(self):
+        return self.optimizer_state.n_iter
+
+    def optimize(self, n_iter, *, exaggeration=None, learning_rate=0.1, momentum=0.8, max_grad_norm=0.25,
+                 max_step_norm=None, min_gain=0.01, n_jobs=None, callbacks=None, callbacks_every_iters=50,
+                 inplace=False):
+        """Move the new points for ``n_iter`` iterations; the reference stays fixed.
+
+        Parameters are those of :meth:`Embedding.optimize`; the defaults are the transform
+        defaults (learning rate 0.1, gradient clipped to 0.25 per point), and the KL reported
+        is the sum over new points of KL(P_i || Q_i).
+
+        Returns
+        -------
+        PartialEmbedding
+        """
+        from .embedding import _as_callbacks, _check_n_iter
+        _check_n_iter(n_iter)
+        exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
+        check_positive(learning_rate, "learning_rate")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+        n_jobs = self.reference.n_jobs if n_jobs is None else check_n_jobs(n_jobs)
+        target = self if inplace else PartialEmbedding(self._positions, self.reference, self.P,
+                                                       self.optimizer_state.copy())
+        ref = self.reference
+        objective = PartialObjective(self.P, ref.positions, ref.reference_repulsion(), ref.dof, n_jobs)
+        Y = target._positions
+        Y.setflags(write=True)
+        try:
+            kl, _ = gradient_descent(Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
+                                     learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
+                                     max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=n_jobs,
+                                     callbacks=_as_callbacks(callbacks),
+                                     callbacks_every_iters=callbacks_every_iters, center=False)
+        finally:
+            Y.setflags(write=False)
+        target.kl_divergence = kl
+        return target
