@@ -6,7 +6,8 @@
 """
 from .affinity import PerplexityBasedNN
 from .embedding import Embedding
+from .io import load
 from .tsne import TSNE
 
 __version__ = "0.1.0"
-__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "__version__"]
+__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "__version__"]

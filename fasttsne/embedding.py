@@ -31,6 +31,9 @@ class Embedding:
     optimizer_state : OptimizerState, optional
     kl_divergence : float, optional
         KL(P || Q) at these positions, if known.
+    n_features : int, optional
+        Number of features of the data the affinities were computed from; new points
+        given to :meth:`transform` must have as many.
 
     Attributes
     ----------
@@ -40,7 +43,8 @@ class Embedding:
     """
 
     def __init__(self, positions, affinities, *, negative_gradient_method="auto", gradient_params=None,
-                 dof=1.0, n_jobs=1, random_state=None, optimizer_state=None, kl_divergence=None):
+                 dof=1.0, n_jobs=1, random_state=None, optimizer_state=None, kl_divergence=None,
+                 n_features=None):
         Y = np.array(positions, dtype=np.float64, order="C", copy=True)
         if Y.ndim != 2 or affinities.P is None or Y.shape[0] != affinities.P.shape[0]:
             raise ValueError(f"positions of shape {Y.shape} do not match the affinities "
@@ -55,6 +59,7 @@ class Embedding:
         self.random_state = random_state
         self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
         self.kl_divergence = kl_divergence
+        self.n_features = n_features
         self._gradient = None
 
     # ---------------------------------------------------------------- array-like
@@ -206,10 +211,9 @@ class Embedding:
                              "cannot be placed; pass initialization positions and affinities yourself.")
         X_new = check_data(X_new, name="X_new", accept_sparse=getattr(index, "supports_sparse", False),
                            min_samples=1)
-        n_features = getattr(index, "n_features_", None)
-        if n_features is not None and X_new.shape[1] != n_features:
+        if self.n_features is not None and X_new.shape[1] != self.n_features:
             raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
-                             f"{n_features}.")
+                             f"{self.n_features}.")
         check_positive(perplexity, "perplexity")
         P_new = self.affinities.to_new(X_new, perplexity=perplexity)
         neighbors = None
@@ -268,6 +272,34 @@ class Embedding:
         state["_gradient"] = None  # scratch buffers and caches are rebuilt on demand
         state["_reference_cache"] = None
         return state
+
+    def __setstate__(self, state):
+        """Restore from pickle or :func:`fasttsne.load`, checking the pieces fit together."""
+        positions = np.array(state.get("_positions"), dtype=np.float64, order="C")
+        affinities = state.get("affinities")
+        P = getattr(affinities, "P", None)
+        opt = state.get("optimizer_state")
+        if positions.ndim != 2 or P is None or P.shape != (positions.shape[0],) * 2:
+            raise ValueError("inconsistent embedding state: positions and P do not match.")
+        if opt is None or opt.gains.shape != positions.shape or opt.update.shape != positions.shape:
+            raise ValueError("inconsistent embedding state: optimizer state does not match the positions.")
+        if not np.all(np.isfinite(positions)):
+            raise ValueError("inconsistent embedding state: non-finite positions.")
+        positions.setflags(write=False)
+        self.__dict__.update(state)
+        self._positions = positions
+        self._gradient = None
+        self._reference_cache = None
+
+    def save(self, path):
+        """Write this embedding to one file; read it back with :func:`fasttsne.load`.
+
+        The file holds the positions, P, the parameters, the optimiser state and what the
+        neighbour index needs to answer queries, so ``transform`` works after loading, in
+        another process. See :mod:`fasttsne.io` for the format.
+        """
+        from .io import save
+        save(self, path)
 
     def _copy(self):
         new = object.__new__(Embedding)

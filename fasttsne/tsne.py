@@ -143,7 +143,7 @@ class TSNE:
             Y = initial_positions(init, X, self.n_components, self.random_state)
         return Embedding(Y, affinities, negative_gradient_method=self.negative_gradient_method,
                          gradient_params=self._gradient_params(), dof=self.dof, n_jobs=n_jobs,
-                         random_state=self.random_state)
+                         random_state=self.random_state, n_features=X.shape[1])
 
     def fit(self, X, affinities=None, initialization=None):
         """Embed ``X``.

@@ -1,0 +1,139 @@
+"""save/load and pickle: the whole reference map survives, in another process too."""
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import fasttsne
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X, _ = digits
+    return fasttsne.TSNE(n_iter=30, early_exaggeration_iter=30, random_state=0, n_jobs=2).fit(X[:800]), X[800:900]
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    path = tmp_path / "map.tsne"
+    fitted[0].save(path)
+    return path
+
+
+def test_load_restores_positions_P_and_optimizer_state(fitted, saved):
+    emb, _ = fitted
+    loaded = fasttsne.load(saved)
+    assert np.array_equal(np.asarray(loaded), np.asarray(emb))
+    assert (loaded.P != emb.P).nnz == 0
+    assert np.array_equal(loaded.optimizer_state.gains, emb.optimizer_state.gains)
+    assert loaded.n_iter == emb.n_iter and loaded.kl_divergence == emb.kl_divergence
+
+
+def test_save_writes_exactly_the_named_file_and_nothing_else(fitted, tmp_path):
+    fitted[0].save(tmp_path / "map")
+    assert os.listdir(tmp_path) == ["map"]
+
+
+def test_loaded_embedding_transforms_like_the_original(fitted, saved):
+    emb, X_new = fitted
+    assert np.array_equal(fasttsne.load(saved).transform(X_new, n_iter=20), emb.transform(X_new, n_iter=20))
+
+
+def test_loaded_embedding_continues_optimising_like_the_original(fitted, saved):
+    emb, _ = fitted
+    assert np.array_equal(np.asarray(fasttsne.load(saved).optimize(10)), np.asarray(emb.optimize(10)))
+
+
+def test_transform_in_a_fresh_process_matches(fitted, saved, tmp_path):
+    emb, X_new = fitted
+    np.save(tmp_path / "new.npy", X_new)
+    code = ("import numpy as np, fasttsne, sys; "
+            "e = fasttsne.load(sys.argv[1]); "
+            "np.save(sys.argv[3], e.transform(np.load(sys.argv[2]), n_iter=20, random_state=1))")
+    subprocess.run([sys.executable, "-c", code, str(saved), str(tmp_path / "new.npy"), str(tmp_path / "out.npy")],
+                   check=True)
+    assert np.array_equal(np.load(tmp_path / "out.npy"), emb.transform(X_new, n_iter=20, random_state=1))
+
+
+def test_pickle_round_trip_transforms_like_the_original(fitted):
+    emb, X_new = fitted
+    clone = pickle.loads(pickle.dumps(emb))
+    assert np.array_equal(clone.transform(X_new, n_iter=20), emb.transform(X_new, n_iter=20))
+
+
+def test_truncated_file_raises_a_clear_error(saved, tmp_path):
+    bad = tmp_path / "truncated"
+    bad.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(ValueError, match="truncated, corrupt or not a fasttsne embedding file"):
+        fasttsne.load(bad)
+
+
+def test_corrupted_bytes_raise_a_clear_error(saved, tmp_path):
+    data = bytearray(saved.read_bytes())
+    data[len(data) // 3: len(data) // 3 + 64] = b"\xff" * 64
+    bad = tmp_path / "corrupt"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="truncated, corrupt|not a fasttsne"):
+        fasttsne.load(bad)
+
+
+def test_foreign_npz_is_rejected(tmp_path):
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(ValueError, match="not a fasttsne embedding file"):
+        fasttsne.load(tmp_path / "other.npz")
+
+
+def test_plain_npy_is_rejected(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="single numpy array, not a fasttsne embedding file"):
+        fasttsne.load(tmp_path / "x.npy")
+
+
+def _rewrite_metadata(src, dst, edit):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "metadata.json.npy":
+                import io
+                meta = json.loads(np.load(io.BytesIO(data)).tobytes())
+                edit(meta)
+                buf = io.BytesIO()
+                np.save(buf, np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+                data = buf.getvalue()
+            zout.writestr(item, data)
+
+
+def test_newer_format_version_is_rejected_naming_the_versions(saved, tmp_path):
+    _rewrite_metadata(saved, tmp_path / "newer", lambda m: m.update(version=99))
+    with pytest.raises(ValueError, match="format version 99.*reads up to version 1: upgrade"):
+        fasttsne.load(tmp_path / "newer")
+
+
+def test_unknown_class_in_the_file_is_refused_not_imported(saved, tmp_path):
+    def poison(meta):
+        meta["embedding"]["__dict__"]["affinities"]["__object__"] = "affinity:os.system"
+    _rewrite_metadata(saved, tmp_path / "poisoned", poison)
+    with pytest.raises(ValueError, match="unknown affinity class 'os.system'"):
+        fasttsne.load(tmp_path / "poisoned")
+
+
+def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
+    import io
+    with zipfile.ZipFile(saved) as zin, zipfile.ZipFile(tmp_path / "pickled", "w") as zout:
+        for item in zin.namelist():
+            zout.writestr(item, zin.read(item))
+        buf = io.BytesIO()
+        np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+        zout.writestr("zz.npy", buf.getvalue())
+    with pytest.raises(ValueError, match="corrupt or not a fasttsne embedding file.*allow_pickle"):
+        fasttsne.load(tmp_path / "pickled")
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        fasttsne.load(tmp_path / "nope")
