@@ -7,7 +7,8 @@
 from .affinity import PerplexityBasedNN
 from .embedding import Embedding
 from .io import load
+from .optimizer import OptimizationInterrupt
 from .tsne import TSNE
 
 __version__ = "0.1.0"
-__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "__version__"]
+__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "__version__"]

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import gradients as _gradients
 from ._validation import check_n_jobs, check_positive
-from .optimizer import FitObjective, OptimizerState, gradient_descent
+from .optimizer import FitObjective, OptimizationInterrupt, OptimizerState, gradient_descent
 
 __all__ = ["Embedding"]
 
@@ -136,6 +136,12 @@ class Embedding:
         Returns
         -------
         Embedding
+
+        Raises
+        ------
+        OptimizationInterrupt
+            On Ctrl-C, within about one iteration; its ``embedding`` attribute holds the
+            result so far (a new Embedding unless ``inplace``).
         """
         _check_n_iter(n_iter)
         exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
@@ -168,6 +174,10 @@ class Embedding:
                 learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
                 max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=target.n_jobs,
                 callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
+        except OptimizationInterrupt as interrupt:
+            target.kl_divergence = None
+            interrupt.embedding = target
+            raise
         finally:
             Y.setflags(write=False)
         target.kl_divergence = kl

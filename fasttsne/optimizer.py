@@ -11,10 +11,34 @@ import numpy as np
 
 from ._ext import _attractive, _optimizer
 
-__all__ = ["OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
+__all__ = ["OptimizationInterrupt", "OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
 
 #: Smallest per-coordinate gain of delta-bar-delta.
 MIN_GAIN = 0.01
+
+
+class OptimizationInterrupt(KeyboardInterrupt):
+    """Ctrl-C during an optimisation: carries the (usable) result so far.
+
+    Follows openTSNE's model: catch it to keep the work done,
+
+    >>> try:                                           # doctest: +SKIP
+    ...     embedding = tsne.fit(X)
+    ... except fasttsne.OptimizationInterrupt as interrupt:
+    ...     embedding = interrupt.embedding
+
+    Attributes
+    ----------
+    embedding : Embedding or PartialEmbedding
+        The positions reached when the interrupt arrived, with consistent optimiser state.
+    kl_divergence : float or None
+        Always None: the KL was not computed at the interrupted positions.
+    """
+
+    def __init__(self, embedding=None, kl_divergence=None):
+        super().__init__("optimisation interrupted; the result so far is in .embedding")
+        self.embedding = embedding
+        self.kl_divergence = kl_divergence
 
 
 @dataclass
@@ -151,26 +175,47 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         The objective at the final positions.
     stopped : bool
         Whether a callback stopped the run early.
+
+    Raises
+    ------
+    OptimizationInterrupt
+        On Ctrl-C. The kernels run without the GIL but return every iteration, so the
+        interrupt is seen within about one iteration, between steps: ``Y`` and ``state`` are
+        then consistent (the last step was applied completely or not at all).
     """
     attractive = np.empty_like(Y)
     repulsive = np.empty_like(Y)
     gmax = float(max_grad_norm) if max_grad_norm else -1.0
     smax = float(max_step_norm) if max_step_norm else -1.0
     every = max(1, int(callbacks_every_iters))
+    start = state.n_iter
     for it in range(n_iter + 1):
-        due = bool(callbacks) and it > 0 and it % every == 0
-        final = it == n_iter
-        kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final)
-        if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
-            return kl, True
-        if final:
-            return kl, False
-        _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
-                                 state.update, state.gains, float(learning_rate), float(momentum),
-                                 float(min_gain), gmax, smax, n_jobs)
-        if center:
-            Y -= Y.mean(axis=0)
-        state.n_iter += 1
+        stepped = False
+        try:
+            due = bool(callbacks) and it > 0 and it % every == 0
+            final = it == n_iter
+            kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final)
+            if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
+                return kl, True
+            if final:
+                return kl, False
+            _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
+                                     state.update, state.gains, float(learning_rate), float(momentum),
+                                     float(min_gain), gmax, smax, n_jobs)
+            stepped = True
+            if center:
+                _center(Y)
+            state.n_iter = start + it + 1
+        except KeyboardInterrupt:
+            # Python raises it between bytecodes, never inside a kernel: a step is either
+            # applied completely or not at all; the count is set idempotently to match
+            if stepped:
+                state.n_iter = start + it + 1
+            raise OptimizationInterrupt() from None
+
+
+def _center(Y):
+    Y -= Y.mean(axis=0)
 
 
 def _run_callbacks(callbacks, iteration, kl, Y):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ._validation import check_n_jobs, check_positive, check_random_state
-from .optimizer import OptimizerState, PartialObjective, gradient_descent
+from .optimizer import OptimizationInterrupt, OptimizerState, PartialObjective, gradient_descent
 
 __all__ = ["PartialEmbedding", "initial_partial_positions"]
 
@@ -116,6 +116,10 @@ class PartialEmbedding:
                                      max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=n_jobs,
                                      callbacks=_as_callbacks(callbacks),
                                      callbacks_every_iters=callbacks_every_iters, center=False)
+        except OptimizationInterrupt as interrupt:
+            target.kl_divergence = None
+            interrupt.embedding = target
+            raise
         finally:
             Y.setflags(write=False)
         target.kl_divergence = kl
