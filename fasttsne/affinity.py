@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from . import neighbors as _neighbors
 from ._ext import _affinity
 from ._validation import check_data, check_n_jobs, check_positive
+from .progress import phase
 
 __all__ = ["AffinityModel", "PerplexityBasedNN", "joint_probabilities", "conditional_probabilities"]
 
@@ -152,8 +153,10 @@ class PerplexityBasedNN(AffinityModel):
         self.index = _neighbors.get_backend(
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state)
-        indices, distances = self.index.build(X, k)
-        self.P = self.from_neighbors(indices, distances, perplexity)
+        with phase("neighbours"):
+            indices, distances = self.index.build(X, k)
+        with phase("affinities"):
+            self.P = self.from_neighbors(indices, distances, perplexity)
         self.n_samples = n
         self.perplexity_ = perplexity
         self._sum_p_log_p = None

@@ -6,6 +6,7 @@ import numpy as np
 from . import gradients as _gradients
 from ._validation import check_n_jobs, check_positive
 from .optimizer import FitObjective, OptimizationInterrupt, OptimizerState, gradient_descent
+from .progress import IterationProgress
 
 __all__ = ["Embedding"]
 
@@ -132,6 +133,7 @@ class Embedding:
             Update this Embedding instead of returning a new one (used internally by TSNE
             to avoid copies; the public default keeps the original unchanged).
         verbose : bool
+            Show a progress bar (iteration, KL, ETA) and print one summary line.
 
         Returns
         -------
@@ -166,6 +168,7 @@ class Embedding:
         Y = target._positions
         Y.setflags(write=True)
         t0 = time.perf_counter()
+        progress = IterationProgress(n_iter, f"exaggeration {exaggeration:g}") if verbose else None
         try:
             objective = FitObjective(target.P, target.affinities.sum_p_log_p, target.gradient, target.dof,
                                      target.n_jobs)
@@ -173,13 +176,15 @@ class Embedding:
                 Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
                 learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
                 max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=target.n_jobs,
-                callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
+                callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, progress=progress)
         except OptimizationInterrupt as interrupt:
             target.kl_divergence = None
             interrupt.embedding = target
             raise
         finally:
             Y.setflags(write=False)
+            if progress is not None:
+                progress.close()
         target.kl_divergence = kl
         if verbose:
             print(f"fasttsne: {target.n_iter:5d} iterations, KL {kl:.4f} "

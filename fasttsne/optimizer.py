@@ -146,7 +146,7 @@ def kl_divergence(Y, P, sum_p_log_p, gradient, dof=1.0, n_jobs=1):
 
 def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
                      min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
-                     callbacks_every_iters=50, center=True):
+                     callbacks_every_iters=50, center=True, progress=None):
     """Run ``n_iter`` steps, moving ``Y`` and ``state`` in place.
 
     Parameters
@@ -168,6 +168,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     center : bool
         Re-centre the positions on the origin after every step (not for new points placed
         into a reference, whose frame is the reference's).
+    progress : fasttsne.progress.IterationProgress, optional
+        Told of every step taken, with the KL every ``progress.kl_every`` iterations.
 
     Returns
     -------
@@ -194,7 +196,10 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         try:
             due = bool(callbacks) and it > 0 and it % every == 0
             final = it == n_iter
-            kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final)
+            shown = progress is not None and it > 0 and it % progress.kl_every == 0
+            kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final or shown)
+            if progress is not None and it > 0:
+                progress.update(kl)
             if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
                 return kl, True
             if final:

@@ -1,7 +1,4 @@
 """The TSNE front door: neighbours -> affinities -> initial positions -> optimisation."""
-import contextlib
-import time
-
 import numpy as np
 
 from . import gradients as _gradients
@@ -9,6 +6,7 @@ from .affinity import AffinityModel, PerplexityBasedNN
 from ._validation import check_data, check_n_jobs, check_positive
 from .embedding import Embedding
 from .initialization import initial_positions
+from .progress import phase, reporting
 
 __all__ = ["TSNE"]
 
@@ -49,7 +47,8 @@ class TSNE:
         Threads; negative values count back from the number of cores.
     random_state : None, int or Generator
     verbose : bool
-        Print one line per phase with its timing.
+        Print one line per phase with its timing (neighbours, affinities, initialisation,
+        each optimisation phase) and show a progress bar during the optimisation.
     callbacks : callable or list of callables, optional
         ``f(iteration, kl, positions) -> bool`` every ``callbacks_every_iters`` iterations;
         True stops the optimisation and the embedding so far is returned.
@@ -127,7 +126,7 @@ class TSNE:
         # resolve the gradient backend first: a bad name or dimension fails before any work
         _gradients.get_gradient(self.negative_gradient_method, n_samples=X.shape[0],
                                 n_components=self.n_components, **self._gradient_params())
-        with _phase("neighbours and affinities", self.verbose):
+        with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
                 affinities = PerplexityBasedNN(self.perplexity, neighbors=self.neighbors, metric=self.metric,
                                                metric_params=self.metric_params, n_jobs=n_jobs,
@@ -138,7 +137,7 @@ class TSNE:
                 affinities.fit(X)
             elif affinities.P.shape[0] != X.shape[0]:
                 raise ValueError(f"the affinities were fitted on {affinities.P.shape[0]} points, X has {X.shape[0]}.")
-        with _phase("initialisation", self.verbose):
+        with phase("initialisation", self.verbose):
             init = self.initialization if initialization is None else initialization
             Y = initial_positions(init, X, self.n_components, self.random_state)
         return Embedding(Y, affinities, negative_gradient_method=self.negative_gradient_method,
@@ -165,27 +164,17 @@ class TSNE:
         common = dict(learning_rate=self.learning_rate, max_grad_norm=self.max_grad_norm,
                       max_step_norm=self.max_step_norm, callbacks=self.callbacks,
                       callbacks_every_iters=self.callbacks_every_iters, inplace=True, verbose=self.verbose)
-        t0 = time.perf_counter()
-        if self.early_exaggeration_iter > 0:
-            embedding.optimize(self.early_exaggeration_iter, exaggeration=self.early_exaggeration,
-                               momentum=self.initial_momentum, **common)
-        # fewer iterations than asked means a callback stopped the run: honour it
-        if embedding.n_iter == self.early_exaggeration_iter:
-            embedding.optimize(self.n_iter, exaggeration=self.exaggeration, momentum=self.final_momentum,
-                               **common)
-        if self.verbose:
-            print(f"fasttsne: optimisation {time.perf_counter() - t0:.2f} s", flush=True)
+        with phase("optimisation", self.verbose):
+            if self.early_exaggeration_iter > 0:
+                embedding.optimize(self.early_exaggeration_iter, exaggeration=self.early_exaggeration,
+                                   momentum=self.initial_momentum, **common)
+            # fewer iterations than asked means a callback stopped the run: honour it
+            if embedding.n_iter == self.early_exaggeration_iter:
+                embedding.optimize(self.n_iter, exaggeration=self.exaggeration, momentum=self.final_momentum,
+                                   **common)
         return embedding
 
     def fit_transform(self, X, affinities=None, initialization=None):
         """Embed ``X`` and return the positions as an (N, n_components) float64 array."""
         return np.array(self.fit(X, affinities, initialization))
 
-
-@contextlib.contextmanager
-def _phase(label, verbose):
-    """Print one timing line for the phase when verbose."""
-    t0 = time.perf_counter()
-    yield
-    if verbose:
-        print(f"fasttsne: {label} {time.perf_counter() - t0:.2f} s", flush=True)
