@@ -8,7 +8,9 @@ from .affinity import PerplexityBasedNN
 from .embedding import Embedding
 from .io import load
 from .optimizer import OptimizationInterrupt
+from .plotting import plot
 from .tsne import TSNE
+from . import tl
 
 __version__ = "0.1.0"
-__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "__version__"]
+__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "plot", "tl", "__version__"]
