@@ -1,11 +1,389 @@
-"""Command-line interface: ``fasttsne <command>`` or ``python -m fasttsne <command>``."""
+"""Command-line interface: ``fasttsne <command>`` or ``python -m fasttsne <command>``.
+
+Commands: ``embed`` (data file -> positions, optionally a plot and a reference map),
+``transform`` (place new points into a saved map) and ``demo``. Mistakes a user can make
+(a missing file, a wrong column, a bad value) end with one line on standard error,
+``fasttsne: error: ...``, and exit status 2; never a traceback.
+"""
 import argparse
+import contextlib
+import csv
+import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "read_data", "write_positions"]
+
+#: Exit status for user mistakes (argparse uses the same for bad arguments).
+EXIT_USAGE = 2
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Readers by file extension; a table's delimiter is fixed by its extension.
+TABLE_DELIMITERS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+DATA_FORMATS = (".npy", ".npz", ".h5ad") + tuple(TABLE_DELIMITERS)
+OUTPUT_FORMATS = (".npy", ".csv", ".tsv")
+#: Significant digits of positions written to text files.
+_TEXT_DIGITS = 9
+
+
+class UserError(Exception):
+    """A mistake in the command line or the input files; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that points at ``--help``."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ------------------------------------------------------------------------------ reading
+def _extension(path):
+    return os.path.splitext(str(path))[1].lower()
+
+
+def _check_readable(path, what="input file"):
+    if not os.path.exists(path):
+        raise UserError(f"{what} {path!r} does not exist.")
+    if os.path.isdir(path):
+        raise UserError(f"{what} {path!r} is a directory, not a file.")
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_data(path, *, labels=None, key=None, use_rep=None, drop=()):
+    """Read a data matrix (and optionally labels) from ``path``.
+
+    Parameters
+    ----------
+    path : str
+        ``.npy`` (2-D array), ``.npz`` (one array chosen by ``key``), ``.csv``/``.tsv``
+        (numbers; a first row that is not all numbers is a header) or ``.h5ad`` (AnnData,
+        needs anndata; ``use_rep`` picks ``obsm[use_rep]`` or "X").
+    labels : str, optional
+        A file with one label per row (``.npy`` or text, one per line), or the name of a
+        column / array / ``obs`` column of the input. A label column of a table is not
+        used as a feature.
+    key : str, optional
+        The array of an ``.npz`` file (default "X", or its only 2-D array).
+    use_rep : str, optional
+        ``.h5ad`` only (default "X_pca" when present, else "X").
+    drop : sequence of str
+        Table columns (names, or 0-based numbers) that are not features.
+
+    Returns
+    -------
+    X : (N, D) float array or scipy sparse matrix
+    y : (N,) array or None
+    """
+    _check_readable(path)
+    ext = _extension(path)
+    if key is not None and ext != ".npz":
+        raise UserError("--key applies to .npz input only.")
+    if use_rep is not None and ext != ".h5ad":
+        raise UserError("--use-rep applies to .h5ad input only.")
+    label_file = labels if labels is not None and os.path.isfile(labels) else None
+    column = labels if labels is not None and label_file is None else None
+    if ext in TABLE_DELIMITERS:
+        X, y = _read_table(path, TABLE_DELIMITERS[ext], column, drop)
+    elif drop:
+        raise UserError("--drop applies to .csv/.tsv input only.")
+    elif ext == ".npy":
+        if column is not None:
+            raise UserError(f"labels file {labels!r} does not exist (a .npy input has no named columns).")
+        X, y = _load_array(path), None
+    elif ext == ".npz":
+        X, y = _read_npz(path, key, column)
+    elif ext == ".h5ad":
+        X, y = _read_h5ad(path, use_rep, column)
+    else:
+        raise UserError(f"cannot read {path!r}: unknown extension {ext or '(none)'!r}; "
+                        f"use one of {', '.join(DATA_FORMATS)}.")
+    if label_file is not None:
+        y = _read_labels_file(label_file, X.shape[0])
+    return X, y
+
+
+def _load_array(path):
+    try:
+        X = np.load(path, allow_pickle=False)
+    except ValueError as e:  # object arrays need pickle, which untrusted files must not use
+        raise UserError(f"cannot read {path!r} as a numeric .npy array ({e}).") from None
+    if not isinstance(X, np.ndarray):
+        raise UserError(f"{path!r} is an .npz archive; give it the .npz extension.")
+    return X
+
+
+def _read_npz(path, key, column):
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise UserError(f"cannot read {path!r} as an .npz archive ({e}).") from None
+    with archive:
+        names = archive.files
+        if key is None:
+            two_d = [n for n in names if archive[n].ndim == 2]
+            key = "X" if "X" in names else (two_d[0] if len(two_d) == 1 else None)
+            if key is None:
+                raise UserError(f"{path!r} holds arrays {names}; choose the data with --key.")
+        if key not in names:
+            raise UserError(f"{path!r} has no array {key!r}; it has {names}.")
+        if column is not None and column not in names:
+            raise UserError(f"--labels {column!r} is neither a file nor an array of {path!r} (arrays: {names}).")
+        try:
+            return archive[key], (archive[column] if column is not None else None)
+        except ValueError as e:
+            raise UserError(f"cannot read array from {path!r} ({e}).") from None
+
+
+def _read_h5ad(path, use_rep, column):
+    try:
+        import anndata
+    except ImportError:
+        raise UserError("reading .h5ad files needs anndata: pip install anndata "
+                        "(or pip install 'fasttsne[anndata]').") from None
+    try:
+        adata = anndata.read_h5ad(path)
+    except Exception as e:  # h5py and anndata raise many kinds for a damaged file
+        raise UserError(f"cannot read {path!r} as an .h5ad file ({type(e).__name__}: {e}).") from None
+    if use_rep is None:
+        use_rep = "X_pca" if "X_pca" in adata.obsm else "X"
+    if use_rep == "X":
+        X = adata.X
+    elif use_rep in adata.obsm:
+        X = np.asarray(adata.obsm[use_rep])
+    else:
+        raise UserError(f"{path!r} has no obsm[{use_rep!r}]; it has {list(adata.obsm.keys())} (or use --use-rep X).")
+    y = None
+    if column is not None:
+        if column not in adata.obs:
+            raise UserError(f"--labels {column!r} is neither a file nor an obs column of {path!r} "
+                            f"(columns: {list(adata.obs.columns)}).")
+        y = np.asarray(adata.obs[column])
+    return X, y
+
+
+def _read_table(path, delimiter, label_column, drop):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            lines = [(n, row) for n, row in enumerate(csv.reader(f, delimiter=delimiter), start=1)
+                     if any(cell.strip() for cell in row)]
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise UserError(f"cannot read {path!r} as a text table ({e}).") from None
+    if not lines:
+        raise UserError(f"{path!r} is empty.")
+    first = [cell.strip() for cell in lines[0][1]]
+    header = first if not all(_is_number(c) for c in first) else None
+    if header is not None:
+        lines = lines[1:]
+        if not lines:
+            raise UserError(f"{path!r} has a header but no data rows.")
+    width = len(lines[0][1]) if header is None else len(header)
+    for n, row in lines:
+        if len(row) != width:
+            raise UserError(f"{path!r} line {n} has {len(row)} fields, expected {width}.")
+    names = header if header is not None else [str(i) for i in range(width)]
+
+    def column_index(spec, option):
+        if header is not None and spec in header:
+            return header.index(spec)
+        if spec.lstrip("-").isdigit() and -width <= int(spec) < width:
+            return int(spec) % width
+        known = f"columns: {', '.join(header)}" if header is not None else f"{width} columns, numbered from 0"
+        if option == "--labels":
+            raise UserError(f"--labels {spec!r} is neither a file nor a column of {path!r} ({known}).")
+        raise UserError(f"{option} {spec!r} is not a column of {path!r} ({known}).")
+
+    label_index = column_index(label_column, "--labels") if label_column is not None else None
+    dropped = {column_index(spec, "--drop") for spec in drop}
+    features = [i for i in range(width) if i != label_index and i not in dropped]
+    if not features:
+        raise UserError(f"{path!r} has no feature columns left after --labels/--drop.")
+    cells = np.array([row for _, row in lines], dtype=object)
+    X = np.empty((len(lines), len(features)))
+    for j, i in enumerate(features):
+        try:
+            X[:, j] = cells[:, i].astype(np.float64)
+        except ValueError:
+            r = next(r for r in range(len(lines)) if not _is_number(cells[r, i]))
+            value = cells[r, i].strip()
+            problem = "an empty (missing) value" if not value else f"the non-numeric value {value!r}"
+            raise UserError(f"{path!r} column {names[i]!r} has {problem} on line {lines[r][0]}; "
+                            + ("impute or remove missing values first." if not value else
+                               f"use --labels {names[i]} for a label column or --drop {names[i]} to ignore it."))
+    y = None
+    if label_index is not None:
+        raw = [cell.strip() for cell in cells[:, label_index]]
+        y = np.array(raw if not all(_is_number(v) for v in raw) else [_as_number(v) for v in raw])
+    return X, y
+
+
+def _as_number(text):
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def _read_labels_file(path, n):
+    if _extension(path) == ".npy":
+        y = _load_array(path)
+        if y.ndim != 1:
+            raise UserError(f"labels file {path!r} holds an array of shape {y.shape}; expected ({n},).")
+    else:
+        with open(path, encoding="utf-8-sig") as f:
+            values = [line.strip() for line in f if line.strip()]
+        if len(values) == n + 1:  # a header line
+            values = values[1:]
+        y = np.array([_as_number(v) for v in values] if all(_is_number(v) for v in values) else values)
+    if len(y) != n:
+        raise UserError(f"labels file {path!r} has {len(y)} labels for {n} data rows.")
+    return y
+
+
+# ------------------------------------------------------------------------------ writing
+def _check_writable(path, formats, what):
+    ext = _extension(path)
+    if formats is not None and ext not in formats:
+        raise UserError(f"{what} {path!r} must end in one of {', '.join(formats)}.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot write {what} {path!r}: folder {folder!r} does not exist.")
+
+
+def write_positions(path, Y):
+    """Write (N, d) positions to ``.npy`` or to a ``.csv``/``.tsv`` table with a header."""
+    ext = _extension(path)
+    if ext == ".npy":
+        with open(path, "wb") as f:  # np.save(path) would append ".npy" to other names
+            np.save(f, Y)
+        return
+    delimiter = TABLE_DELIMITERS[ext]
+    header = delimiter.join(f"tsne_{i + 1}" for i in range(Y.shape[1]))
+    np.savetxt(path, Y, delimiter=delimiter, header=header, comments="", fmt=f"%.{_TEXT_DIGITS}g")
+
+
+def _save_plot(path, draw):
+    """Draw with ``draw(ax)`` on a fresh figure and write it to ``path`` (PNG, PDF, SVG ...)."""
+    import matplotlib
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 6))
+    try:
+        draw(ax)
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
+def _require_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UserError("--plot needs matplotlib: pip install matplotlib (or pip install 'fasttsne[plot]').") from None
+
+
+# ------------------------------------------------------------------------------ commands
+def _verbose(args):
+    """--verbose / --quiet, else on when someone watches a terminal."""
+    return sys.stderr.isatty() if args.verbose is None else args.verbose
+
+
+def _say(args, message):
+    if _verbose(args):
+        print(f"fasttsne: {message}", flush=True)
+
+
+@contextlib.contextmanager
+def _timed(args, label):
+    from .progress import phase
+    with phase(label, _verbose(args)):
+        yield
+
+
+def cmd_embed(args):
+    """Embed a data file; write the positions (and optionally a plot and a reference map)."""
+    from .tsne import TSNE
+    _check_writable(args.output, OUTPUT_FORMATS, "output")
+    if args.save:
+        _check_writable(args.save, None, "map")
+    if args.plot:
+        _check_writable(args.plot, None, "plot")
+        _require_matplotlib()
+    with _timed(args, "reading input"):
+        X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
+                         drop=_split(args.drop))
+    _say(args, f"{X.shape[0]} points x {X.shape[1]} features from {args.input}")
+    tsne = TSNE(n_components=args.n_components, perplexity=args.perplexity, n_iter=args.n_iter,
+                early_exaggeration_iter=args.early_exaggeration_iter, exaggeration=args.exaggeration,
+                dof=args.dof, initialization=args.initialization, metric=args.metric,
+                neighbors=args.neighbors, negative_gradient_method=args.method, n_jobs=args.n_jobs,
+                random_state=args.seed, verbose=_verbose(args))
+    embedding = tsne.fit(X)
+    write_positions(args.output, np.asarray(embedding))
+    print(f"wrote {embedding.shape[0]} x {embedding.shape[1]} positions to {args.output} "
+          f"(KL {embedding.kl_divergence:.4f})")
+    if args.save:
+        embedding.save(args.save)
+        print(f"wrote the reference map to {args.save} (use: fasttsne transform {args.save} NEW_DATA -o OUT)")
+    if args.plot:
+        from .plotting import plot
+        _check_2d(embedding.shape[1])
+        _save_plot(args.plot, lambda ax: plot(embedding, y, ax=ax, title=os.path.basename(args.input)))
+        print(f"wrote the plot to {args.plot}")
+    return 0
+
+
+def cmd_transform(args):
+    """Place the points of a data file into a saved map; write their positions."""
+    from .io import load
+    _check_readable(args.map, "map file")
+    _check_writable(args.output, OUTPUT_FORMATS, "output")
+    if args.plot:
+        _check_writable(args.plot, None, "plot")
+        _require_matplotlib()
+    with _timed(args, "loading the map"):
+        reference = load(args.map)
+    with _timed(args, "reading input"):
+        X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
+                         drop=_split(args.drop))
+    with _timed(args, f"placing {X.shape[0]} points into the map of {len(reference)}"):
+        Y = reference.transform(X, perplexity=args.perplexity, n_iter=args.n_iter, n_jobs=args.n_jobs,
+                                random_state=args.seed)
+    write_positions(args.output, Y)
+    print(f"wrote {Y.shape[0]} x {Y.shape[1]} positions to {args.output}")
+    if args.plot:
+        from .plotting import plot
+        _check_2d(Y.shape[1])
+
+        def draw(ax):
+            plot(reference, ax=ax, color="#d0d0d0", legend=False)
+            plot(Y, y, ax=ax, s=max(4.0, 2 * _size(len(reference))), alpha=1.0,
+                 title=f"{os.path.basename(args.input)} in {os.path.basename(args.map)}")
+        _save_plot(args.plot, draw)
+        print(f"wrote the plot to {args.plot}")
+    return 0
+
+
+def _size(n):
+    from .plotting import point_size
+    return point_size(n)
+
+
+def _check_2d(d):
+    if d != 2:
+        raise UserError(f"--plot draws 2-D embeddings; this one has {d} dimensions.")
+
+
+def _split(text):
+    return [part.strip() for part in text.split(",") if part.strip()] if text else []
 
 
 def _knn_accuracy(Y, y, k=10):
@@ -31,41 +409,113 @@ def cmd_demo(args):
     print(f"time {elapsed:.2f} s   KL {emb.kl_divergence:.4f}   10-NN accuracy {_knn_accuracy(Y, y):.4f}")
     if args.plot != "none":
         try:
-            import matplotlib
+            import matplotlib  # noqa: F401
         except ImportError:
             print("(matplotlib is not installed: no plot written; pip install matplotlib)")
             return 0
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(6, 6))
-        sc = ax.scatter(Y[:, 0], Y[:, 1], c=y, cmap="tab10", s=4)
-        ax.legend(*sc.legend_elements(), loc="best", fontsize="small", markerscale=0.8, title="digit")
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title("fasttsne: digits")
-        fig.savefig(args.plot, dpi=120, bbox_inches="tight")
+        _check_writable(args.plot, None, "plot")
+        _save_plot(args.plot, lambda ax: fasttsne.plot(Y, y, ax=ax, legend_title="digit", title="fasttsne: digits"))
         print(f"plot written to {args.plot}")
     return 0
 
 
+# ------------------------------------------------------------------------------ parser
+def _add_input_options(p):
+    p.add_argument("--labels", metavar="LABELS",
+                   help="labels for the plot: a file with one label per row (.npy or text), or a column of "
+                        "INPUT (a .csv/.tsv column name or 0-based number, which is then not a feature; an "
+                        ".npz array; an .h5ad obs column)")
+    p.add_argument("--key", metavar="NAME", help=".npz input: the array to use (default 'X' or the only 2-D array)")
+    p.add_argument("--use-rep", metavar="NAME",
+                   help=".h5ad input: obsm key to use, or 'X' (default 'X_pca' when present, else 'X')")
+    p.add_argument("--drop", metavar="COLS", help=".csv/.tsv input: comma-separated columns that are not features")
+    p.add_argument("--n-jobs", type=int, default=1, metavar="N",
+                   help="threads; -1 for all cores (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0: runs are reproducible)")
+    p.add_argument("--plot", metavar="PNG", help="also draw the embedding to this image (needs matplotlib)")
+    loud = p.add_mutually_exclusive_group()
+    loud.add_argument("-v", "--verbose", action="store_true", default=None,
+                      help="timing per phase and a progress bar (default when standard error is a terminal)")
+    loud.add_argument("-q", "--quiet", action="store_false", dest="verbose", help="no timings or progress bar")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="fasttsne", description="Fast t-SNE embeddings.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="embed the bundled digits dataset and report time, KL, accuracy")
+    """The ``fasttsne`` argument parser."""
+    from . import __version__
+    parser = _Parser(prog="fasttsne", description="Fast t-SNE embeddings.",
+                     epilog="Run 'fasttsne COMMAND --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"fasttsne {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    embed = sub.add_parser(
+        "embed", help="embed a data file and write the positions",
+        description="Embed the rows of INPUT with t-SNE and write their positions to OUT.",
+        epilog="INPUT: .npy, .npz, .csv/.tsv (a non-numeric first row is a header) or .h5ad (needs anndata). "
+               "OUT: .npy, or .csv/.tsv with a header row. Example: fasttsne embed cells.csv --labels "
+               "cell_type -o tsne.csv --plot tsne.png --save cells.map")
+    embed.add_argument("input", metavar="INPUT", help="data file, one row per point")
+    embed.add_argument("-o", "--output", required=True, metavar="OUT", help="positions file (.npy, .csv or .tsv)")
+    embed.add_argument("--save", metavar="MAP", help="also save the reference map, for 'fasttsne transform'")
+    embed.add_argument("--perplexity", type=float, default=30.0, help="effective number of neighbours (default 30)")
+    embed.add_argument("--metric", default="euclidean", help="input distance (default euclidean)")
+    embed.add_argument("--neighbors", default="auto", metavar="NAME",
+                       help="nearest-neighbour backend: auto, exact, annoy, pynndescent, ... (default auto)")
+    embed.add_argument("--method", default="auto", metavar="NAME",
+                       help="repulsion (negative gradient) method: auto, exact, bh, fft (default auto)")
+    embed.add_argument("--n-components", type=int, default=2, metavar="D", help="embedding dimension (default 2)")
+    embed.add_argument("--n-iter", type=int, default=500, metavar="N",
+                       help="iterations after early exaggeration (default 500)")
+    embed.add_argument("--early-exaggeration-iter", type=int, default=250, metavar="N",
+                       help="early-exaggeration iterations (default 250)")
+    embed.add_argument("--exaggeration", type=float, metavar="X",
+                       help="exaggeration of the main phase (default none; 2-4 shows coarser structure)")
+    embed.add_argument("--dof", type=float, default=1.0,
+                       help="degrees of freedom of the output kernel; < 1 gives finer clusters (default 1)")
+    embed.add_argument("--initialization", default="pca", choices=("pca", "random"),
+                       help="initial positions (default pca)")
+    _add_input_options(embed)
+    embed.set_defaults(func=cmd_embed)
+
+    transform = sub.add_parser(
+        "transform", help="place new points into a saved map",
+        description="Place the rows of INPUT into the map saved by 'fasttsne embed --save MAP' (the map does "
+                    "not move) and write their positions to OUT.",
+        epilog="INPUT must have the same features as the data the map was made from.")
+    transform.add_argument("map", metavar="MAP", help="map file written by 'fasttsne embed --save'")
+    transform.add_argument("input", metavar="INPUT", help="data file, one row per point (formats as for embed)")
+    transform.add_argument("-o", "--output", required=True, metavar="OUT", help="positions file (.npy, .csv or .tsv)")
+    transform.add_argument("--perplexity", type=float, default=5.0,
+                           help="perplexity of the new points' affinities to the map (default 5)")
+    transform.add_argument("--n-iter", type=int, default=250, metavar="N", help="iterations (default 250)")
+    _add_input_options(transform)
+    transform.set_defaults(func=cmd_transform)
+
+    demo = sub.add_parser("demo", help="embed the bundled digits dataset and report time, KL, accuracy",
+                          description="Embed the bundled digits (1,797 x 64) and print the time, the KL "
+                                      "divergence and the 10-NN label accuracy.")
     demo.add_argument("--n-jobs", type=int, default=-1, help="threads (default: all cores)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--plot", default="fasttsne-demo.png",
                       help="PNG to write when matplotlib is installed ('none' to skip)")
-    demo.add_argument("--verbose", action="store_true", help="print per-phase timings")
+    demo.add_argument("--verbose", action="store_true", help="print per-phase timings and a progress bar")
     demo.set_defaults(func=cmd_demo)
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"fasttsne: warning: {message}", file=sys.stderr if file is None else file, flush=True)
+
+
 def main(argv=None):
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, TypeError, OSError) as e:
-        print(f"fasttsne: error: {e}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # one line per warning, no source line
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print("fasttsne: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except (UserError, ValueError, TypeError, OSError, ImportError) as e:
+            print(f"fasttsne: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
