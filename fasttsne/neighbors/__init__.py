@@ -1,44 +1,123 @@
 """Neighbour backends, registered by name.
 
 ``get_backend("exact", metric=..., n_jobs=...)`` builds a backend; ``register(name, cls)``
-adds one. Third-party packages register theirs under the entry-point group
-``fasttsne.neighbors``, looked up the first time an unknown name is asked for.
+adds one. Third-party packages declare theirs under the entry-point group
+``fasttsne.neighbors`` (``my-backend = my_package:MyBackend``); an entry point is loaded
+the first time its name is asked for, so ``TSNE(neighbors="my-backend")`` works after
+``pip install`` of the plugin.
 """
-from .base import NeighborBackend
-from .exact import Exact
+from importlib import metadata
 
-__all__ = ["NeighborBackend", "Exact", "register", "available", "get_backend", "choose_auto"]
+from .annoy import Annoy
+from .base import NeighborBackend, canonical_metric
+from .exact import BLAS_METRICS, Exact
+from .nndescent import NNDescent
 
-_REGISTRY = {"exact": Exact}
+__all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "register", "available", "get_backend",
+           "choose_auto", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "fasttsne.neighbors"
+#: "auto" searches exactly below these sizes. Measured on this project's 2-core machine
+#: (docs/neighbors.md): blocked float32 GEMM beats Annoy's default recall setting up to
+#: about this N whatever the dimension, since both costs grow linearly with D.
+AUTO_EXACT_MAX_SAMPLES = 40_000
+#: The same crossover for metrics that go through scipy's cdist (no BLAS).
+AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
+
+_REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent}
 
 
 def register(name, cls):
-    """Make ``cls`` (a :class:`NeighborBackend` subclass) available as ``neighbors=name``."""
+    """Make ``cls`` (a :class:`NeighborBackend` subclass) available as ``neighbors=name``.
+
+    Parameters
+    ----------
+    name : str
+    cls : type
+        Its constructor must take ``metric``, ``metric_params``, ``n_jobs`` and
+        ``random_state`` keywords, like :class:`NeighborBackend`.
+    """
+    if not isinstance(name, str) or not name or name == "auto":
+        raise ValueError(f"a backend name must be a non-empty string other than 'auto', got {name!r}.")
     if not (isinstance(cls, type) and issubclass(cls, NeighborBackend)):
         raise TypeError(f"a neighbour backend must subclass fasttsne.neighbors.NeighborBackend, got {cls!r}.")
     _REGISTRY[name] = cls
 
 
+def _plugin_entry_points():
+    eps = metadata.entry_points()
+    if hasattr(eps, "select"):  # Python >= 3.10
+        return list(eps.select(group=ENTRY_POINT_GROUP))
+    return list(eps.get(ENTRY_POINT_GROUP, []))
+
+
+def _load_plugin(name):
+    """Register the entry point called ``name``; False when no installed package has one."""
+    for ep in _plugin_entry_points():
+        if ep.name == name:
+            try:
+                cls = ep.load()
+            except Exception as e:
+                raise ImportError(f"the neighbour backend plugin {name!r} ({ep.value}) failed to "
+                                  f"load: {e}") from e
+            register(name, cls)
+            return True
+    return False
+
+
 def available():
-    """Registered backend names, sorted."""
-    return sorted(_REGISTRY)
+    """Backend names: registered ones and installed plugins' entry points, sorted."""
+    return sorted(set(_REGISTRY) | {ep.name for ep in _plugin_entry_points()})
 
 
 def choose_auto(n_samples, metric, sparse):
-    """The backend "auto" picks for this data (exact for now; thresholds live in docs/)."""
-    return "exact"
+    """The backend name "auto" picks for this data.
+
+    Exact below the measured crossover (or for precomputed distances), Annoy for larger
+    dense data in a metric Annoy has, pynndescent for the rest (sparse input, other
+    metrics, callables).
+    """
+    metric = canonical_metric(metric)
+    if metric == "precomputed":
+        return "exact"
+    if sparse or callable(metric):
+        return "pynndescent"
+    if metric in Exact.metrics:
+        limit = AUTO_EXACT_MAX_SAMPLES if metric in BLAS_METRICS else AUTO_EXACT_MAX_SAMPLES_SCIPY
+        if n_samples < limit:
+            return "exact"
+    return "annoy" if metric in Annoy.metrics else "pynndescent"
 
 
 def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None, sparse=False,
                 n_jobs=1, random_state=None):
-    """Return a backend instance for ``neighbors`` (a name, "auto", or an instance)."""
+    """A backend instance for ``neighbors``: a name, "auto", a class or an instance.
+
+    An instance is returned as is (it carries its own metric and settings).
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or a metric the backend lacks.
+    TypeError
+        Sparse input to a backend without sparse support (the message names one with it).
+    """
     if isinstance(neighbors, NeighborBackend):
-        return neighbors
-    if not isinstance(neighbors, str):
-        raise TypeError(f"neighbors must be a backend name or a NeighborBackend instance, got {neighbors!r}.")
-    name = choose_auto(n_samples, metric, sparse) if neighbors == "auto" else neighbors
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown neighbour backend {name!r}; available: "
-                         f"{', '.join(['auto'] + available())}.")
-    return _REGISTRY[name](metric=metric, metric_params=metric_params, n_jobs=n_jobs,
-                          random_state=random_state)
+        backend = neighbors
+    else:
+        if isinstance(neighbors, type) and issubclass(neighbors, NeighborBackend):
+            cls = neighbors
+        elif isinstance(neighbors, str):
+            name = choose_auto(n_samples, metric, sparse) if neighbors == "auto" else neighbors
+            if name not in _REGISTRY and not _load_plugin(name):
+                raise ValueError(f"unknown neighbour backend {name!r}; available: "
+                                 f"{', '.join(['auto'] + available())}.")
+            cls = _REGISTRY[name]
+        else:
+            raise TypeError("neighbors must be a backend name, a NeighborBackend subclass or instance, "
+                            f"got {neighbors!r}.")
+        backend = cls(metric=metric, metric_params=metric_params, n_jobs=n_jobs, random_state=random_state)
+    if sparse and not backend.supports_sparse and backend.metric != "precomputed":
+        raise TypeError(f"neighbour backend {backend.name!r} does not take sparse input; use "
+                        "neighbors='pynndescent' (or 'auto'), or pass a dense array.")
+    return backend

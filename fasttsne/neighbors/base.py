@@ -1,41 +1,85 @@
 """The neighbour-backend protocol every backend implements."""
-import numpy as np
+import numbers
+import pickle
 
-__all__ = ["NeighborBackend"]
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows"]
+
+#: Other spellings of metric names, mapped to the name backends declare.
+METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan", "taxicab": "manhattan"}
+
+
+def canonical_metric(metric):
+    """The backend-facing name of ``metric`` (aliases resolved); callables pass through."""
+    if callable(metric):
+        return metric
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string or a callable, got {metric!r}.")
+    return METRIC_ALIASES.get(metric, metric)
+
+
+def seed_from(random_state):
+    """A 31-bit integer seed drawn from ``random_state`` (None: fresh entropy).
+
+    Parameters
+    ----------
+    random_state : None, int, numpy Generator or RandomState
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2 ** 31 - 1))
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state) % (2 ** 31 - 1)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2 ** 31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2 ** 31 - 1))
+    raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
 
 
 class NeighborBackend:
     """k-nearest-neighbour search over a reference set.
 
     Subclasses set the class attributes and implement :meth:`build` and :meth:`query`.
+    Backends pickle (``pickle.dumps(backend)``) without touching the file system, and
+    :meth:`to_bytes` / :meth:`from_bytes` wrap that.
 
     Attributes
     ----------
     name : str
         Registry name.
     metrics : frozenset of str
-        Metric names the backend supports.
+        Metric names the backend supports (after :data:`METRIC_ALIASES`).
+    supports_callable : bool
+        Whether ``metric`` may be a callable.
     supports_sparse : bool
         Whether :meth:`build` / :meth:`query` accept scipy CSR input.
 
     Parameters
     ----------
-    metric : str
+    metric : str or callable
         Distance metric.
     metric_params : dict, optional
         Extra keyword arguments for the metric.
     n_jobs : int
-        Threads used for building and querying.
+        Threads (or processes) used for building and querying.
     random_state : None, int or numpy Generator
         Seed of any randomised index.
     """
 
     name = "base"
     metrics = frozenset()
+    supports_callable = False
     supports_sparse = False
 
     def __init__(self, metric="euclidean", metric_params=None, n_jobs=1, random_state=None):
-        if isinstance(metric, str) and metric not in self.metrics:
+        metric = canonical_metric(metric)
+        if callable(metric):
+            if not self.supports_callable:
+                raise ValueError(f"neighbour backend {self.name!r} does not take a callable metric; "
+                                 "use neighbors='pynndescent' (numba-compiled callables).")
+        elif metric not in self.metrics:
             raise ValueError(f"neighbour backend {self.name!r} does not support metric {metric!r}; "
                              f"it supports: {', '.join(sorted(self.metrics))}.")
         self.metric = metric
@@ -70,12 +114,55 @@ class NeighborBackend:
         """
         raise NotImplementedError
 
+    def to_bytes(self):
+        """The fitted backend as bytes (a pickle; no temporary files)."""
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Inverse of :meth:`to_bytes`. Only load bytes you trust: this unpickles."""
+        backend = pickle.loads(data)
+        if not isinstance(backend, cls):
+            raise TypeError(f"the bytes hold a {type(backend).__name__}, not a {cls.__name__}.")
+        return backend
+
     def _check_k(self, k, n):
+        if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
+            raise TypeError(f"k must be an integer, got {k!r}.")
         if not 1 <= k <= n:
             raise ValueError(f"cannot find {k} neighbours among {n} points.")
 
+    def _check_input(self, X, what="X"):
+        """Reject sparse input with a message naming a backend that takes it."""
+        if sp.issparse(X) and not self.supports_sparse:
+            raise TypeError(f"neighbour backend {self.name!r} does not take sparse input ({what} is a "
+                            f"scipy sparse matrix); use neighbors='pynndescent', or pass "
+                            f"{what}.toarray() if it fits in memory.")
+
+    def _check_fitted(self):
+        if self.n_samples_ is None:
+            raise RuntimeError(f"neighbour backend {self.name!r} has no index yet; call build(X, k) first.")
+
+    def _check_query_width(self, X_new, n_features):
+        if X_new.ndim != 2 or X_new.shape[1] != n_features:
+            raise ValueError(f"X_new must have {n_features} columns like the indexed data, "
+                             f"got shape {X_new.shape}.")
+
 
 def sort_rows(indices, distances):
-    """Sort each row of (indices, distances) by distance; stable, so ties keep index order."""
+    """Sort each row by distance, ties by index, so the order never depends on the search.
+
+    Parameters
+    ----------
+    indices : (M, k) int64
+    distances : (M, k) float64
+
+    Returns
+    -------
+    indices, distances : (M, k), rows in increasing (distance, index) order.
+    """
+    by_index = np.argsort(indices, axis=1, kind="stable")
+    indices = np.take_along_axis(indices, by_index, 1)
+    distances = np.take_along_axis(distances, by_index, 1)
     order = np.argsort(distances, axis=1, kind="stable")
     return np.take_along_axis(indices, order, 1), np.take_along_axis(distances, order, 1)

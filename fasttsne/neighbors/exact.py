@@ -1,72 +1,247 @@
-"""Exact nearest neighbours by blocked dense distance computation."""
-import numpy as np
+"""Exact nearest neighbours: blocked BLAS for Euclidean-type metrics, scipy for the rest.
 
+Only one block of rows of the distance matrix exists at a time (:data:`BLOCK_ENTRIES`), so
+memory stays bounded whatever N is. ``metric="precomputed"`` takes the distances
+themselves: a dense square matrix, or a sparse k-NN graph whose explicit entries are the
+candidate neighbours.
+"""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial.distance import cdist
+
+from .._ext import _knn
 from .base import NeighborBackend, sort_rows
 
 __all__ = ["Exact"]
 
-#: Entries of one block of the distance matrix (float64): 2**25 is 256 MiB.
-BLOCK_ENTRIES = 2 ** 25
+#: Entries of one block of the distance matrix: 2**24 float32 keys are 64 MiB.
+BLOCK_ENTRIES = 2 ** 24
+#: Metrics ranked with one GEMM per block (float32) and re-ranked exactly in float64.
+BLAS_METRICS = frozenset({"euclidean", "sqeuclidean", "cosine", "correlation"})
+#: Metrics computed by ``scipy.spatial.distance.cdist`` (our name -> scipy's name).
+SCIPY_METRICS = {
+    "manhattan": "cityblock", "chebyshev": "chebyshev", "minkowski": "minkowski",
+    "canberra": "canberra", "braycurtis": "braycurtis", "seuclidean": "seuclidean",
+    "mahalanobis": "mahalanobis", "hamming": "hamming", "jaccard": "jaccard", "dice": "dice",
+    "jensenshannon": "jensenshannon", "rogerstanimoto": "rogerstanimoto",
+    "russellrao": "russellrao", "sokalsneath": "sokalsneath", "yule": "yule",
+}
+#: Extra candidates kept from the float32 ranking before the exact float64 re-ranking: a
+#: true neighbour is lost only if this many points sit within float32 rounding of the k-th
+#: distance, which needs ~1e-7 relative ties.
+RERANK_MIN_MARGIN = 16
+RERANK_MARGIN_FRACTION = 0.25
 
 
 class Exact(NeighborBackend):
-    """Brute-force k-NN with BLAS, one block of rows at a time (never N x N in memory).
+    """Brute-force k-NN, one block of rows at a time (never N x N in memory).
 
-    Candidates are ranked with ``|x|^2 - 2 x.y + |y|^2`` (one GEMM per block); the
-    distances returned are then recomputed directly from the differences, so they carry
-    no cancellation error even for near-duplicate points.
+    Euclidean, squared Euclidean, cosine and correlation distances rank candidates with a
+    float32 GEMM (``|r|^2 - 2 q.r``), keep ``k`` plus a margin of them, and return exact
+    float64 distances recomputed from the differences, so near-duplicates carry no
+    cancellation error and the neighbours are those of float64 arithmetic. Other metrics
+    (and callables) go through ``scipy.spatial.distance.cdist``, single-threaded.
+
+    Distances returned: Euclidean; squared Euclidean; cosine ``1 - cos`` (1 for an
+    all-zero row); correlation ``1 - Pearson r`` (1 for a constant row); scipy's definition
+    for the others.
+
+    With ``metric="precomputed"``, :meth:`build` takes an (N, N) dense distance matrix or
+    an (N, N) sparse k-NN graph (each row's explicit entries, diagonal ignored, must number
+    at least k), and :meth:`query` the (M, N) distances of new points to the reference.
     """
 
     name = "exact"
-    metrics = frozenset({"euclidean", "sqeuclidean", "cosine"})
+    metrics = BLAS_METRICS | frozenset(SCIPY_METRICS) | {"precomputed"}
+    supports_callable = True
     supports_sparse = False
 
     def build(self, X, k):
-        n = X.shape[0]
-        self._check_k(k, n - 1)
-        self._data = X
-        self.n_samples_ = n
-        return self._search(X, k, exclude_self=True)
+        if self.metric == "precomputed":
+            D = self._precomputed_input(X, "X")
+            if D.shape[0] != D.shape[1]:
+                raise ValueError(f"metric='precomputed' needs a square (N, N) distance matrix, got {D.shape}.")
+            self._check_k(k, D.shape[0] - 1)
+            self.n_samples_ = D.shape[0]
+            self.n_features_ = D.shape[0]
+            return self._precomputed_search(D, k, exclude_self=True)
+        X = self._dense_input(X, "X")
+        self._check_k(k, X.shape[0] - 1)
+        self.n_samples_, self.n_features_ = X.shape
+        if self.metric in BLAS_METRICS:
+            self._reference = self._normalised(X)
+            self._center = self._reference.mean(axis=0)
+            return self._blas_search(self._reference, k, exclude_self=True)
+        self._reference = X
+        self._scipy_params = self._fill_scipy_params(X)
+        return self._scipy_search(X, k, exclude_self=True)
 
     def query(self, X_new, k):
+        self._check_fitted()
         self._check_k(k, self.n_samples_)
-        return self._search(X_new, k, exclude_self=False)
+        if self.metric == "precomputed":
+            D = self._precomputed_input(X_new, "X_new")
+            self._check_query_width(D, self.n_samples_)
+            return self._precomputed_search(D, k, exclude_self=False)
+        X_new = self._dense_input(X_new, "X_new")
+        self._check_query_width(X_new, self.n_features_)
+        if self.metric in BLAS_METRICS:
+            return self._blas_search(self._normalised(X_new), k, exclude_self=False)
+        return self._scipy_search(X_new, k, exclude_self=False)
 
-    def _prepared(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        if self.metric == "cosine":
-            norms = np.linalg.norm(X, axis=1, keepdims=True)
-            X = X / np.where(norms > 0, norms, 1.0)
+    # -- input ------------------------------------------------------------------------------
+
+    def _dense_input(self, X, what):
+        self._check_input(X, what)
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        return np.ascontiguousarray(X)
+
+    def _precomputed_input(self, D, what):
+        if sp.issparse(D):
+            D = sp.csr_matrix(D)
+            values = D.data
+        else:
+            D = np.asarray(D)
+            if D.ndim != 2:
+                raise ValueError(f"precomputed distances must be 2-D, got shape {D.shape}.")
+            if D.dtype not in (np.float32, np.float64):
+                D = D.astype(np.float64)
+            D = np.ascontiguousarray(D)
+            values = D
+        if not np.all(np.isfinite(values)) or (values.size and values.min() < 0):
+            raise ValueError(f"precomputed distances ({what}) must be finite and non-negative.")
+        return D
+
+    def _normalised(self, X):
+        """The representation whose squared Euclidean distances give the metric's distances."""
+        if self.metric in ("euclidean", "sqeuclidean"):
+            return X
+        X = np.array(X, dtype=np.float64)
+        if self.metric == "correlation":
+            X -= X.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        # all-zero (or constant, for correlation) rows stay zero; _finish gives them distance 1
+        X /= np.where(norms > 0, norms, 1.0)
         return X
 
-    def _search(self, Q, k, exclude_self):
-        R = self._prepared(self._data)
-        Qp = R if exclude_self else self._prepared(Q)
-        r_sq = np.einsum("ij,ij->i", R, R)
-        n_q, n_r = Qp.shape[0], R.shape[0]
-        block = max(1, BLOCK_ENTRIES // max(n_r, 1))
-        indices = np.empty((n_q, k), dtype=np.int64)
-        for start in range(0, n_q, block):
-            stop = min(n_q, start + block)
-            q = Qp[start:stop]
-            d2 = q @ R.T
-            d2 *= -2.0
-            d2 += np.einsum("ij,ij->i", q, q)[:, None]
-            d2 += r_sq[None, :]
-            if exclude_self:
-                rows = np.arange(stop - start)
-                d2[rows, start + rows] = np.inf
-            part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < n_r else np.argsort(d2, axis=1)[:, :k]
-            indices[start:stop] = part
-        diff_sq = np.empty((n_q, k), dtype=np.float64)
-        for start in range(0, n_q, max(1, BLOCK_ENTRIES // (k * Qp.shape[1]))):
-            stop = min(n_q, start + max(1, BLOCK_ENTRIES // (k * Qp.shape[1])))
-            diff = Qp[start:stop, None, :] - R[indices[start:stop]]
-            diff_sq[start:stop] = np.einsum("ijk,ijk->ij", diff, diff)
+    # -- BLAS path --------------------------------------------------------------------------
+
+    def _ranking_copy(self, X):
+        """Centred float32 copy, built block by block to avoid a float64 temporary of X."""
+        out = np.empty(X.shape, dtype=np.float32)
+        step = max(1, BLOCK_ENTRIES // max(X.shape[1], 1))
+        for start in range(0, X.shape[0], step):
+            out[start:start + step] = X[start:start + step] - self._center
+        return out
+
+    def _blas_search(self, Q, k, exclude_self):
+        R = self._reference
+        n_q, n_r = Q.shape[0], R.shape[0]
+        n_avail = n_r - 1 if exclude_self else n_r
+        n_cand = min(n_avail, k + max(RERANK_MIN_MARGIN, int(RERANK_MARGIN_FRACTION * k)))
+        R32 = self._ranking_copy(R)
+        Q32 = R32 if exclude_self else self._ranking_copy(Q)
+        r_key = np.einsum("ij,ij->i", R32, R32, dtype=np.float64)
+        if self.metric in ("cosine", "correlation"):
+            # a zero row is at distance 1 (|q - r|^2 = 2) from every unit q, not at |q|^2 = 1
+            r_key[~np.any(R, axis=1)] += 1.0
+        r_key = r_key.astype(np.float32)
+        cand = np.empty((n_q, n_cand), dtype=np.int64)
+        step = max(1, BLOCK_ENTRIES // n_r)
+        for start in range(0, n_q, step):
+            stop = min(n_q, start + step)
+            keys = Q32[start:stop] @ R32.T
+            keys *= -2.0
+            keys += r_key
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+        sq = np.empty((n_q, n_cand), dtype=np.float64)
+        if Q.dtype != R.dtype:
+            Q = Q.astype(R.dtype)
+        _knn.squared_distances(Q, R, cand, sq, self.n_jobs)
         if self.metric == "euclidean":
-            dist = np.sqrt(diff_sq)
+            dist = np.sqrt(sq)
         elif self.metric == "sqeuclidean":
-            dist = diff_sq
-        else:  # cosine distance 1 - cos = |a - b|^2 / 2 for unit vectors
-            dist = diff_sq / 2.0
+            dist = sq
+        else:
+            # unit vectors: 1 - cos(a, b) = |a - b|^2 / 2; zero rows are orthogonal to all
+            dist = sq / 2.0
+            zero_q = ~np.any(Q, axis=1)
+            zero_r = ~np.any(R, axis=1)
+            dist[zero_q] = 1.0
+            dist[zero_r[cand]] = 1.0
+        indices, dist = sort_rows(cand, dist)
+        return indices[:, :k], dist[:, :k]
+
+    # -- scipy path -------------------------------------------------------------------------
+
+    def _fill_scipy_params(self, R):
+        """Metric parameters estimated once from the reference data.
+
+        cdist would otherwise estimate them from each block and the queries, giving
+        different metrics for different rows.
+        """
+        params = dict(self.metric_params)
+        if self.metric == "seuclidean" and "V" not in params:
+            params["V"] = np.var(R, axis=0, ddof=1)
+        if self.metric == "mahalanobis" and "VI" not in params:
+            params["VI"] = np.linalg.pinv(np.atleast_2d(np.cov(R, rowvar=False)))
+        return params
+
+    def _scipy_search(self, Q, k, exclude_self):
+        R = self._reference
+        metric = self.metric if callable(self.metric) else SCIPY_METRICS[self.metric]
+        n_q, n_r = Q.shape[0], R.shape[0]
+        indices = np.empty((n_q, k), dtype=np.int64)
+        dist = np.empty((n_q, k), dtype=np.float64)
+        n_workers = max(1, self.n_jobs)
+        step = max(1, BLOCK_ENTRIES // (n_r * n_workers))
+
+        def one_block(start):
+            stop = min(n_q, start + step)
+            block = np.ascontiguousarray(cdist(Q[start:stop], R, metric=metric, **self._scipy_params),
+                                         dtype=np.float64)
+            if not np.all(np.isfinite(block)):
+                raise ValueError(f"metric {self.metric!r} gave NaN or infinite distances "
+                                 f"(first in rows {start}..{stop - 1}); check the data suits it.")
+            _knn.smallest_k(block, start if exclude_self else -1, indices[start:stop], 1)
+            dist[start:stop] = np.take_along_axis(block, indices[start:stop], 1)
+
+        # scipy's compiled metrics release the GIL, so blocks run in parallel on threads
+        with ThreadPoolExecutor(n_workers) as pool:
+            list(pool.map(one_block, range(0, n_q, step)))
         return sort_rows(indices, dist)
+
+    # -- precomputed ------------------------------------------------------------------------
+
+    def _precomputed_search(self, D, k, exclude_self):
+        if sp.issparse(D):
+            return _graph_neighbors(D, k, exclude_self)
+        indices = np.empty((D.shape[0], k), dtype=np.int64)
+        _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.n_jobs)
+        dist = np.take_along_axis(D, indices, 1).astype(np.float64)
+        return sort_rows(indices, dist)
+
+
+def _graph_neighbors(G, k, exclude_self):
+    """The k smallest explicit entries of each row of a CSR distance graph."""
+    G = G.tocoo()
+    rows, cols, vals = G.row, G.col, G.data
+    if exclude_self:
+        off_diagonal = rows != cols
+        rows, cols, vals = rows[off_diagonal], cols[off_diagonal], vals[off_diagonal]
+    counts = np.bincount(rows, minlength=G.shape[0])
+    if counts.size and counts.min() < k:
+        short = int(np.argmin(counts))
+        raise ValueError(f"the precomputed k-NN graph has only {counts[short]} neighbour(s) in row "
+                         f"{short} (diagonal not counted); {k} are needed. Store at least k "
+                         "distances per row, or lower the perplexity (k = 3 * perplexity).")
+    order = np.lexsort((cols, vals, rows))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    take = order[starts[:, None] + np.arange(k)]
+    return cols[take].astype(np.int64), vals[take].astype(np.float64)
