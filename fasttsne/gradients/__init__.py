@@ -1,6 +1,7 @@
 """Negative-gradient (repulsion) backends, registered by name."""
 from .base import NegativeGradient
 from .exact import ExactGradient
+from .bh import BarnesHut
 
 __all__ = ["NegativeGradient", "ExactGradient", "register", "available", "get_gradient", "choose_auto"]
 
@@ -48,3 +49,6 @@ def get_gradient(method, *, n_samples, n_components, **params):
         raise TypeError(f"negative_gradient_method must be a name or a NegativeGradient instance, got {method!r}.")
     backend.check_components(n_components)
     return backend
+
+
+register("bh", BarnesHut, aliases=("barnes-hut", "BH"))
