@@ -2,6 +2,7 @@
 from .base import NegativeGradient
 from .exact import ExactGradient
 from .bh import BarnesHut
+from .fft import FFTInterpolation
 
 __all__ = ["NegativeGradient", "ExactGradient", "register", "available", "get_gradient", "choose_auto"]
 
@@ -52,3 +53,4 @@ def get_gradient(method, *, n_samples, n_components, **params):
 
 
 register("bh", BarnesHut, aliases=("barnes-hut", "BH"))
+register("fft", FFTInterpolation, aliases=("interpolation", "FFT"))

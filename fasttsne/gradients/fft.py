@@ -1,0 +1,358 @@
+"""FFT-accelerated interpolation of the repulsion (FIt-SNE; Linderman et al., Nature Methods 2019).
+
+The sums ``sum_j K(y_i, y_j) q_j`` for the two kernels ``w = (1 + r^2/dof)^(-dof)`` and
+``w^(1 + 1/dof)`` are approximated by interpolating the charges ``q_j`` onto an equispaced
+grid of Lagrange nodes (``n_interpolation_points`` per interval and axis), convolving the
+grid with the kernel by FFT (the node-to-node kernel matrix is Toeplitz; its circulant
+embedding is diagonalised by the DFT), and interpolating the resulting potentials back to
+the points. With the charges ``1`` and ``y_j - c`` (``c`` the grid centre),
+
+    F_i = sum_j w_ij^(1+1/dof) (y_i - y_j) = (y_i - c) phi_0(y_i) - phi_k(y_i),
+
+and ``Z = sum_{i != j} w_ij`` is the unit charges' energy under ``w``, computed from their
+spectrum (Parseval), less each point's interpolated interaction with itself. One FFT per
+charge channel forward and back: 3 + 3 in 2-D (openTSNE: 4 + 4 and a kernel FFT).
+
+The hot loops are in ``ext/_fft.pyx``; this module owns the grid geometry and the caches.
+See ``docs/gradients.md`` for accuracy and timings.
+"""
+import math
+import numbers
+
+import numpy as np
+import scipy.fft
+
+from .._ext import _fft
+from .base import NegativeGradient, ReferenceRepulsion, reference_positions
+
+__all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "REFERENCE_PADDING"]
+
+#: Most intervals per axis, by embedding dimension. A far outlier stretches the box; past
+#: this the intervals widen beyond ``ints_in_interval`` (less accurate) instead of the grid
+#: growing without bound (2-D: 1000 intervals, p = 3 is a 6000 x 6000 FFT, ~2 GB).
+MAX_INTERVALS = {1: 100_000, 2: 1000}
+#: Interval widths are ``ints_in_interval`` times a power of 2^(1/GRID_STEPS_PER_OCTAVE)
+#: (rounded up: boxes at most 2.2% wider than needed), so consecutive iterations often
+#: share a grid and its cached kernel spectra.
+GRID_STEPS_PER_OCTAVE = 32
+#: Smallest box side (embedding units); all-identical coordinates still get a grid.
+MIN_SPAN = 1e-10
+#: Empty margin added on each side of a reference's box, as a fraction of its extent, so
+#: new points placed a little outside the reference are still interpolated (those outside
+#: the margin are summed exactly).
+REFERENCE_PADDING = 0.25
+#: Largest n_interpolation_points accepted (equispaced Lagrange interpolation of higher
+#: order oscillates: Runge's phenomenon).
+MAX_INTERPOLATION_POINTS = 16
+
+
+def _check_int(value, name, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low \
+            or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}.")
+    return int(value)
+
+
+def _check_params(n_interpolation_points, min_num_intervals, ints_in_interval):
+    p = _check_int(n_interpolation_points, "n_interpolation_points", 1, MAX_INTERPOLATION_POINTS)
+    m = _check_int(min_num_intervals, "min_num_intervals", 1)
+    if isinstance(ints_in_interval, bool) or not isinstance(ints_in_interval, numbers.Real) \
+            or not (0 < ints_in_interval < math.inf):
+        raise ValueError(f"ints_in_interval must be a positive number (embedding units per "
+                         f"interval), got {ints_in_interval!r}.")
+    return p, m, float(ints_in_interval)
+
+
+class _Grid:
+    """Geometry of the interpolation grid over a box (always two axes; the second is a
+    dummy of one interval and one node in 1-D).
+
+    Attributes
+    ----------
+    d : int
+        Embedding dimension.
+    p : int
+        Nodes per interval on the real axes.
+    center, lo, h : (2,) float64
+        Box centre, lower corner, interval widths (embedding units).
+    n_int : (2,) intp
+        Intervals per axis.
+    nodes : (2,) int
+        Nodes per axis, ``n_int * p`` (``1`` on the dummy axis).
+    key : tuple
+        Equal for two grids exactly when their kernels on the nodes are equal.
+    """
+
+    def __init__(self, lo, hi, d, p, min_num_intervals, ints_in_interval):
+        self.d, self.p = d, p
+        self.center = np.zeros(2)
+        self.lo = np.full(2, -0.5)
+        self.h = np.ones(2)
+        self.n_int = np.ones(2, dtype=np.intp)
+        for k in range(d):
+            span = max(float(hi[k] - lo[k]), MIN_SPAN)
+            needed = min(max(min_num_intervals, math.ceil(span / ints_in_interval)), MAX_INTERVALS[d])
+            # widths on a ladder: constant (= ints_in_interval) once the box is large
+            step = math.ceil(math.log2(span / needed / ints_in_interval) * GRID_STEPS_PER_OCTAVE)
+            self.h[k] = ints_in_interval * 2.0 ** (step / GRID_STEPS_PER_OCTAVE)
+            # the FFT length holds these extra intervals for free: wider box, same cost, and
+            # the grid (and its cached kernels) then survives the box's growth for a while
+            free = scipy.fft.next_fast_len(needed * p, real=True) // p
+            self.n_int[k] = max(needed, min(free, MAX_INTERVALS[d]))
+            self.center[k] = 0.5 * (float(lo[k]) + float(hi[k]))
+            self.lo[k] = self.center[k] - 0.5 * self.n_int[k] * self.h[k]
+        self.nodes = (int(self.n_int[0]) * p, int(self.n_int[1]) * (p if d == 2 else 1))
+        self.key = (d, p, self.nodes, tuple(self.h))
+
+    @property
+    def n_boxes(self):
+        return int(self.n_int[0] * self.n_int[1])
+
+    @property
+    def spacing(self):
+        """Node spacing per axis (embedding units)."""
+        return self.h[0] / self.p, (self.h[1] / self.p if self.d == 2 else 1.0)
+
+    @property
+    def bounds(self):
+        """(d, 2): lower and upper edge of the box per axis."""
+        upper = self.lo + self.n_int * self.h
+        return np.stack([self.lo, upper], axis=1)[:self.d]
+
+
+class _Kernels:
+    """Everything about the kernels that depends only on the grid, dof and precision.
+
+    Attributes
+    ----------
+    fft_shape : (L1, L2)
+        Lengths of the circulant embedding: even fast FFT lengths >= 2 * nodes (1 on the
+        dummy axis of 1-D).
+    k2_hat, kw_hat : (L1, L2 // 2 + 1), dtype ``dtype``
+        Real half spectra of ``w^(1+1/dof)`` and ``w`` on the node offsets.
+    self_kernel : (p * p_y, p * p_y) float64
+        ``w`` between the nodes of one box.
+    """
+
+    def __init__(self, grid, dof, dtype, n_jobs):
+        self.key = (grid.key, dof, np.dtype(dtype))
+        self.fft_shape = tuple(2 * scipy.fft.next_fast_len(m, real=True) if m > 1 else 1
+                               for m in grid.nodes)
+        quadrant = tuple(L // 2 + 1 for L in self.fft_shape)
+        kw = np.empty(quadrant)
+        k2 = np.empty(quadrant)
+        sx, sy = grid.spacing
+        _fft.kernel_quadrants(sx, sy, dof, kw, k2, n_jobs)
+        self.k2_hat = _even_spectrum(k2, self.fft_shape, dtype, n_jobs)
+        self.kw_hat = _even_spectrum(kw, self.fft_shape, dtype, n_jobs)
+        py = grid.p if grid.d == 2 else 1
+        kx, ky = np.divmod(np.arange(grid.p * py), py)
+        r2 = ((kx[:, None] - kx[None, :]) * sx) ** 2 + ((ky[:, None] - ky[None, :]) * sy) ** 2
+        self.self_kernel = np.ascontiguousarray((1.0 + r2 / dof) ** -dof)
+
+
+def _even_spectrum(quadrant, fft_shape, dtype, n_jobs):
+    """Half spectrum (L1, L2 // 2 + 1) of the even array of shape ``fft_shape`` whose
+    quadrant of non-negative offsets is ``quadrant`` (L1 // 2 + 1, L2 // 2 + 1).
+
+    The DFT of an even sequence of even length L is the type-1 DCT of its first L/2 + 1
+    entries (real), 4x less work than the FFT of the full array.
+    """
+    axes = [k for k in range(2) if fft_shape[k] > 1]
+    half = scipy.fft.dctn(quadrant, type=1, axes=axes, workers=n_jobs) if axes else quadrant
+    # rows past L1/2 are the mirror images of rows 1 .. L1/2 - 1
+    full = np.concatenate([half, half[fft_shape[0] // 2 - 1:0:-1]]) if fft_shape[0] > 1 else half
+    return np.ascontiguousarray(full, dtype=dtype)
+
+
+def _forward(charges, fft_shape, n_jobs):
+    """Half spectra (C, L1, L2 // 2 + 1) of the charge grids zero-padded to ``fft_shape``.
+
+    Padding per axis (``n=``) skips the transforms of the all-zero rows.
+    """
+    L1, L2 = fft_shape
+    spectra = scipy.fft.rfft(charges, n=L2, axis=2, workers=n_jobs)
+    return scipy.fft.fft(spectra, n=L1, axis=1, workers=n_jobs, overwrite_x=True)
+
+
+def _inverse(spectra, fft_shape, nodes, n_jobs):
+    """Potentials (C, nodes[0], L2) on the nodes (columns past nodes[1] are padding)."""
+    L1, L2 = fft_shape
+    rows = scipy.fft.ifft(spectra, axis=1, workers=n_jobs, overwrite_x=True)[:, :nodes[0]]
+    return scipy.fft.irfft(rows, n=L2, axis=2, workers=n_jobs)
+
+
+class _Workspace:
+    """Per-size scratch arrays, reused across calls while the sizes stay the same."""
+
+    def __init__(self, n, grid, dtype):
+        self.key = (n, grid.key[:3], np.dtype(dtype))
+        self.box_of_point = np.empty(n, dtype=np.int32)
+        self.order = np.empty(n, dtype=np.int32)
+        self.box_start = np.empty(grid.n_boxes + 1, dtype=np.int32)
+        self.charges = np.empty((1 + grid.d,) + grid.nodes, dtype=dtype)
+        self.self_energy = np.empty(n)
+
+
+def _charges(Y, grid, ws, n_jobs):
+    """Fill ``ws.charges`` with the points' interpolated charges (1, y - c)."""
+    _fft.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
+                         ws.box_start, n_jobs)
+    _fft.charges_to_grid(Y, grid.center, grid.lo, grid.h, grid.n_int, grid.p, ws.order,
+                         ws.box_start, ws.charges, n_jobs)
+
+
+class FFTInterpolation(NegativeGradient):
+    """Interpolation-based repulsion with FFT convolutions, 1-D and 2-D.
+
+    Every step is parallel: points are sorted by interval box and boxes are shared among
+    threads for the point -> grid interpolation (each node belongs to one box, so no races
+    and results independent of ``n_jobs``), the grid -> point interpolation is parallel over
+    points, and the FFTs run on ``n_jobs`` workers. Kernel spectra are cached for as long as
+    the grid stays the same; scratch arrays for as long as the sizes do.
+
+    Parameters
+    ----------
+    n_interpolation_points : int in [1, 16], default 3
+        Lagrange nodes per interval and axis.
+    min_num_intervals : int >= 1, default 50
+        Fewest intervals per axis.
+    ints_in_interval : float > 0, default 1
+        Largest interval width (embedding units) while the box needs more than
+        ``min_num_intervals`` intervals: ``max(min_num_intervals, ceil(extent /
+        ints_in_interval))`` intervals per axis, at most ``MAX_INTERVALS[d]``.
+    """
+
+    name = "fft"
+    max_components = 2
+    #: Precision of the grids and FFTs (per-point sums stay float64). float32 halves the
+    #: FFT time; on real layouts it moves F/Z by ~3e-5 relative, a thousandth of the
+    #: interpolation error at the default parameters (docs/gradients.md).
+    fft_dtype = np.float32
+
+    def __init__(self, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=1):
+        self.n_interpolation_points, self.min_num_intervals, self.ints_in_interval = \
+            _check_params(n_interpolation_points, min_num_intervals, ints_in_interval)
+        self._kernels = None
+        self._ws = None
+        self._row_sums = np.empty(0)
+
+    def _params(self):
+        return dict(n_interpolation_points=self.n_interpolation_points,
+                    min_num_intervals=self.min_num_intervals, ints_in_interval=self.ints_in_interval)
+
+    def grid(self, Y):
+        """The grid a call on positions ``Y`` (N, d) uses (for inspection and tests)."""
+        Y = np.asarray(Y)
+        lo, hi = Y.min(axis=0), Y.max(axis=0)
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            raise ValueError("positions contain NaN or infinite values; the optimisation diverged "
+                             "(try a smaller learning_rate).")
+        return _Grid(lo, hi, Y.shape[1], self.n_interpolation_points, self.min_num_intervals,
+                     self.ints_in_interval)
+
+    def kernels(self, grid, dof, n_jobs=1):
+        """Kernel spectra for ``grid`` and ``dof``, from the cache when the grid is unchanged."""
+        dof = float(dof)
+        if self._kernels is None or self._kernels.key != (grid.key, dof, np.dtype(self.fft_dtype)):
+            self._kernels = _Kernels(grid, dof, self.fft_dtype, n_jobs)
+        return self._kernels
+
+    def __call__(self, Y, dof, out, n_jobs=1):
+        n, d = Y.shape
+        self.check_components(d)
+        n_jobs = max(1, int(n_jobs))
+        grid = self.grid(Y)
+        kern = self.kernels(grid, dof, n_jobs)
+        if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
+            self._ws = _Workspace(n, grid, self.fft_dtype)
+        ws = self._ws
+        if self._row_sums.shape[0] != kern.fft_shape[0]:
+            self._row_sums = np.empty(kern.fft_shape[0])
+        _charges(Y, grid, ws, n_jobs)
+        spectra = _forward(ws.charges, kern.fft_shape, n_jobs)
+        energy = _fft.convolve_spectra(spectra.view(ws.charges.dtype), kern.k2_hat, kern.kw_hat,
+                                       kern.fft_shape[1], self._row_sums, n_jobs)
+        potentials = _inverse(spectra, kern.fft_shape, grid.nodes, n_jobs)
+        _fft.grid_to_points(Y, grid.center, grid.lo, grid.h, grid.n_int, grid.p, potentials,
+                            kern.self_kernel, out, ws.self_energy, n_jobs)
+        # the grid counted every point's interaction with itself: remove the grid's own value
+        return energy - ws.self_energy.sum()
+
+    def reference(self, Y_ref, dof):
+        """Grid potentials of ``Y_ref`` built once, for new points; see :class:`FFTReference`."""
+        return FFTReference(Y_ref, dof, **self._params())
+
+    def __getstate__(self):
+        # caches and scratch are rebuilt on first use
+        return self._params()
+
+    def __setstate__(self, state):
+        self.__init__(**state)
+
+    def __repr__(self):
+        return (f"FFTInterpolation(n_interpolation_points={self.n_interpolation_points}, "
+                f"min_num_intervals={self.min_num_intervals}, ints_in_interval={self.ints_in_interval!r})")
+
+
+class FFTReference(ReferenceRepulsion):
+    """Repulsion of a fixed reference on new points, from grid potentials computed once.
+
+    The grid covers the reference's box widened by ``REFERENCE_PADDING`` of its extent on
+    each side. A call only interpolates the potentials at the new points (cost O(M), no
+    FFT); a new point outside the widened box is summed exactly over the reference
+    (O(N_ref) for that point), so every point gets a correct answer. Pickles as the copy of
+    the reference and the parameters, and rebuilds the grid on load.
+
+    Parameters
+    ----------
+    Y_ref : (N_ref, d) array, d in {1, 2}, copied
+    dof : float > 0
+    n_interpolation_points, min_num_intervals, ints_in_interval : see :class:`FFTInterpolation`
+
+    Attributes
+    ----------
+    bounds : (d, 2) float64
+        Lower and upper edge per axis of the box inside which new points are interpolated.
+    """
+
+    def __init__(self, Y_ref, dof, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=1):
+        self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
+        self.n_components = self.Y_ref.shape[1]
+        if isinstance(dof, bool) or not isinstance(dof, numbers.Real) or not 0 < dof < math.inf:
+            raise ValueError(f"dof must be a positive number, got {dof!r}.")
+        self.dof = float(dof)
+        self._params = dict(zip(("n_interpolation_points", "min_num_intervals", "ints_in_interval"),
+                                _check_params(n_interpolation_points, min_num_intervals,
+                                              ints_in_interval)))
+        self._build()
+
+    def _build(self):
+        Y = self.Y_ref
+        lo, hi = Y.min(axis=0), Y.max(axis=0)
+        pad = REFERENCE_PADDING * (hi - lo)
+        p = self._params
+        self._grid = grid = _Grid(lo - pad, hi + pad, Y.shape[1], p["n_interpolation_points"],
+                                  p["min_num_intervals"], p["ints_in_interval"])
+        # built once: full precision costs nothing per call
+        kern = _Kernels(grid, self.dof, np.float64, 1)
+        ws = _Workspace(Y.shape[0], grid, np.float64)
+        _charges(Y, grid, ws, 1)
+        spectra = _forward(ws.charges, kern.fft_shape, 1)
+        # channels: w * 1 (for z), then w^(1+1/dof) * (1, y - c) (for the forces)
+        spectra = np.concatenate([spectra[:1] * kern.kw_hat, spectra * kern.k2_hat])
+        self._potentials = np.ascontiguousarray(_inverse(spectra, kern.fft_shape, grid.nodes, 1))
+        self.bounds = grid.bounds
+
+    def __call__(self, Y_new, out, z_out, n_jobs=1):
+        self._check_call(Y_new, out, z_out)
+        g = self._grid
+        _fft.reference_to_points(Y_new, g.center, g.lo, g.h, g.n_int, g.p, self._potentials,
+                                 self.Y_ref, self.dof, out, z_out, max(1, int(n_jobs)))
+
+    def __getstate__(self):
+        return {"Y_ref": self.Y_ref, "dof": self.dof, **self._params}
+
+    def __setstate__(self, state):
+        self.__init__(**state)
