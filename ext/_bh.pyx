@@ -42,26 +42,27 @@ LEAF_SIZE = _LEAF_SIZE
 MAX_DEPTH = _MAX_DEPTH
 
 
-cdef struct TreeView:
-    # Read-only pointers into a built SpaceTree, shared by the traversal threads.
-    int d
-    const double* com          # (n_nodes, d) centres of mass
-    const double* size2        # (n_nodes,) squared diagonal of the points' bounding box
-    const int* count           # (n_nodes,) points in the node
-    const int* start           # (n_nodes,) first point of the node in tree order
-    const int* first_child     # (n_nodes,) children are first_child .. first_child + n_children - 1
-    const int* n_children      # (n_nodes,) 0 for a leaf
-    const double* ys           # (n_points, d) positions in tree order
+cdef struct Node:
+    # One cache line per visited node: everything the traversal reads about it.
+    double com[_MAX_DIMS]      # centre of mass, zero-padded beyond d
+    double size2               # squared diagonal of the points' bounding box
+    int count                  # points in the node
+    int start                  # its first point in tree order
+    int first_child            # children are first_child .. first_child + n_children - 1
+    int n_children             # 0 for a leaf
 
 
-cdef double _kernel_sums(const TreeView* t, const double* q, int p_self, double theta2,
-                         double dof, int* stack, double* f_out) noexcept nogil:
+cdef double _kernel_sums(const Node* nodes, const double* ys, const double* q, int p_self,
+                         double theta2, double dof, int* stack, double* f_out,
+                         int d) noexcept nogil:
     """Approximate sum_j w(q, y_j) (returned) and sum_j w^(1+1/dof) (q - y_j) (into f_out).
 
+    ``ys`` are the tree's points in tree order and ``q`` the query, both zero-padded to
+    _MAX_DIMS coordinates so every distance is one fixed-length (unrolled) loop.
     ``p_self`` is q's own position in tree order (it is left out of the sums) or -1 when q
-    is not a tree point. ``stack`` holds at least 1 + depth * (2^d - 1) + 2^d ints.
+    is not a tree point. ``stack`` holds at least 1 + depth * (2^d - 1) + 2^d ints. The
+    first ``d`` entries of ``f_out`` are written.
     """
-    cdef int d = t.d
     cdef int sp = 1, node, cnt, s, p, c, k, nch
     cdef bint own, cauchy = dof == 1.0
     cdef double d2, diff, w, wq, base, mult
@@ -69,23 +70,25 @@ cdef double _kernel_sums(const TreeView* t, const double* q, int p_self, double 
     cdef double f[_MAX_DIMS]
     cdef double delta[_MAX_DIMS]
     cdef const double* y
-    for k in range(d):
+    cdef const Node* nd
+    for k in range(_MAX_DIMS):
         f[k] = 0.0
     stack[0] = 0
     while sp > 0:
         sp -= 1
         node = stack[sp]
-        cnt = t.count[node]
-        s = t.start[node]
+        nd = nodes + node
+        cnt = nd.count
+        s = nd.start
         own = s <= p_self < s + cnt
         d2 = 0.0
-        for k in range(d):
-            diff = q[k] - t.com[node * d + k]
+        for k in range(_MAX_DIMS):
+            diff = q[k] - nd.com[k]
             delta[k] = diff
             d2 = d2 + diff * diff
         # A node containing q itself is never summarised (it would add w_ii = 1 and pull
         # q towards the node), except when all its points coincide, where it is exact.
-        if t.size2[node] == 0.0 or (not own and t.size2[node] < theta2 * d2):
+        if nd.size2 == 0.0 or (not own and nd.size2 < theta2 * d2):
             mult = cnt - 1 if own else cnt
             if cauchy:
                 w = 1.0 / (1.0 + d2)
@@ -96,17 +99,17 @@ cdef double _kernel_sums(const TreeView* t, const double* q, int p_self, double 
                 wq = w / base
             z = z + mult * w
             wq = mult * wq
-            for k in range(d):
+            for k in range(_MAX_DIMS):
                 f[k] += wq * delta[k]
             continue
-        nch = t.n_children[node]
+        nch = nd.n_children
         if nch == 0:
             for p in range(s, s + cnt):
                 if p == p_self:
                     continue
-                y = t.ys + p * d
+                y = ys + p * _MAX_DIMS
                 d2 = 0.0
-                for k in range(d):
+                for k in range(_MAX_DIMS):
                     diff = q[k] - y[k]
                     delta[k] = diff
                     d2 = d2 + diff * diff
@@ -118,12 +121,12 @@ cdef double _kernel_sums(const TreeView* t, const double* q, int p_self, double 
                     w = pow(base, -dof)
                     wq = w / base
                 z = z + w
-                for k in range(d):
+                for k in range(_MAX_DIMS):
                     f[k] += wq * delta[k]
             continue
         # pushed in reverse so children are visited in order (any fixed order is deterministic)
         for c in range(nch - 1, -1, -1):
-            stack[sp] = t.first_child[node] + c
+            stack[sp] = nd.first_child + c
             sp += 1
     for k in range(d):
         f_out[k] = f[k]
@@ -149,31 +152,29 @@ cdef class SpaceTree:
     cdef int n_points, cap_points
     cdef int n_nodes, cap_nodes
     cdef int max_depth
-    cdef double* com
-    cdef double* size2
-    cdef int* count
-    cdef int* start
-    cdef int* first_child
-    cdef int* n_children
-    cdef int* depth
+    cdef Node* nodes
+    cdef int* depth       # (cap_nodes,) depth of each node, for the split cap and stack size
     cdef int* perm        # perm[p]: index (in the caller's array) of the p-th point in tree order
     cdef int* code        # scratch: child slot of each point during a split
     cdef int* scratch     # scratch: partitioned indices during a split
-    cdef double* ys       # positions in tree order
+    cdef double* ys       # (n_points, _MAX_DIMS) positions in tree order, zero-padded
 
     def __cinit__(self, int n_components):
         if not 1 <= n_components <= _MAX_DIMS:
             raise ValueError(f"SpaceTree supports 1 to {_MAX_DIMS} dimensions, got {n_components}.")
         self.d = n_components
         self.n_points = self.cap_points = self.n_nodes = self.cap_nodes = self.max_depth = 0
-        self.com = self.size2 = self.ys = NULL
-        self.count = self.start = self.first_child = self.n_children = self.depth = NULL
-        self.perm = self.code = self.scratch = NULL
+        self.nodes = NULL
+        self.ys = NULL
+        self.depth = self.perm = self.code = self.scratch = NULL
 
     def __dealloc__(self):
-        free(self.com); free(self.size2); free(self.ys)
-        free(self.count); free(self.start); free(self.first_child); free(self.n_children)
-        free(self.depth); free(self.perm); free(self.code); free(self.scratch)
+        free(self.nodes)
+        free(self.ys)
+        free(self.depth)
+        free(self.perm)
+        free(self.code)
+        free(self.scratch)
 
     @property
     def n_components(self):
@@ -204,19 +205,19 @@ cdef class SpaceTree:
         embedding units) and ``order`` (n_points,) int (caller's index of each point in
         tree order).
         """
-        cdef Py_ssize_t m = self.n_nodes, n = self.n_points, i
+        cdef Py_ssize_t m = self.n_nodes, n = self.n_points, i, k
         out = {name: np.empty(m, dtype=np.intc) for name in ("count", "start", "first_child", "n_children")}
         com = np.empty((m, self.d))
         size = np.empty(m)
         order = np.empty(n, dtype=np.intc)
         for i in range(m):
-            out["count"][i] = self.count[i]
-            out["start"][i] = self.start[i]
-            out["first_child"][i] = self.first_child[i]
-            out["n_children"][i] = self.n_children[i]
-            size[i] = self.size2[i] ** 0.5
+            out["count"][i] = self.nodes[i].count
+            out["start"][i] = self.nodes[i].start
+            out["first_child"][i] = self.nodes[i].first_child
+            out["n_children"][i] = self.nodes[i].n_children
+            size[i] = self.nodes[i].size2 ** 0.5
             for k in range(self.d):
-                com[i, k] = self.com[i * self.d + k]
+                com[i, k] = self.nodes[i].com[k]
         for i in range(n):
             order[i] = self.perm[i]
         out.update(center_of_mass=com, size=size, order=order)
@@ -234,7 +235,7 @@ cdef class SpaceTree:
         cdef int* scratch = <int*> realloc(self.scratch, n * sizeof(int))
         if scratch != NULL:
             self.scratch = scratch
-        cdef double* ys = <double*> realloc(self.ys, n * self.d * sizeof(double))
+        cdef double* ys = <double*> realloc(self.ys, n * _MAX_DIMS * sizeof(double))
         if ys != NULL:
             self.ys = ys
         if perm == NULL or code == NULL or scratch == NULL or ys == NULL:
@@ -246,28 +247,13 @@ cdef class SpaceTree:
         if n <= self.cap_nodes:
             return 0
         cdef int cap = max(n, 2 * self.cap_nodes, <int> _MIN_NODE_CAPACITY)
-        cdef double* com = <double*> realloc(self.com, cap * self.d * sizeof(double))
-        if com != NULL:
-            self.com = com
-        cdef double* size2 = <double*> realloc(self.size2, cap * sizeof(double))
-        if size2 != NULL:
-            self.size2 = size2
-        cdef int* ints[5]
-        cdef int** fields[5]
-        fields[0] = &self.count
-        fields[1] = &self.start
-        fields[2] = &self.first_child
-        fields[3] = &self.n_children
-        fields[4] = &self.depth
-        cdef int ok = com != NULL and size2 != NULL
-        cdef int f
-        for f in range(5):
-            ints[f] = <int*> realloc(fields[f][0], cap * sizeof(int))
-            if ints[f] != NULL:
-                fields[f][0] = ints[f]
-            else:
-                ok = 0
-        if not ok:
+        cdef Node* nodes = <Node*> realloc(self.nodes, cap * sizeof(Node))
+        if nodes != NULL:
+            self.nodes = nodes
+        cdef int* depth = <int*> realloc(self.depth, cap * sizeof(int))
+        if depth != NULL:
+            self.depth = depth
+        if nodes == NULL or depth == NULL:
             return -1
         self.cap_nodes = cap
         return 0
@@ -276,32 +262,35 @@ cdef class SpaceTree:
         """Build the tree over the rows of Y; -1 when out of memory."""
         cdef int n = self.n_points, d = self.d, n_slots = 1 << self.d
         cdef int cur, s, cnt, p, j, k, b, c, slot, child
-        cdef double v, side, extent
+        cdef double v, diag2, extent
         cdef double lo[_MAX_DIMS]
         cdef double hi[_MAX_DIMS]
         cdef double acc[_MAX_DIMS]
         cdef double mid[_MAX_DIMS]
         cdef int filled[_MAX_CHILDREN]
         cdef int offset[_MAX_CHILDREN]
+        cdef Node* nd
         for p in range(n):
             self.perm[p] = p
         if self._reserve_nodes(max(<int> _MIN_NODE_CAPACITY, n // 2)) < 0:
             return -1
         self.n_nodes = 1
         self.max_depth = 0
-        self.start[0] = 0
-        self.count[0] = n
+        self.nodes[0].start = 0
+        self.nodes[0].count = n
         self.depth[0] = 0
         # Nodes are created in breadth-first order and processed in creation order, so the
         # node array is its own work queue and siblings are contiguous.
         cur = 0
         while cur < self.n_nodes:
-            s = self.start[cur]
-            cnt = self.count[cur]
-            for k in range(d):
+            nd = self.nodes + cur
+            s = nd.start
+            cnt = nd.count
+            for k in range(_MAX_DIMS):
                 lo[k] = INFINITY
                 hi[k] = -INFINITY
                 acc[k] = 0.0
+                nd.com[k] = 0.0
             for p in range(s, s + cnt):
                 j = self.perm[p]
                 for k in range(d):
@@ -311,21 +300,21 @@ cdef class SpaceTree:
                         lo[k] = v
                     if v > hi[k]:
                         hi[k] = v
-            side = 0.0
+            diag2 = 0.0
             for k in range(d):
                 extent = hi[k] - lo[k]
-                side += extent * extent
-            self.size2[cur] = side
-            self.first_child[cur] = self.n_nodes
-            self.n_children[cur] = 0
-            if side == 0.0:
+                diag2 += extent * extent
+            nd.size2 = diag2
+            nd.first_child = self.n_nodes
+            nd.n_children = 0
+            if diag2 == 0.0:
                 # coincident points: their exact common position, not a rounded mean
                 for k in range(d):
-                    self.com[cur * d + k] = Y[self.perm[s], k]
+                    nd.com[k] = Y[self.perm[s], k]
                 cur += 1
                 continue
             for k in range(d):
-                self.com[cur * d + k] = acc[k] / cnt
+                nd.com[k] = acc[k] / cnt
             if cnt <= _LEAF_SIZE or self.depth[cur] >= _MAX_DEPTH:
                 cur += 1
                 continue
@@ -347,15 +336,16 @@ cdef class SpaceTree:
                 c += filled[b]
             if self._reserve_nodes(self.n_nodes + n_slots) < 0:
                 return -1
+            nd = self.nodes + cur      # the reservation may have moved the array
             for b in range(n_slots):
                 if filled[b] == 0:
                     continue
                 child = self.n_nodes
                 self.n_nodes += 1
-                self.start[child] = s + offset[b]
-                self.count[child] = filled[b]
+                self.nodes[child].start = s + offset[b]
+                self.nodes[child].count = filled[b]
                 self.depth[child] = self.depth[cur] + 1
-                self.n_children[cur] += 1
+                nd.n_children += 1
                 if self.depth[child] > self.max_depth:
                     self.max_depth = self.depth[child]
             # stable counting-sort scatter keeps the order deterministic
@@ -367,8 +357,8 @@ cdef class SpaceTree:
             cur += 1
         for p in range(n):
             j = self.perm[p]
-            for k in range(d):
-                self.ys[p * d + k] = Y[j, k]
+            for k in range(_MAX_DIMS):
+                self.ys[p * _MAX_DIMS + k] = Y[j, k] if k < d else 0.0
         return 0
 
     def build(self, const double[:, ::1] Y):
@@ -396,19 +386,7 @@ cdef class SpaceTree:
             self.n_points = self.n_nodes = 0
             raise MemoryError("out of memory while building the Barnes-Hut tree.")
 
-    cdef TreeView _view(self):
-        cdef TreeView t
-        t.d = self.d
-        t.com = self.com
-        t.size2 = self.size2
-        t.count = self.count
-        t.start = self.start
-        t.first_child = self.first_child
-        t.n_children = self.n_children
-        t.ys = self.ys
-        return t
-
-    cdef int* _stacks(self, int n_threads, int* per_thread):
+    cdef int* _stacks(self, int n_threads, int* per_thread) except NULL:
         # DFS pushes at most 2^d - 1 net nodes per level below the root.
         per_thread[0] = 1 + (self.max_depth + 1) * ((1 << self.d) - 1) + (1 << self.d)
         cdef int* stacks = <int*> malloc(n_threads * per_thread[0] * sizeof(int))
@@ -447,15 +425,14 @@ cdef class SpaceTree:
         n_jobs = max(n_jobs, 1)
         cdef int per_thread
         cdef int* stacks = self._stacks(n_jobs, &per_thread)
-        cdef TreeView t = self._view()
         cdef double theta2 = theta * theta
         cdef int p, i
         cdef double Z = 0.0
         # iterate in tree order: consecutive points walk nearly the same nodes (cache reuse)
         for p in prange(n, nogil=True, num_threads=n_jobs, schedule="guided"):
             i = self.perm[p]
-            z_per_point[i] = _kernel_sums(&t, self.ys + p * d, p, theta2, dof,
-                                          stacks + threadid() * per_thread, &out[i, 0])
+            z_per_point[i] = _kernel_sums(self.nodes, self.ys, self.ys + p * _MAX_DIMS, p, theta2,
+                                          dof, stacks + threadid() * per_thread, &out[i, 0], d)
         free(stacks)
         for i in range(n):
             Z += z_per_point[i]
@@ -488,10 +465,12 @@ cdef class SpaceTree:
         n_jobs = max(n_jobs, 1)
         cdef int per_thread
         cdef int* stacks = self._stacks(n_jobs, &per_thread)
-        cdef TreeView t = self._view()
+        # zero-padded copies of the queries, one row of _MAX_DIMS per new point
+        cdef double[:, ::1] q = np.zeros((m, _MAX_DIMS))
+        q[:, :d] = Y_new
         cdef double theta2 = theta * theta
         cdef int i
         for i in prange(m, nogil=True, num_threads=n_jobs, schedule="guided"):
-            z_out[i] = _kernel_sums(&t, &Y_new[i, 0], -1, theta2, dof,
-                                    stacks + threadid() * per_thread, &out[i, 0])
+            z_out[i] = _kernel_sums(self.nodes, self.ys, &q[i, 0], -1, theta2, dof,
+                                    stacks + threadid() * per_thread, &out[i, 0], d)
         free(stacks)
