@@ -1,0 +1,122 @@
+"""The documentation cannot rot: every example in README.md and docs/*.md runs here.
+
+In each file, the ```python blocks run in order in one namespace (a later block may use the
+names of an earlier one), in a fresh temporary folder; in ```console blocks every
+``$ fasttsne ...`` line runs through ``fasttsne.cli.main`` and must succeed. ```bash blocks
+are installation commands and are not run.
+"""
+import glob
+import os
+import re
+import shlex
+
+import pytest
+
+from fasttsne import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+RUNNABLE = {"python", "console"}
+#: Languages of blocks that are shown but not run (installation and set-up commands).
+SHOWN_ONLY = {"bash", "text"}
+#: The README's quick start must stay short enough to read at a glance.
+QUICK_START_MAX_LINES = 12
+FENCE = re.compile(r"^```(\S*)\s*$")
+
+
+def code_blocks(path):
+    """[(language, line number of the first code line, code)] of the fenced blocks in ``path``."""
+    blocks, language, start, lines = [], None, 0, []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            match = FENCE.match(line.rstrip("\n"))
+            if match and language is None:
+                language, start, lines = match.group(1), number + 1, []
+            elif line.rstrip() == "```" and language is not None:
+                blocks.append((language, start, "".join(lines)))
+                language = None
+            elif language is not None:
+                lines.append(line)
+    assert language is None, f"{path}: unclosed code block starting on line {start - 1}"
+    return blocks
+
+
+def _id(path):
+    return os.path.relpath(path, ROOT)
+
+
+@pytest.mark.parametrize("path", [p for p in DOCS if any(lang in RUNNABLE for lang, _, _ in code_blocks(p))],
+                         ids=_id)
+def test_examples_run(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        plt = None
+    namespace = {"__name__": "__docs__"}
+    try:
+        for language, line, code in code_blocks(path):
+            if language == "python":
+                # pad so that tracebacks give the line number in the Markdown file
+                exec(compile("\n" * (line - 1) + code, path, "exec"), namespace)
+            elif language == "console":
+                for offset, command in enumerate(code.splitlines()):
+                    if not command.startswith("$ "):
+                        continue
+                    argv = shlex.split(command[2:])
+                    assert argv[0] == "fasttsne", f"{_id(path)}:{line + offset}: only fasttsne commands run here"
+                    assert cli.main(argv[1:]) == 0, f"{_id(path)}:{line + offset}: {command} failed"
+    finally:
+        if plt is not None:
+            plt.close("all")
+
+
+@pytest.mark.parametrize("path", DOCS, ids=_id)
+def test_no_code_example_escapes_the_runner(path):
+    for language, line, code in code_blocks(path):
+        # untagged blocks are diagrams; code in one would never run
+        looks_like_code = re.search(r"^(import |from \S+ import |>>> |\$ fasttsne)", code, re.M)
+        assert language in RUNNABLE | SHOWN_ONLY or (language == "" and not looks_like_code), (
+            f"{_id(path)}:{line - 1}: code block tagged {language!r}; tag examples python or console "
+            f"(run by the tests), set-up commands bash")
+
+
+def test_readme_keeps_its_two_setup_commands():
+    bash = [code for language, _, code in code_blocks(DOCS[0]) if language == "bash"]
+    assert "python -m pip install . && python -m fasttsne demo\n" in bash
+    assert 'python -m pip install ".[test]" && pytest\n' in bash
+
+
+def test_readme_quick_start_is_short():
+    python = [code for language, _, code in code_blocks(DOCS[0]) if language == "python"]
+    assert python and len(python[0].strip().splitlines()) <= QUICK_START_MAX_LINES
+
+
+@pytest.mark.parametrize("path", DOCS, ids=_id)
+def test_pictures_exist(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", text):
+        if "://" not in target:
+            assert os.path.isfile(os.path.join(os.path.dirname(path), target)), f"{_id(path)}: missing {target}"
+
+
+def test_every_name_in_the_api_reference_exists():
+    import importlib
+    with open(os.path.join(ROOT, "docs", "api.md"), encoding="utf-8") as f:
+        names = set(re.findall(r"\bfasttsne(?:\.[A-Za-z_]\w*)+", f.read()))
+    assert len(names) > 20
+    for name in sorted(names):
+        parts = name.split(".")
+        # the longest importable prefix is the module; the rest are attributes
+        for cut in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+                break
+            except ImportError:
+                continue
+        for attr in parts[cut:]:
+            assert hasattr(obj, attr), f"docs/api.md names {name}, which does not exist"
+            obj = getattr(obj, attr)
