@@ -7,7 +7,7 @@ max-heap reads the block once (O(n log k) per row, almost always O(n) since most
 rejected at the root), where ``numpy.argpartition`` copies and shuffles the whole row.
 """
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
 
 ctypedef fused key_t:
@@ -19,8 +19,13 @@ ctypedef fused real_t:
     double
 
 
+cdef inline bint _after(double key_a, int64_t idx_a, double key_b, int64_t idx_b) noexcept nogil:
+    """(key_a, idx_a) > (key_b, idx_b) lexicographically: ties rank by index."""
+    return key_a > key_b or (key_a == key_b and idx_a > idx_b)
+
+
 cdef inline void _sift_down(double* keys, int64_t* idx, Py_ssize_t size, Py_ssize_t pos) noexcept nogil:
-    """Restore the max-heap property below ``pos``."""
+    """Restore the max-heap property (on (key, index) pairs) below ``pos``."""
     cdef double k0 = keys[pos]
     cdef int64_t i0 = idx[pos]
     cdef Py_ssize_t child
@@ -28,9 +33,9 @@ cdef inline void _sift_down(double* keys, int64_t* idx, Py_ssize_t size, Py_ssiz
         child = 2 * pos + 1
         if child >= size:
             break
-        if child + 1 < size and keys[child + 1] > keys[child]:
+        if child + 1 < size and _after(keys[child + 1], idx[child + 1], keys[child], idx[child]):
             child = child + 1
-        if keys[child] <= k0:
+        if not _after(keys[child], idx[child], k0, i0):
             break
         keys[pos] = keys[child]
         idx[pos] = idx[child]
@@ -55,8 +60,8 @@ def smallest_k(const key_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1]
 
     Notes
     -----
-    Ties are broken towards the smaller column index (a later key replaces the heap root
-    only when strictly smaller), so the result does not depend on ``n_jobs``.
+    The selection is the k smallest (key, column) pairs: ties go to the smaller column
+    index, exactly as a stable sort would choose, whatever ``n_jobs``.
     """
     cdef Py_ssize_t b = keys.shape[0], n = keys.shape[1], k = out.shape[1]
     cdef Py_ssize_t i, j, filled, skip, t
@@ -136,3 +141,51 @@ def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int6
                 s0 = s0 + t0 * t0
                 f = f + 1
             out[i, a] = (s0 + s1) + (s2 + s3)
+
+
+def sparse_squared_distances(const int64_t[::1] q_indptr, const int32_t[::1] q_indices,
+                             const double[::1] q_data, const int64_t[::1] r_indptr,
+                             const int32_t[::1] r_indices, const double[::1] r_data,
+                             const int64_t[:, ::1] cand, double[:, ::1] out, int n_jobs=1):
+    """Exact squared Euclidean distances between CSR rows and their candidate CSR rows.
+
+    Parameters
+    ----------
+    q_indptr, q_indices, q_data : CSR arrays of the (M, D) queries; indices sorted per row.
+    r_indptr, r_indices, r_data : CSR arrays of the (N, D) reference; indices sorted per row.
+    cand : (M, c) int64
+    out : (M, c) float64
+        |q_i - r_j|^2 summed over the union of the two rows' features (a merge of the
+        sorted index lists), so duplicates give exactly 0.
+    n_jobs : int
+    """
+    cdef Py_ssize_t m = cand.shape[0], c = cand.shape[1]
+    cdef Py_ssize_t i, a, j, p, p_end, q, q_end
+    cdef double s, t
+    for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="guided"):
+        for a in range(c):
+            j = cand[i, a]
+            p = q_indptr[i]
+            p_end = q_indptr[i + 1]
+            q = r_indptr[j]
+            q_end = r_indptr[j + 1]
+            s = 0.0
+            while p < p_end and q < q_end:
+                if q_indices[p] == r_indices[q]:
+                    t = q_data[p] - r_data[q]
+                    p = p + 1
+                    q = q + 1
+                elif q_indices[p] < r_indices[q]:
+                    t = q_data[p]
+                    p = p + 1
+                else:
+                    t = r_data[q]
+                    q = q + 1
+                s = s + t * t
+            while p < p_end:
+                s = s + q_data[p] * q_data[p]
+                p = p + 1
+            while q < q_end:
+                s = s + r_data[q] * r_data[q]
+                q = q + 1
+            out[i, a] = s

@@ -10,7 +10,7 @@ from importlib import metadata
 
 from .annoy import Annoy
 from .base import NeighborBackend, canonical_metric
-from .exact import BLAS_METRICS, Exact
+from .exact import BLAS_METRICS, SPARSE_METRICS, Exact
 from .nndescent import NNDescent
 
 __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "register", "available", "get_backend",
@@ -23,6 +23,10 @@ ENTRY_POINT_GROUP = "fasttsne.neighbors"
 AUTO_EXACT_MAX_SAMPLES = 40_000
 #: The same crossover for metrics that go through scipy's cdist (no BLAS).
 AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
+#: The crossover for sparse CSR input (exact sparse products against pynndescent).
+AUTO_EXACT_MAX_SAMPLES_SPARSE = 20_000
+#: Annoy metrics "auto" may pick: Annoy's hamming needs 0/1 data, which "auto" cannot assume.
+AUTO_ANNOY_METRICS = frozenset(Annoy.metrics) - {"hamming"}
 
 _REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent}
 
@@ -73,20 +77,23 @@ def available():
 def choose_auto(n_samples, metric, sparse):
     """The backend name "auto" picks for this data.
 
-    Exact below the measured crossover (or for precomputed distances), Annoy for larger
-    dense data in a metric Annoy has, pynndescent for the rest (sparse input, other
-    metrics, callables).
+    Exact below the measured crossovers (always for precomputed distances), Annoy for
+    larger dense data in a metric Annoy has, pynndescent for the rest (large sparse input,
+    other metrics, callables). The thresholds are measured: see docs/neighbors.md.
     """
     metric = canonical_metric(metric)
     if metric == "precomputed":
         return "exact"
-    if sparse or callable(metric):
+    if callable(metric):
         return "pynndescent"
+    if sparse:
+        small = n_samples < AUTO_EXACT_MAX_SAMPLES_SPARSE
+        return "exact" if small and metric in SPARSE_METRICS else "pynndescent"
     if metric in Exact.metrics:
         limit = AUTO_EXACT_MAX_SAMPLES if metric in BLAS_METRICS else AUTO_EXACT_MAX_SAMPLES_SCIPY
         if n_samples < limit:
             return "exact"
-    return "annoy" if metric in Annoy.metrics else "pynndescent"
+    return "annoy" if metric in AUTO_ANNOY_METRICS else "pynndescent"
 
 
 def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None, sparse=False,

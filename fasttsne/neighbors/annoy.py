@@ -166,8 +166,9 @@ def _save_to_bytes(index):
     with _scratch_file() as (fd, path):
         if not index.save(path):
             raise OSError("Annoy could not save the index.")
-        size = os.fstat(fd).st_size
-        return os.pread(fd, size, 0)
+        # by name, not by descriptor: Annoy unlinks and recreates a regular file on save
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def _load_from_bytes(index, blob):

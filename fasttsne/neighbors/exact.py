@@ -20,6 +20,8 @@ __all__ = ["Exact"]
 BLOCK_ENTRIES = 2 ** 24
 #: Metrics ranked with one GEMM per block (float32) and re-ranked exactly in float64.
 BLAS_METRICS = frozenset({"euclidean", "sqeuclidean", "cosine", "correlation"})
+#: Metrics available for scipy sparse (CSR) input: sparse products, no densified copy.
+SPARSE_METRICS = frozenset({"euclidean", "sqeuclidean", "cosine"})
 #: Metrics computed by ``scipy.spatial.distance.cdist`` (our name -> scipy's name).
 SCIPY_METRICS = {
     "manhattan": "cityblock", "chebyshev": "chebyshev", "minkowski": "minkowski",
@@ -51,12 +53,19 @@ class Exact(NeighborBackend):
     With ``metric="precomputed"``, :meth:`build` takes an (N, N) dense distance matrix or
     an (N, N) sparse k-NN graph (each row's explicit entries, diagonal ignored, must number
     at least k), and :meth:`query` the (M, N) distances of new points to the reference.
+
+    Sparse CSR data is accepted for Euclidean, squared Euclidean and cosine distances
+    (sparse products ranked in float64, exact distances from sparse differences).
     """
 
     name = "exact"
     metrics = BLAS_METRICS | frozenset(SCIPY_METRICS) | {"precomputed"}
     supports_callable = True
-    supports_sparse = False
+
+    def __init__(self, metric="euclidean", metric_params=None, n_jobs=1, random_state=None):
+        super().__init__(metric, metric_params, n_jobs, random_state)
+        # sparse support depends on the metric, so it is an instance attribute here
+        self.supports_sparse = self.metric in SPARSE_METRICS or self.metric == "precomputed"
 
     def build(self, X, k):
         if self.metric == "precomputed":
@@ -67,6 +76,13 @@ class Exact(NeighborBackend):
             self.n_samples_ = D.shape[0]
             self.n_features_ = D.shape[0]
             return self._precomputed_search(D, k, exclude_self=True)
+        if sp.issparse(X):
+            self._check_input(X, "X")
+            X = self._sparse_normalised(X)
+            self._check_k(k, X.shape[0] - 1)
+            self.n_samples_, self.n_features_ = X.shape
+            self._reference = X
+            return self._sparse_search(X, k, exclude_self=True)
         X = self._dense_input(X, "X")
         self._check_k(k, X.shape[0] - 1)
         self.n_samples_, self.n_features_ = X.shape
@@ -85,6 +101,12 @@ class Exact(NeighborBackend):
             D = self._precomputed_input(X_new, "X_new")
             self._check_query_width(D, self.n_samples_)
             return self._precomputed_search(D, k, exclude_self=False)
+        if sp.issparse(self._reference):
+            X_new = self._sparse_normalised(sp.csr_matrix(X_new))
+            self._check_query_width(X_new, self.n_features_)
+            return self._sparse_search(X_new, k, exclude_self=False)
+        if sp.issparse(X_new):
+            X_new = X_new.toarray()  # new points are few; the reference is dense anyway
         X_new = self._dense_input(X_new, "X_new")
         self._check_query_width(X_new, self.n_features_)
         if self.metric in BLAS_METRICS:
@@ -164,6 +186,10 @@ class Exact(NeighborBackend):
         if Q.dtype != R.dtype:
             Q = Q.astype(R.dtype)
         _knn.squared_distances(Q, R, cand, sq, self.n_jobs)
+        return self._finish(Q, R, cand, sq, k)
+
+    def _finish(self, Q, R, cand, sq, k):
+        """Distances in the metric's units from exact squared differences; k best per row."""
         if self.metric == "euclidean":
             dist = np.sqrt(sq)
         elif self.metric == "sqeuclidean":
@@ -171,12 +197,46 @@ class Exact(NeighborBackend):
         else:
             # unit vectors: 1 - cos(a, b) = |a - b|^2 / 2; zero rows are orthogonal to all
             dist = sq / 2.0
-            zero_q = ~np.any(Q, axis=1)
-            zero_r = ~np.any(R, axis=1)
-            dist[zero_q] = 1.0
-            dist[zero_r[cand]] = 1.0
+            dist[_zero_rows(Q)] = 1.0
+            dist[_zero_rows(R)[cand]] = 1.0
         indices, dist = sort_rows(cand, dist)
         return indices[:, :k], dist[:, :k]
+
+    # -- sparse path ------------------------------------------------------------------------
+
+    def _sparse_normalised(self, X):
+        """Float64 CSR with sorted indices and 64-bit indptr (what the kernel takes)."""
+        X = sp.csr_matrix(X, dtype=np.float64)
+        X.sum_duplicates()
+        if self.metric == "cosine":
+            norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+            X = sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X)
+        X.sort_indices()
+        X.indices = X.indices.astype(np.int32, copy=False)
+        X.indptr = X.indptr.astype(np.int64, copy=False)
+        return X
+
+    def _sparse_search(self, Q, k, exclude_self):
+        R = self._reference
+        n_q, n_r = Q.shape[0], R.shape[0]
+        n_avail = n_r - 1 if exclude_self else n_r
+        n_cand = min(n_avail, k + max(RERANK_MIN_MARGIN, int(RERANK_MARGIN_FRACTION * k)))
+        r_sq = np.asarray(R.multiply(R).sum(axis=1)).ravel()
+        if self.metric == "cosine":
+            r_sq[r_sq == 0] = 1.0  # a zero row is at |q - r|^2 = 2 from unit q (cosine distance 1)
+        cand = np.empty((n_q, n_cand), dtype=np.int64)
+        # a dense block of queries times the sparse reference: one pass over R's non-zeros
+        step = max(1, min(BLOCK_ENTRIES // n_r, BLOCK_ENTRIES // max(1, Q.shape[1])))
+        for start in range(0, n_q, step):
+            stop = min(n_q, start + step)
+            keys = np.ascontiguousarray((R @ Q[start:stop].toarray().T).T)
+            keys *= -2.0
+            keys += r_sq
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+        sq = np.empty((n_q, n_cand), dtype=np.float64)
+        _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
+                                      cand, sq, self.n_jobs)
+        return self._finish(Q, R, cand, sq, k)
 
     # -- scipy path -------------------------------------------------------------------------
 
@@ -226,6 +286,13 @@ class Exact(NeighborBackend):
         _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.n_jobs)
         dist = np.take_along_axis(D, indices, 1).astype(np.float64)
         return sort_rows(indices, dist)
+
+
+def _zero_rows(X):
+    """Boolean mask of the all-zero rows of a dense or CSR matrix."""
+    if sp.issparse(X):
+        return np.asarray(abs(X).sum(axis=1)).ravel() == 0
+    return ~np.any(X, axis=1)
 
 
 def _graph_neighbors(G, k, exclude_self):

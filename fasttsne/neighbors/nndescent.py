@@ -71,11 +71,11 @@ class NNDescent(NeighborBackend):
                 and self.metric not in pynndescent.sparse.sparse_named_distances:
             raise ValueError(f"pynndescent has no sparse version of metric {self.metric!r}; its sparse "
                              f"metrics are: {', '.join(sorted(pynndescent.sparse.sparse_named_distances))}.")
-        n_build = min(self.n_neighbors or BUILD_NEIGHBORS, n - 1)
-        self._index = pynndescent.NNDescent(
-            X, metric=self.metric, metric_kwds=self.metric_params or None, n_neighbors=n_build,
-            random_state=seed_from(self.random_state), n_jobs=max(1, self.n_jobs),
-            parallel_batch_queries=self.n_jobs > 1, **self.nndescent_params)
+        self.seed_ = seed_from(self.random_state)
+        self._index = self._new_index(X)
+        # kept for the safe (pickle-free) state: the data and the index graph rebuild the index
+        self._reference = X
+        self._graph = tuple(np.array(a) for a in self._index.neighbor_graph)
         self.n_samples_, self.n_features_ = X.shape
         indices, distances = self._search(X, k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
@@ -91,7 +91,19 @@ class NNDescent(NeighborBackend):
         self._check_query_width(X_new, self.n_features_)
         return sort_rows(*self._search(X_new, k))
 
+    def _new_index(self, X, **extra):
+        import pynndescent
+
+        n_build = min(self.n_neighbors or BUILD_NEIGHBORS, X.shape[0] - 1)
+        return pynndescent.NNDescent(
+            X, metric=self.metric, metric_kwds=self.metric_params or None, n_neighbors=n_build,
+            random_state=self.seed_, n_jobs=max(1, self.n_jobs), parallel_batch_queries=self.n_jobs > 1,
+            **{**self.nndescent_params, **extra})
+
     def _search(self, Q, k):
+        if self._index is None:  # restored from the safe state: rebuild from the saved graph
+            self._index = self._new_index(self._reference, init_graph=self._graph[0].copy(),
+                                          init_dist=self._graph[1].copy(), n_iters=0)
         indices, distances = self._index.query(Q, k=k, epsilon=QUERY_EPSILON)
         for epsilon in RETRY_EPSILONS:
             short = np.flatnonzero((indices < 0).any(axis=1))
@@ -104,6 +116,20 @@ class NNDescent(NeighborBackend):
                                "or a smaller perplexity.")
         return indices.astype(np.int64), distances.astype(np.float64)
 
+    # -- persistence ---------------------------------------------------------------------------
+    # pickle keeps pynndescent's own index (queries answer identically after loading);
+    # __getstate__, which fasttsne.io's pickle-free format uses, keeps only arrays: the
+    # reference data and the index graph, from which the index is rebuilt on the first query
+    # (same neighbours graph; the search tree is redrawn, so answers may differ slightly).
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_index"] = None
+        return state
+
+    def __reduce_ex__(self, protocol):
+        return _restore, (type(self), dict(self.__dict__))
+
     def _input(self, X, what):
         if sp.issparse(X):
             X = sp.csr_matrix(X)
@@ -115,3 +141,9 @@ class NNDescent(NeighborBackend):
         if X.ndim != 2:
             raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
         return np.ascontiguousarray(X, dtype=np.float32 if X.dtype != np.float64 else np.float64)
+
+
+def _restore(cls, state):
+    backend = cls.__new__(cls)
+    backend.__dict__.update(state)
+    return backend

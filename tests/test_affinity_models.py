@@ -1,0 +1,139 @@
+"""Affinity models: each gives a symmetric, normalised CSR P and row-normalised ``to_new``;
+perplexity lowering warns; duplicates and far neighbours stay finite; precomputed input."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.spatial.distance import cdist
+
+import fasttsne
+from fasttsne.affinity import FixedSigmaNN, Multiscale, PerplexityBasedNN, Precomputed, Uniform
+
+
+def models():
+    return {
+        "perplexity": lambda: PerplexityBasedNN(10, neighbors="exact"),
+        "multiscale": lambda: Multiscale([5, 20], neighbors="exact"),
+        "fixed-sigma": lambda: FixedSigmaNN(sigma=20.0, k=15, neighbors="exact"),
+        "uniform": lambda: Uniform(k=15, neighbors="exact"),
+    }
+
+
+@pytest.fixture(scope="module")
+def X(digits):
+    return digits[0][:600]
+
+
+@pytest.mark.parametrize("name", models())
+def test_P_is_symmetric_csr_summing_to_one_with_int32_indices(X, name):
+    P = models()[name]().fit(X).P
+    assert sp.isspmatrix_csr(P) and P.indices.dtype == np.int32 and P.indptr.dtype == np.int32
+    assert P.sum() == pytest.approx(1.0, abs=1e-12)
+    assert abs(P - P.T).max() < 1e-15
+    assert P.diagonal().max() == 0 and P.data.min() > 0
+
+
+@pytest.mark.parametrize("name", models())
+def test_to_new_rows_sum_to_one(X, name):
+    model = models()[name]().fit(X[:500])
+    P_new = model.to_new(X[500:])
+    assert P_new.shape == (100, 500)
+    np.testing.assert_allclose(np.asarray(P_new.sum(axis=1)).ravel(), 1.0, atol=1e-12)
+
+
+def test_too_large_perplexity_is_lowered_with_a_warning(X):
+    with pytest.warns(UserWarning, match=r"perplexity 50 is too large for 31 points.*using perplexity 10"):
+        model = PerplexityBasedNN(50, neighbors="exact").fit(X[:31])
+    assert model.perplexity_ == pytest.approx(10.0)
+
+
+def test_multiscale_lowers_each_too_large_perplexity_with_a_warning(X):
+    with pytest.warns(UserWarning, match="perplexity 100 is too large"):
+        model = Multiscale([5, 100], neighbors="exact").fit(X[:61])
+    assert model.perplexities_ == [5.0, pytest.approx(20.0)]
+
+
+def test_to_new_lowers_a_perplexity_its_k_cannot_support_with_a_warning(X):
+    model = PerplexityBasedNN(10, neighbors="exact").fit(X[:300])
+    with pytest.warns(UserWarning, match="too large for k = 6 neighbours"):
+        P_new = model.to_new(X[300:310], k=6, perplexity=5)
+    np.testing.assert_allclose(np.asarray(P_new.sum(axis=1)).ravel(), 1.0)
+
+
+def test_uniform_lowers_a_too_large_k_with_a_warning(X):
+    with pytest.warns(UserWarning, match="k = 30 neighbours is too many"):
+        Uniform(k=30, neighbors="exact").fit(X[:20])
+
+
+@pytest.mark.parametrize("name", ["perplexity", "fixed-sigma"])
+def test_duplicate_points_give_finite_affinities(X, name):
+    X_dup = np.vstack([X[:100]] * 3 + [np.repeat(X[100:101], 40, axis=0)])  # 40 copies of one point
+    P = models()[name]().fit(X_dup).P
+    assert np.all(np.isfinite(P.data)) and P.sum() == pytest.approx(1.0)
+
+
+def test_fixed_sigma_far_neighbours_do_not_underflow(X):
+    P = FixedSigmaNN(sigma=1e-3, k=10, neighbors="exact").fit(X * 1e6).P
+    assert np.all(np.isfinite(P.data)) and P.sum() == pytest.approx(1.0)
+
+
+def test_multiscale_with_one_perplexity_is_the_perplexity_model(X):
+    single = PerplexityBasedNN(10, neighbors="exact").fit(X).P
+    multi = Multiscale([10], neighbors="exact").fit(X).P
+    assert abs(single - multi).max() < 1e-15
+
+
+def test_multiscale_for_size_follows_kobak_and_berens():
+    assert Multiscale.for_size(100_000).perplexities == [30.0, 1000.0]
+    assert Multiscale.for_size(2_000).perplexities == [30.0]
+
+
+def test_uniform_weights_neighbours_equally(X):
+    P = Uniform(k=15, neighbors="exact").fit(X).P
+    n = X.shape[0]
+    # 1/k from one side, (1/k + 1/k) when both points list each other; then / 2N
+    np.testing.assert_allclose(np.unique(np.round(P.data * 2 * n * 15, 9)), [1.0, 2.0])
+
+
+def test_precomputed_distances_give_the_same_P_as_the_data(X):
+    # digits are integers: jitter them so that no two distances tie at the k-th neighbour
+    X = X + np.random.default_rng(0).normal(scale=1e-3, size=X.shape)
+    from_data = PerplexityBasedNN(10, neighbors="exact").fit(X).P
+    from_distances = PerplexityBasedNN(10, metric="precomputed").fit(cdist(X, X)).P
+    assert abs(from_data - from_distances).max() < 1e-12
+
+
+def test_precomputed_knn_graph_gives_the_same_P_as_the_data(X):
+    model = PerplexityBasedNN(10, neighbors="exact").fit(X)
+    idx, dist = model.index.build(X, 30)
+    graph = sp.csr_matrix((dist.ravel(), (np.repeat(np.arange(len(X)), 30), idx.ravel())), shape=(len(X),) * 2)
+    from_graph = PerplexityBasedNN(10, metric="precomputed").fit(graph).P
+    assert abs(model.P - from_graph).max() < 1e-12
+
+
+def test_precomputed_P_is_symmetrised_and_normalised_with_a_warning():
+    rng = np.random.default_rng(0)
+    A = sp.random(50, 50, density=0.2, random_state=rng, format="csr")
+    A.setdiag(0)
+    with pytest.warns(UserWarning, match="not symmetric"):
+        model = Precomputed(A * 3.0)
+    expected = (A + A.T) / (A + A.T).sum()
+    assert abs(model.P - expected).max() < 1e-15
+    assert model.P.indices.dtype == np.int32
+
+
+def test_precomputed_rejects_negative_affinities():
+    with pytest.raises(ValueError, match="negative"):
+        Precomputed(-np.eye(3)[::-1])
+
+
+def test_precomputed_to_new_normalises_rows():
+    model = Precomputed(np.ones((4, 4)) - np.eye(4))
+    P_new = model.to_new(np.array([[1.0, 3.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]]))
+    np.testing.assert_allclose(P_new.toarray(), [[0.25, 0.75, 0, 0], [0, 0, 0.5, 0.5]])
+
+
+def test_tsne_fit_accepts_an_affinity_model_instance(X):
+    affinities = Multiscale([5, 20], neighbors="exact")
+    embedding = fasttsne.TSNE(early_exaggeration_iter=5, n_iter=5, negative_gradient_method="exact",
+                              random_state=0).fit(X[:200], affinities=affinities)
+    assert embedding.affinities is affinities
