@@ -7,7 +7,8 @@ from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 
 __all__ = ["BarnesHut", "BarnesHutReference", "DEFAULT_THETA"]
 
-#: Opening angle of van der Maaten (2014) and openTSNE: a few 1e-3 relative error in F/Z.
+#: Opening angle of van der Maaten (2014) and openTSNE: about 1.5% relative error in F/Z
+#: on a real 2-D embedding (tests/test_bh.py holds the measured bounds).
 DEFAULT_THETA = 0.5
 
 
