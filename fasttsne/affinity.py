@@ -313,7 +313,8 @@ class PerplexityBasedNN(_NeighborModel):
         """
         check_positive(perplexity, "perplexity")
         if k is None:
-            perplexity = lowered_perplexity(perplexity, self.n_samples, f"{self.n_samples} reference points", "N / 3")
+            perplexity = lowered_perplexity(perplexity, self.n_samples, f"{self.n_samples} reference points",
+                                            "N / 3")
             k = max(1, min(self.n_samples, int(NEIGHBORS_PER_PERPLEXITY * perplexity)))
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")
@@ -366,8 +367,9 @@ class Multiscale(_NeighborModel):
         return perplexities
 
     def _n_neighbors(self, n_samples):
-        self.perplexities_ = [lowered_perplexity(p, n_samples - 1, f"{n_samples} points", "(N - 1) / 3", stacklevel=5)
-                              for p in self.perplexities]
+        self.perplexities_ = [
+            lowered_perplexity(p, n_samples - 1, f"{n_samples} points", "(N - 1) / 3", stacklevel=5)
+            for p in self.perplexities]
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * max(self.perplexities_)))
 
     def _conditionals(self, distances, perplexities):
@@ -397,8 +399,9 @@ class Multiscale(_NeighborModel):
         """
         perplexities = self._check_perplexities(self.perplexities_ if perplexity is None else perplexity)
         if k is None:
-            perplexities = [lowered_perplexity(p, self.n_samples, f"{self.n_samples} reference points", "N / 3")
-                            for p in perplexities]
+            perplexities = [
+                lowered_perplexity(p, self.n_samples, f"{self.n_samples} reference points", "N / 3")
+                for p in perplexities]
             k = max(1, min(self.n_samples, int(NEIGHBORS_PER_PERPLEXITY * max(perplexities))))
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")

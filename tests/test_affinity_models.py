@@ -105,7 +105,8 @@ def test_precomputed_distances_give_the_same_P_as_the_data(X):
 def test_precomputed_knn_graph_gives_the_same_P_as_the_data(X):
     model = PerplexityBasedNN(10, neighbors="exact").fit(X)
     idx, dist = model.index.build(X, 30)
-    graph = sp.csr_matrix((dist.ravel(), (np.repeat(np.arange(len(X)), 30), idx.ravel())), shape=(len(X),) * 2)
+    rows = np.repeat(np.arange(len(X)), 30)
+    graph = sp.csr_matrix((dist.ravel(), (rows, idx.ravel())), shape=(len(X), len(X)))
     from_graph = PerplexityBasedNN(10, metric="precomputed").fit(graph).P
     assert abs(model.P - from_graph).max() < 1e-12
 

@@ -71,7 +71,8 @@ class Exact(NeighborBackend):
         if self.metric == "precomputed":
             D = self._precomputed_input(X, "X")
             if D.shape[0] != D.shape[1]:
-                raise ValueError(f"metric='precomputed' needs a square (N, N) distance matrix, got {D.shape}.")
+                raise ValueError("metric='precomputed' needs a square (N, N) distance matrix, "
+                                 f"got {D.shape}.")
             self._check_k(k, D.shape[0] - 1)
             self.n_samples_ = D.shape[0]
             self.n_features_ = D.shape[0]

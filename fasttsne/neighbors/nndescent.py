@@ -2,6 +2,8 @@
 
 pynndescent is imported only when a backend is built (importing numba takes seconds).
 """
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -102,8 +104,12 @@ class NNDescent(NeighborBackend):
 
     def _search(self, Q, k):
         if self._index is None:  # restored from the safe state: rebuild from the saved graph
-            self._index = self._new_index(self._reference, init_graph=self._graph[0].copy(),
-                                          init_dist=self._graph[1].copy(), n_iters=0)
+            with warnings.catch_warnings():
+                # with no descent iterations pynndescent warns that the graph may be incomplete;
+                # it is the complete graph of the original build
+                warnings.filterwarnings("ignore", message="Failed to correctly find n_neighbors")
+                self._index = self._new_index(self._reference, init_graph=self._graph[0].copy(),
+                                              init_dist=self._graph[1].copy(), n_iters=0)
         indices, distances = self._index.query(Q, k=k, epsilon=QUERY_EPSILON)
         for epsilon in RETRY_EPSILONS:
             short = np.flatnonzero((indices < 0).any(axis=1))

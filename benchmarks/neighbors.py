@@ -1,0 +1,191 @@
+"""Neighbour search benchmark: recall against exact search and build+query time, fasttsne's
+backends next to openTSNE's, each run in a fresh process.
+
+Every run finds the k nearest neighbours of every point of the data set (what t-SNE's
+affinity step does), timed from a cold start of the backend, so numba compilation
+(pynndescent) and index building (Annoy) count. Recall is the mean fraction of each
+point's exact k neighbours that the run found; above ``--recall-sample`` points it is
+measured on that many random points (exact neighbours of those found with fasttsne's
+exact backend, which the tests check against scipy's cdist).
+
+Usage (from the project root)::
+
+    python benchmarks/neighbors.py --data mnist_test --repeats 3
+    python benchmarks/neighbors.py --data mnist --impl fasttsne:annoy,opentsne:annoy
+    python benchmarks/neighbors.py --crossover 5000,10000,20000,40000 --data mnist
+
+``--crossover`` times fasttsne's exact and Annoy backends on the first N points of the data
+for each N: the sizes where exact search stops being faster give ``AUTO_EXACT_MAX_SAMPLES``
+(see docs/neighbors.md).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED_DATA = os.environ.get("FASTTSNE_SHARED_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+DEFAULT_IMPLS = ("fasttsne:exact,fasttsne:annoy,fasttsne:pynndescent,"
+                 "opentsne:exact,opentsne:annoy,opentsne:pynndescent")
+#: Points whose exact neighbours are computed for recall when the data set is larger.
+RECALL_SAMPLE = 10_000
+
+
+def load_data(name, n=None, pca=None):
+    """(N, D) float64 data: a ../shared/data name, first ``n`` rows, optional PCA."""
+    sys.path.insert(0, SHARED_DATA)
+    try:
+        from load import load
+    finally:
+        sys.path.pop(0)
+    X = load(name)[0]
+    X = np.asarray(X[:n] if n else X, dtype=np.float64)
+    if pca:
+        Xc = X - X.mean(axis=0)
+        _, _, vt = np.linalg.svd(Xc[:: max(1, len(Xc) // 20000)], full_matrices=False)
+        X = Xc @ vt[:pca].T
+    return np.ascontiguousarray(X)
+
+
+def cpu_seconds():
+    """CPU time of this process, its threads and its finished child processes (forked workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+# -- worker: one timed neighbour search in this (fresh) process ------------------------------
+
+def fasttsne_knn(X, backend, k, n_jobs, seed):
+    from fasttsne.neighbors import get_backend
+    index = get_backend(backend, n_samples=len(X), n_jobs=n_jobs, random_state=seed)
+    return index.build(X, k)[0]
+
+
+def opentsne_knn(X, backend, k, n_jobs, seed):
+    import warnings
+    from openTSNE import nearest_neighbors as nn
+    cls = {"exact": nn.Sklearn, "annoy": nn.Annoy, "pynndescent": nn.NNDescent}[backend]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openTSNE warns about pynndescent's metric list
+        return cls(X, k, metric="euclidean", n_jobs=n_jobs, random_state=seed).build()[0]
+
+
+def worker(args):
+    X = load_data(args.data, args.n, args.pca)
+    impl, backend = args.worker.split(":")
+    knn = {"fasttsne": fasttsne_knn, "opentsne": opentsne_knn}[impl]
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    indices = knn(X, backend, args.k, args.n_jobs, args.seed)
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    np.save(args.out, np.asarray(indices, dtype=np.int64))
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu}))
+
+
+# -- driver -----------------------------------------------------------------------------------
+
+def run_one(impl, args, n):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "indices.npy")
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl, "--data", args.data,
+               "--n", str(n), "--k", str(args.k), "--n-jobs", str(args.n_jobs), "--seed", str(args.seed),
+               "--out", out] + (["--pca", str(args.pca)] if args.pca else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{impl} failed:\n{proc.stderr[-2000:]}")
+        timing = json.loads(proc.stdout.strip().splitlines()[-1])
+        return timing, np.load(out)
+
+
+def exact_reference(X, k, sample, block=500):
+    """Exact k-NN (self excluded) of the rows ``sample``: float64 brute force, by blocks."""
+    sq = np.einsum("ij,ij->i", X, X)
+    out = np.empty((len(sample), k), dtype=np.int64)
+    for start in range(0, len(sample), block):
+        rows = sample[start:start + block]
+        d2 = sq[rows, None] - 2.0 * (X[rows] @ X.T) + sq[None, :]
+        d2[np.arange(len(rows)), rows] = np.inf
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(d2, part, 1), axis=1, kind="stable")
+        out[start:start + block] = np.take_along_axis(part, order, 1)
+    return out
+
+
+def recall(found, true):
+    return float(np.mean([np.intersect1d(f, t).size / t.size for f, t in zip(found, true)]))
+
+
+def benchmark(args):
+    X = load_data(args.data, args.n, args.pca)
+    n = len(X)
+    rng = np.random.default_rng(0)
+    sample = np.arange(n) if n <= args.recall_sample else \
+        np.sort(rng.choice(n, args.recall_sample, replace=False))
+    t0 = time.perf_counter()
+    true = exact_reference(X, args.k, sample)
+    print(f"# {args.data}{f' PCA-{args.pca}' if args.pca else ''}: N={n} D={X.shape[1]} k={args.k} "
+          f"n_jobs={args.n_jobs}; recall on {len(sample)} points (reference in "
+          f"{time.perf_counter() - t0:.1f} s); median of {args.repeats} fresh-process runs", flush=True)
+    print(f"{'implementation':24s} {'wall s':>8s} {'cpu s':>8s} {'recall':>7s}  runs (wall s)", flush=True)
+    rows = []
+    for impl in args.impl.split(","):
+        walls, cpus, recalls = [], [], []
+        for _ in range(args.repeats):
+            timing, indices = run_one(impl, args, n)
+            walls.append(timing["wall_s"])
+            cpus.append(timing["cpu_s"])
+            recalls.append(recall(indices[sample], true))
+        row = {"impl": impl, "data": args.data, "n": n, "k": args.k, "n_jobs": args.n_jobs,
+               "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
+               "recall": statistics.median(recalls), "walls": walls}
+        rows.append(row)
+        print(f"{impl:24s} {row['wall_s']:8.2f} {row['cpu_s']:8.2f} {row['recall']:7.4f}  "
+              + " ".join(f"{w:.1f}" for w in walls), flush=True)
+    return rows
+
+
+def crossover(args):
+    rows = []
+    print(f"# crossover on {args.data}{f' PCA-{args.pca}' if args.pca else ''}, k={args.k}, "
+          f"n_jobs={args.n_jobs}; median wall s of {args.repeats} fresh-process runs", flush=True)
+    print(f"{'N':>7s} {'exact':>8s} {'annoy':>8s}", flush=True)
+    for n in (int(s) for s in args.crossover.split(",")):
+        times = {}
+        for impl in ("fasttsne:exact", "fasttsne:annoy"):
+            times[impl] = statistics.median(run_one(impl, args, n)[0]["wall_s"] for _ in range(args.repeats))
+        rows.append({"n": n, **times})
+        print(f"{n:7d} {times['fasttsne:exact']:8.2f} {times['fasttsne:annoy']:8.2f}", flush=True)
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="mnist_test")
+    p.add_argument("--n", type=int, default=None, help="use the first N points")
+    p.add_argument("--pca", type=int, default=None, help="reduce to this many principal components first")
+    p.add_argument("--k", type=int, default=90)
+    p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--impl", default=DEFAULT_IMPLS)
+    p.add_argument("--recall-sample", type=int, default=RECALL_SAMPLE)
+    p.add_argument("--crossover", default=None, help="comma-separated sizes: exact vs Annoy timing")
+    p.add_argument("--json", default=None, help="also write the rows here")
+    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    rows = crossover(args) if args.crossover else benchmark(args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
