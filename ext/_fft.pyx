@@ -10,6 +10,16 @@ races and without per-thread grids: points sorted by box, boxes shared among thr
 box writes only its own ``p x p`` nodes, in a fixed point order, so the result is the same
 for any number of threads.
 
+Near-field correction: interpolating a kernel that varies on the scale of a box is least
+accurate for pairs of points in the same or nearby boxes. For those (boxes at most
+``radius`` apart per axis) the exact interaction is summed over the point pairs, and the
+grid's version is removed from the node potentials. The grid's near field of a node is a
+sum over a box-aligned window of source nodes, ``(2 radius + 1) p`` wide; the offsets
+within ``radius * p`` of the node are in every node's window, so that "core" is removed for
+free by zeroing it in the kernel before its FFT, and only the window's rim (offsets
+``radius * p + 1 .. (radius + 1) p - 1`` on one side, which side depending on the node's
+place in its box) is summed directly: 56 of 225 source nodes per node at p = 3, radius 2.
+
 Grids are indexed ``grid[channel, gx, gy]`` with ``gx = bx * p + kx`` and ``gy = by * p_y + ky``.
 Coordinates entering the charges are taken relative to ``center`` (the box centre) so the
 force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not large ones.
@@ -18,6 +28,32 @@ from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.math cimport floor, pow
 from libc.stdlib cimport free, malloc
+
+
+cdef struct Geometry:
+    # see fasttsne.gradients.fft._Grid; axis 1 is a dummy (one box, one node) in 1-D
+    int d
+    int p
+    int py
+    Py_ssize_t n[2]
+    double lo[2]
+    double h[2]
+    double c[2]
+
+
+cdef Geometry _geometry(Py_ssize_t d, const double[::1] center, const double[::1] lo,
+                        const double[::1] h, const Py_ssize_t[::1] n_int, int p):
+    cdef Geometry g
+    cdef int k
+    g.d = <int>d
+    g.p = p
+    g.py = p if d == 2 else 1
+    for k in range(2):
+        g.n[k] = n_int[k]
+        g.lo[k] = lo[k]
+        g.h[k] = h[k]
+        g.c[k] = center[k]
+    return g
 
 
 cdef inline Py_ssize_t _box(double y, double lo, double h, Py_ssize_t n, double *s) noexcept nogil:
@@ -60,9 +96,56 @@ cdef double *_denominators(int p) noexcept nogil:
     return den
 
 
+cdef inline Py_ssize_t _locate(const Geometry *g, const double *y, const double *den, double *wx,
+                               double *wy) noexcept nogil:
+    """Box ``bx * n[1] + by`` of the point ``y``; its Lagrange weights along each axis
+    (``p`` and ``py``) go to ``wx`` and ``wy``."""
+    cdef double s
+    cdef Py_ssize_t bx, by = 0
+    bx = _box(y[0], g.lo[0], g.h[0], g.n[0], &s)
+    _lagrange(s * g.p, g.p, den, wx)
+    if g.d == 2:
+        by = _box(y[1], g.lo[1], g.h[1], g.n[1], &s)
+        _lagrange(s * g.p, g.p, den, wy)
+    else:
+        wy[0] = 1.0
+    return bx * g.n[1] + by
+
+
+cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip, Py_ssize_t bx,
+                             Py_ssize_t by, int radius, const double *Ys, const int *box_start,
+                             double dof, double *f, double *z) noexcept nogil:
+    """Add to ``f`` (d) and ``z`` the exact interactions of ``y`` with the source points in
+    the boxes at most ``radius`` from (bx, by), leaving out sorted position ``skip``.
+
+    ``Ys`` holds the sources sorted by box, so the boxes ``(ax, by - radius .. by + radius)``
+    are one contiguous run per ``ax``.
+    """
+    cdef Py_ssize_t ax, j, d = g.d, ry = radius if d == 2 else 0
+    cdef Py_ssize_t lo_y = max(by - ry, 0), hi_y = min(by + ry, g.n[1] - 1)
+    cdef double dx, dy, base, w, q, fx = 0.0, fy = 0.0, zs = 0.0
+    cdef bint cauchy = dof == 1.0
+    for ax in range(max(bx - radius, 0), min(bx + radius + 1, g.n[0])):
+        for j in range(box_start[ax * g.n[1] + lo_y], box_start[ax * g.n[1] + hi_y + 1]):
+            if j == skip:
+                continue
+            dx = y[0] - Ys[j * d]
+            dy = y[1] - Ys[j * d + 1] if d == 2 else 0.0
+            base = 1.0 + (dx * dx + dy * dy) / dof
+            w = 1.0 / base if cauchy else pow(base, -dof)
+            q = w / base
+            zs += w
+            fx += q * dx
+            fy += q * dy
+    z[0] += zs
+    f[0] += fx
+    if d == 2:
+        f[1] += fy
+
+
 def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
                     const Py_ssize_t[::1] n_int, int[::1] box_of_point, int[::1] order,
-                    int[::1] box_start, int n_jobs=1):
+                    int[::1] box_start, double[:, ::1] Y_sorted, int n_jobs=1):
     """Counting sort of the points by box (stable: ascending index within a box).
 
     Parameters
@@ -76,7 +159,10 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
     order : (N,) int32
         Overwritten: point indices grouped by box.
     box_start : (n_int[0] * n_int[1] + 1,) int32
-        Overwritten: points of box ``b`` are ``order[box_start[b]:box_start[b + 1]]``.
+        Overwritten: points of box ``b = bx * n_int[1] + by`` are
+        ``order[box_start[b]:box_start[b + 1]]``.
+    Y_sorted : (N, d) float64
+        Overwritten with ``Y[order]`` (contiguous neighbourhoods for the exact near field).
     n_jobs : int
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
@@ -85,6 +171,7 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
     cdef double s
     cdef int *cursor
     for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
+        s = 0.0  # assigned here so that each thread has its own
         bx = _box(Y[i, 0], lo[0], h[0], n1, &s)
         by = _box(Y[i, 1], lo[1], h[1], n2, &s) if d == 2 else 0
         box_of_point[i] = <int>(bx * n2 + by)
@@ -104,6 +191,10 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
         order[cursor[b]] = <int>i
         cursor[b] += 1
     free(cursor)
+    for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
+        Y_sorted[i, 0] = Y[order[i], 0]
+        if d == 2:
+            Y_sorted[i, 1] = Y[order[i], 1]
 
 
 def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
@@ -125,13 +216,10 @@ def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const doub
         Overwritten (every node is written, no prior zeroing needed).
     n_jobs : int
     """
-    cdef Py_ssize_t d = Y.shape[1]
-    cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1], nb = n1 * n2
-    cdef int py = p if d == 2 else 1
-    cdef int nt = max(n_jobs, 1)
-    cdef Py_ssize_t b, bx, by, idx, i, gx, gy, c, nch = 1 + d
-    cdef int kx, ky
-    cdef double sx, sy, wgt, qx, qy
+    cdef Geometry g = _geometry(Y.shape[1], center, lo, h, n_int, p)
+    cdef Py_ssize_t nb = g.n[0] * g.n[1], b, bx, by, idx, i, gx, gy, c
+    cdef int nt = max(n_jobs, 1), kx, ky, py = g.py
+    cdef double wgt, qx, qy
     cdef double *wx
     cdef double *wy
     cdef double *den = _denominators(p)
@@ -143,24 +231,17 @@ def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const doub
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
         wx = scratch + threadid() * 2 * p
         wy = wx + p
-        bx = b // n2
-        by = b % n2
-        for c in range(nch):
+        bx = b // g.n[1]
+        by = b % g.n[1]
+        for c in range(1 + g.d):
             for kx in range(p):
                 for ky in range(py):
                     charges[c, bx * p + kx, by * py + ky] = 0.0
         for idx in range(box_start[b], box_start[b + 1]):
             i = order[idx]
-            _box(Y[i, 0], lo[0], h[0], n1, &sx)
-            _lagrange(sx * p, p, den, wx)
-            qx = Y[i, 0] - center[0]
-            if d == 2:
-                _box(Y[i, 1], lo[1], h[1], n2, &sy)
-                _lagrange(sy * p, p, den, wy)
-                qy = Y[i, 1] - center[1]
-            else:
-                wy[0] = 1.0
-                qy = 0.0
+            _locate(&g, &Y[i, 0], den, wx, wy)
+            qx = Y[i, 0] - g.c[0]
+            qy = Y[i, 1] - g.c[1] if g.d == 2 else 0.0
             for kx in range(p):
                 gx = bx * p + kx
                 for ky in range(py):
@@ -168,7 +249,7 @@ def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const doub
                     wgt = wx[kx] * wy[ky]
                     charges[0, gx, gy] += wgt
                     charges[1, gx, gy] += wgt * qx
-                    if d == 2:
+                    if g.d == 2:
                         charges[2, gx, gy] += wgt * qy
     free(den)
     free(scratch)
@@ -209,10 +290,10 @@ def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double
 
 
 def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
-                     const floating[:, ::1] kw_hat, Py_ssize_t L2, double[::1] row_sums,
+                     const double[:, ::1] kw_hat, Py_ssize_t L2, double[::1] row_sums,
                      int n_jobs=1):
     """Multiply every charge spectrum by the force kernel's (in place); return the
-    grid self-energy ``sum_{m,n} c0_m w(m - n) c0_n`` of the unit charges (Parseval).
+    grid energy ``sum_{m,n} c0_m w(m - n) c0_n`` of the unit charges (Parseval).
 
     Parameters
     ----------
@@ -220,8 +301,11 @@ def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
         Half spectra (``rfft`` along the last axis) of the zero-padded charge grids, viewed
         as interleaved real and imaginary parts; channel 0 holds the unit charges.
         Overwritten with their products with ``k2_hat``.
-    k2_hat, kw_hat : (L1, L2 // 2 + 1), the dtype of ``spectra``
-        Real DFTs of the (even) force and Z kernels.
+    k2_hat : (L1, L2 // 2 + 1), the dtype of ``spectra``
+        Real DFT of the (even) force kernel.
+    kw_hat : (L1, L2 // 2 + 1) float64
+        Real DFT of the Z kernel (float64: most of it is tiny next to its largest value,
+        and float32 rounding there adds up over the whole spectrum).
     L2 : int
         Full length of the last axis (to weigh the half spectrum's columns).
     row_sums : (L1,) float64, scratch
@@ -255,92 +339,179 @@ def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
     return total / (<double>L1 * <double>L2)
 
 
-def grid_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
-                   const double[::1] h, const Py_ssize_t[::1] n_int, int p,
-                   const floating[:, :, ::1] potentials, const double[:, ::1] self_kernel,
-                   double[:, ::1] out, double[::1] self_energy, int n_jobs=1):
-    """Interpolate the force potentials at the points and combine them into forces.
+def near_field_rim(const floating[:, :, ::1] charges, const double[:, ::1] kw_quadrant,
+                   const double[:, ::1] k2_quadrant, const Py_ssize_t[::1] n_int, int p,
+                   int radius, const int[::1] box_start, bint every_box,
+                   floating[:, :, ::1] potentials, bint with_w, double[::1] box_energy,
+                   int n_jobs=1):
+    """Subtract the rim of the grid's near field from the node potentials.
+
+    The potentials must come from kernels whose core (offsets within ``radius * p`` nodes
+    on every axis) was zeroed before the FFT; after this call they hold the far field only
+    (what the grid says about sources in boxes more than ``radius`` away).
 
     Parameters
     ----------
-    Y : (N, d) float64
+    charges : (1 + d, M1, M2) float32 or float64
+        From :func:`charges_to_grid`.
+    kw_quadrant, k2_quadrant : float64
+        The full kernels at non-negative node offsets (:func:`kernel_quadrants`), at least
+        ``(radius + 1) * p`` per real axis.
+    n_int : (2,) intp
+    p : int
+    radius : int >= 0
+        In boxes, per axis.
+    box_start : (n_boxes + 1,) int32
+        From :func:`sort_into_boxes`.
+    every_box : bool
+        Correct every target box (a reference grid, queried anywhere later) or only the
+        occupied ones (the only ones interpolated from in the same call).
+    potentials : (C, >= M1, >= M2), the dtype of ``charges``
+        Node potentials: ``w * 1`` first when ``with_w``, then ``w^(1+1/dof) * (1, y - c)``.
+        Updated in place.
+    with_w : bool
+    box_energy : (n_boxes,) float64
+        Overwritten with ``sum_{u in box} c0_u (rim w potential)_u`` (0 for skipped boxes):
+        with the core's share, already missing from the FFT energy, the grid's near-field
+        energy.
+    n_jobs : int
+    """
+    cdef Py_ssize_t d = charges.shape[0] - 1
+    cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1], nb = n1 * n2, M1 = n1 * p
+    cdef int py = p if d == 2 else 1
+    cdef Py_ssize_t M2 = n2 * py, ry = radius if d == 2 else 0
+    cdef Py_ssize_t core_x = radius * p, core_y = ry * py
+    cdef Py_ssize_t b, bx, by, gx, gy, vx, vy, ox, oy, vy_lo, vy_hi, f0 = 1 if with_w else 0
+    cdef int kx, ky
+    cdef double acc_w, acc0, acc1, acc2, kw, k2, c0, e
+    for b in prange(nb, nogil=True, num_threads=n_jobs, schedule="guided"):
+        box_energy[b] = 0.0
+        if not every_box and box_start[b] == box_start[b + 1]:
+            continue
+        bx = b // n2
+        by = b % n2
+        vy_lo = max(by - ry, 0) * py
+        vy_hi = min(by + ry + 1, n2) * py
+        e = 0.0
+        for kx in range(p):
+            gx = bx * p + kx
+            for ky in range(py):
+                gy = by * py + ky
+                acc_w = 0.0
+                acc0 = 0.0
+                acc1 = 0.0
+                acc2 = 0.0
+                for vx in range(max(bx - radius, 0) * p, min((bx + radius + 1) * p, M1)):
+                    ox = vx - gx if vx >= gx else gx - vx
+                    vy = vy_lo
+                    while vy < vy_hi:
+                        oy = vy - gy if vy >= gy else gy - vy
+                        if ox <= core_x and oy <= core_y:
+                            # the core's part of the row is in the FFT: skip to its end
+                            vy = gy + core_y + 1
+                            continue
+                        kw = kw_quadrant[ox, oy]
+                        k2 = k2_quadrant[ox, oy]
+                        c0 = charges[0, vx, vy]
+                        acc_w = acc_w + kw * c0
+                        acc0 = acc0 + k2 * c0
+                        acc1 = acc1 + k2 * charges[1, vx, vy]
+                        if d == 2:
+                            acc2 = acc2 + k2 * charges[2, vx, vy]
+                        vy = vy + 1
+                e = e + charges[0, gx, gy] * acc_w
+                if with_w:
+                    potentials[0, gx, gy] -= acc_w
+                potentials[f0, gx, gy] -= acc0
+                potentials[f0 + 1, gx, gy] -= acc1
+                if d == 2:
+                    potentials[f0 + 2, gx, gy] -= acc2
+        box_energy[b] = e
+
+
+def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
+                   const int[::1] box_start, const double[::1] center, const double[::1] lo,
+                   const double[::1] h, const Py_ssize_t[::1] n_int, int p,
+                   const floating[:, :, ::1] potentials, int radius, double dof,
+                   double[:, ::1] out, double[::1] z_near, int n_jobs=1):
+    """Forces on the points: far field interpolated from the grid, near field exact.
+
+    Parameters
+    ----------
+    Y_sorted, order, box_start : from :func:`sort_into_boxes`
+        The points sorted by box, and where each came from.
     center, lo, h : (2,) float64
     n_int : (2,) intp
     p : int
     potentials : (1 + d, >= n_int[0] * p, >= n_int[1] * p_y) float32 or float64
-        ``sum_j w^(1+1/dof) * (1, y_j - c)`` on the nodes (extra rows/columns ignored).
-    self_kernel : (p * p_y, p * p_y) float64
-        ``w`` between the nodes of one box (the same for every box).
+        Far-field ``sum_j w^(1+1/dof) * (1, y_j - c)`` on the nodes, as left by
+        :func:`near_field_rim` (extra rows/columns ignored).
+    radius : int
+        Of the near field, in boxes (as given to :func:`near_field_rim`).
+    dof : float
     out : (N, d) float64
-        Overwritten with ``F_i = (y_i - c) phi_0(y_i) - phi_k(y_i)``.
-    self_energy : (N,) float64
-        Overwritten with each point's interpolated interaction with itself (what the grid
-        counts for ``w_ii``), to be removed from Z.
+        Overwritten with ``F_i`` (original point order).
+    z_near : (N,) float64
+        Overwritten with ``sum_{j near i, j != i} w_ij`` (original point order).
     n_jobs : int
     """
-    cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
-    cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1]
-    cdef int py = p if d == 2 else 1
-    cdef int nt = max(n_jobs, 1), nloc = p * py
-    cdef Py_ssize_t i, bx, by, gx, gy
-    cdef int kx, ky, u, v
-    cdef double sx, sy, wgt, phi0, phi1, phi2, e, row
+    cdef Geometry g = _geometry(Y_sorted.shape[1], center, lo, h, n_int, p)
+    cdef Py_ssize_t n = Y_sorted.shape[0], pos, i, b, bx, by, gx, gy
+    cdef int nt = max(n_jobs, 1), kx, ky
+    cdef double wgt, phi0, phi1, phi2, zi
     cdef double *wx
     cdef double *wy
-    cdef double *wl
+    cdef double *f
     cdef double *den = _denominators(p)
-    cdef double *scratch = <double *>malloc(nt * (2 * p + nloc) * sizeof(double))
+    cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
     if den == NULL or scratch == NULL:
         free(den)
         free(scratch)
         raise MemoryError()
-    for i in prange(n, nogil=True, num_threads=nt, schedule="static"):
-        wx = scratch + threadid() * (2 * p + nloc)
+    # in box order: consecutive targets share their neighbourhood, which stays in cache
+    for pos in prange(n, nogil=True, num_threads=nt, schedule="guided"):
+        wx = scratch + threadid() * (2 * p + 2)
         wy = wx + p
-        wl = wy + p
-        bx = _box(Y[i, 0], lo[0], h[0], n1, &sx)
-        _lagrange(sx * p, p, den, wx)
-        if d == 2:
-            by = _box(Y[i, 1], lo[1], h[1], n2, &sy)
-            _lagrange(sy * p, p, den, wy)
-        else:
-            by = 0
-            wy[0] = 1.0
+        f = wy + p
+        i = order[pos]
+        b = _locate(&g, &Y_sorted[pos, 0], den, wx, wy)
+        bx = b // g.n[1]
+        by = b % g.n[1]
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
         for kx in range(p):
             gx = bx * p + kx
-            for ky in range(py):
-                gy = by * py + ky
+            for ky in range(g.py):
+                gy = by * g.py + ky
                 wgt = wx[kx] * wy[ky]
-                wl[kx * py + ky] = wgt
                 phi0 = phi0 + wgt * potentials[0, gx, gy]
                 phi1 = phi1 + wgt * potentials[1, gx, gy]
-                if d == 2:
+                if g.d == 2:
                     phi2 = phi2 + wgt * potentials[2, gx, gy]
-        out[i, 0] = (Y[i, 0] - center[0]) * phi0 - phi1
-        if d == 2:
-            out[i, 1] = (Y[i, 1] - center[1]) * phi0 - phi2
-        e = 0.0
-        for u in range(nloc):
-            row = 0.0
-            for v in range(nloc):
-                row = row + self_kernel[u, v] * wl[v]
-            e = e + wl[u] * row
-        self_energy[i] = e
+        f[0] = (Y_sorted[pos, 0] - g.c[0]) * phi0 - phi1
+        f[1] = (Y_sorted[pos, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
+        zi = 0.0
+        _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
+                    dof, f, &zi)
+        out[i, 0] = f[0]
+        if g.d == 2:
+            out[i, 1] = f[1]
+        z_near[i] = zi
     free(den)
     free(scratch)
 
 
 def reference_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
                         const double[::1] h, const Py_ssize_t[::1] n_int, int p,
-                        const double[:, :, ::1] potentials, const double[:, ::1] Y_ref, double dof,
-                        double[:, ::1] out, double[::1] z_out, int n_jobs=1):
+                        const double[:, :, ::1] potentials, const double[:, ::1] Y_ref_sorted,
+                        const int[::1] box_start, int radius, double dof, double[:, ::1] out,
+                        double[::1] z_out, int n_jobs=1):
     """Repulsion of a fixed reference on new points, from precomputed grid potentials.
 
-    Points inside the grid's box are interpolated; points outside it are summed exactly
-    over ``Y_ref`` (their Lagrange weights would be extrapolations).
+    Points inside the grid's box get the interpolated far field plus the exact near field;
+    points outside it are summed exactly over the whole reference (their Lagrange weights
+    would be extrapolations).
 
     Parameters
     ----------
@@ -348,8 +519,10 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
         New points.
     center, lo, h, n_int, p : grid of the reference (see :func:`charges_to_grid`).
     potentials : (2 + d, >= n_int[0] * p, >= n_int[1] * p_y) float64
-        ``sum_j w``, ``sum_j w^(1+1/dof)`` and ``sum_j w^(1+1/dof) (y_j - c)`` on the nodes.
-    Y_ref : (N_ref, d) float64
+        Far-field ``sum_j w`` and ``sum_j w^(1+1/dof) (1, y_j - c)`` on the nodes, every box
+        corrected by :func:`near_field_rim`.
+    Y_ref_sorted, box_start : from :func:`sort_into_boxes` on the reference
+    radius : int
     dof : float
     out : (N, d) float64
         Overwritten with ``sum_{j in ref} w_ij^(1+1/dof) (y_i - y_j)``.
@@ -362,75 +535,76 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     int
         How many points were outside the box (summed exactly).
     """
-    cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1], n_ref = Y_ref.shape[0]
-    cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1]
-    cdef int py = p if d == 2 else 1
-    cdef int nt = max(n_jobs, 1)
-    cdef Py_ssize_t i, j, k, bx, by, gx, gy, n_outside = 0
-    cdef int kx, ky
-    cdef double sx, sy, wgt, phiw, phi0, phi1, phi2, d2, diff, base, w, q
+    cdef Geometry g = _geometry(Y.shape[1], center, lo, h, n_int, p)
+    cdef Py_ssize_t n = Y.shape[0], n_ref = Y_ref_sorted.shape[0], i, k, b, bx, by, gx, gy
+    cdef Py_ssize_t n_outside = 0
+    cdef int nt = max(n_jobs, 1), kx, ky
+    cdef bint outside
+    cdef double wgt, phiw, phi0, phi1, phi2, zi
     cdef double *wx
     cdef double *wy
+    cdef double *f
     cdef double *den = _denominators(p)
-    cdef double *scratch = <double *>malloc(nt * 2 * p * sizeof(double))
-    cdef unsigned char *outside = <unsigned char *>malloc(max(n, 1))
-    if den == NULL or scratch == NULL or outside == NULL:
+    cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
+    cdef int *everything = <int *>malloc(2 * sizeof(int))
+    cdef unsigned char *was_outside = <unsigned char *>malloc(max(n, 1))
+    if den == NULL or scratch == NULL or everything == NULL or was_outside == NULL:
         free(den)
         free(scratch)
-        free(outside)
+        free(everything)
+        free(was_outside)
         raise MemoryError()
+    # a one-box partition of the reference: the exact sum over all of it
+    everything[0] = 0
+    everything[1] = <int>n_ref
+    cdef Geometry whole = g
+    whole.n[0] = 1
+    whole.n[1] = 1
     for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        outside[i] = 0
-        for k in range(d):
-            if not (lo[k] <= Y[i, k] <= lo[k] + n_int[k] * h[k]):
-                outside[i] = 1
-        if outside[i]:
-            for k in range(d):
-                out[i, k] = 0.0
-            z_out[i] = 0.0
-            for j in range(n_ref):
-                d2 = 0.0
-                for k in range(d):
-                    diff = Y[i, k] - Y_ref[j, k]
-                    d2 = d2 + diff * diff
-                base = 1.0 + d2 / dof
-                w = pow(base, -dof)
-                q = w / base
-                z_out[i] += w
-                for k in range(d):
-                    out[i, k] += q * (Y[i, k] - Y_ref[j, k])
+        wx = scratch + threadid() * (2 * p + 2)
+        wy = wx + p
+        f = wy + p
+        outside = False
+        for k in range(g.d):
+            if not (g.lo[k] <= Y[i, k] <= g.lo[k] + g.n[k] * g.h[k]):
+                outside = True
+        was_outside[i] = outside
+        f[0] = 0.0
+        f[1] = 0.0
+        zi = 0.0
+        if outside:
+            _exact_near(&whole, &Y[i, 0], -1, 0, 0, 0, &Y_ref_sorted[0, 0], everything, dof, f, &zi)
         else:
-            wx = scratch + threadid() * 2 * p
-            wy = wx + p
-            bx = _box(Y[i, 0], lo[0], h[0], n1, &sx)
-            _lagrange(sx * p, p, den, wx)
-            if d == 2:
-                by = _box(Y[i, 1], lo[1], h[1], n2, &sy)
-                _lagrange(sy * p, p, den, wy)
-            else:
-                by = 0
-                wy[0] = 1.0
+            b = _locate(&g, &Y[i, 0], den, wx, wy)
+            bx = b // g.n[1]
+            by = b % g.n[1]
             phiw = 0.0
             phi0 = 0.0
             phi1 = 0.0
             phi2 = 0.0
             for kx in range(p):
                 gx = bx * p + kx
-                for ky in range(py):
-                    gy = by * py + ky
+                for ky in range(g.py):
+                    gy = by * g.py + ky
                     wgt = wx[kx] * wy[ky]
                     phiw = phiw + wgt * potentials[0, gx, gy]
                     phi0 = phi0 + wgt * potentials[1, gx, gy]
                     phi1 = phi1 + wgt * potentials[2, gx, gy]
-                    if d == 2:
+                    if g.d == 2:
                         phi2 = phi2 + wgt * potentials[3, gx, gy]
-            z_out[i] = phiw
-            out[i, 0] = (Y[i, 0] - center[0]) * phi0 - phi1
-            if d == 2:
-                out[i, 1] = (Y[i, 1] - center[1]) * phi0 - phi2
+            zi = phiw
+            f[0] = (Y[i, 0] - g.c[0]) * phi0 - phi1
+            f[1] = (Y[i, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
+            _exact_near(&g, &Y[i, 0], -1, bx, by, radius, &Y_ref_sorted[0, 0], &box_start[0],
+                        dof, f, &zi)
+        out[i, 0] = f[0]
+        if g.d == 2:
+            out[i, 1] = f[1]
+        z_out[i] = zi
     for i in range(n):
-        n_outside += outside[i]
+        n_outside += was_outside[i]
     free(den)
     free(scratch)
-    free(outside)
+    free(everything)
+    free(was_outside)
     return n_outside
