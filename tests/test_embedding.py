@@ -47,10 +47,12 @@ def test_np_array_gives_a_writable_copy(short_run):
     assert np.asarray(short_run)[0, 0] != Y[0, 0]
 
 
-def test_embedding_keeps_P_and_its_neighbour_index(short_run):
+def test_embedding_keeps_P_and_its_neighbour_index(short_run, digits):
+    X, _ = digits
     assert short_run.P.shape == (500, 500)
-    idx, dist = short_run.affinities.index.query(np.asarray(short_run.affinities.index._data[:3]), 5)
+    idx, dist = short_run.affinities.index.query(X[:3], 5)
     assert idx.shape == (3, 5)
+    assert np.array_equal(idx[:, 0], [0, 1, 2]) and np.allclose(dist[:, 0], 0.0)
 
 
 def test_optimize_rejects_a_negative_iteration_count(short_run):

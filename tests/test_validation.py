@@ -53,7 +53,7 @@ def test_object_input_is_rejected_with_type_error():
 
 def test_sparse_input_to_a_dense_only_backend_is_rejected(X):
     with pytest.raises((TypeError, ValueError), match="sparse"):
-        fasttsne.TSNE(neighbors="exact", **FAST).fit(sp.csr_matrix(X))
+        fasttsne.TSNE(neighbors="annoy", **FAST).fit(sp.csr_matrix(X))
 
 
 def test_read_only_input_is_accepted_and_left_unchanged(X):
