@@ -145,7 +145,7 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
 
 def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
                     const Py_ssize_t[::1] n_int, int[::1] box_of_point, int[::1] order,
-                    int[::1] box_start, double[:, ::1] Y_sorted, int n_jobs=1):
+                    int[::1] box_start, double[:, ::1] Y_sorted):
     """Counting sort of the points by box (stable: ascending index within a box).
 
     Parameters
@@ -163,38 +163,37 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
         ``order[box_start[b]:box_start[b + 1]]``.
     Y_sorted : (N, d) float64
         Overwritten with ``Y[order]`` (contiguous neighbourhoods for the exact near field).
-    n_jobs : int
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
     cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1], nb = n1 * n2
     cdef Py_ssize_t i, b, bx, by
     cdef double s
-    cdef int *cursor
-    for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
-        s = 0.0  # assigned here so that each thread has its own
-        bx = _box(Y[i, 0], lo[0], h[0], n1, &s)
-        by = _box(Y[i, 1], lo[1], h[1], n2, &s) if d == 2 else 0
-        box_of_point[i] = <int>(bx * n2 + by)
-    for b in range(nb + 1):
-        box_start[b] = 0
-    for i in range(n):
-        box_start[box_of_point[i] + 1] += 1
-    for b in range(nb):
-        box_start[b + 1] += box_start[b]
-    cursor = <int *>malloc(max(nb, 1) * sizeof(int))
+    cdef int *cursor = <int *>malloc(max(nb, 1) * sizeof(int))
     if cursor == NULL:
         raise MemoryError()
-    for b in range(nb):
-        cursor[b] = box_start[b]
-    for i in range(n):
-        b = box_of_point[i]
-        order[cursor[b]] = <int>i
-        cursor[b] += 1
+    # O(N) and memory-bound: serial, since waking a second thread costs more than it saves
+    # whenever the other core is busy
+    with nogil:
+        for i in range(n):
+            bx = _box(Y[i, 0], lo[0], h[0], n1, &s)
+            by = _box(Y[i, 1], lo[1], h[1], n2, &s) if d == 2 else 0
+            box_of_point[i] = <int>(bx * n2 + by)
+        for b in range(nb + 1):
+            box_start[b] = 0
+        for i in range(n):
+            box_start[box_of_point[i] + 1] += 1
+        for b in range(nb):
+            box_start[b + 1] += box_start[b]
+            cursor[b] = box_start[b]
+        for i in range(n):
+            b = box_of_point[i]
+            order[cursor[b]] = <int>i
+            cursor[b] += 1
+        for i in range(n):
+            Y_sorted[i, 0] = Y[order[i], 0]
+            if d == 2:
+                Y_sorted[i, 1] = Y[order[i], 1]
     free(cursor)
-    for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
-        Y_sorted[i, 0] = Y[order[i], 0]
-        if d == 2:
-            Y_sorted[i, 1] = Y[order[i], 1]
 
 
 def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
@@ -276,7 +275,7 @@ def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double
     cdef Py_ssize_t q1 = kw.shape[0], q2 = kw.shape[1], a, b
     cdef double ox, oy, base, w
     cdef bint cauchy = dof == 1.0
-    for a in prange(q1, nogil=True, num_threads=n_jobs, schedule="static"):
+    for a in prange(q1, nogil=True, num_threads=n_jobs, schedule="guided"):
         ox = a * sx
         for b in range(q2):
             oy = b * sy
@@ -321,7 +320,7 @@ def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
     cdef Py_ssize_t a, b, c
     cdef double s, re, im, weight, total = 0.0
     cdef floating k
-    for a in prange(L1, nogil=True, num_threads=n_jobs, schedule="static"):
+    for a in prange(L1, nogil=True, num_threads=n_jobs, schedule="guided"):
         s = 0.0
         for b in range(L2h):
             # columns 1 .. ceil(L2/2)-1 stand for themselves and their mirror image

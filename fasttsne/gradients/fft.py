@@ -221,7 +221,7 @@ class _Workspace:
 def _charges(Y, grid, ws, n_jobs):
     """Sort the points by box and fill ``ws.charges`` with their interpolated charges (1, y - c)."""
     _fft.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
-                         ws.box_start, ws.Y_sorted, n_jobs)
+                         ws.box_start, ws.Y_sorted)
     _fft.charges_to_grid(Y, grid.center, grid.lo, grid.h, grid.n_int, grid.p, ws.order,
                          ws.box_start, ws.charges, n_jobs)
 
