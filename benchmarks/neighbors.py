@@ -13,6 +13,10 @@ Usage (from the project root)::
     python benchmarks/neighbors.py --data mnist_test --repeats 3
     python benchmarks/neighbors.py --data mnist --impl fasttsne:annoy,opentsne:annoy
     python benchmarks/neighbors.py --crossover 5000,10000,20000,40000 --data mnist
+    python benchmarks/neighbors.py --impl 'fasttsne:annoy:{"n_trees": 10}',opentsne:annoy
+
+An implementation is ``package:backend`` with optional constructor parameters as JSON
+(``knn_kwargs`` for openTSNE).
 
 ``--crossover`` times fasttsne's exact and Annoy backends on the first N points of the data
 for each N: the sizes where exact search stops being faster give ``AUTO_EXACT_MAX_SAMPLES``
@@ -59,29 +63,36 @@ def cpu_seconds():
     return t.user + t.system + t.children_user + t.children_system
 
 
+def parse_impl(spec):
+    """"impl:backend" or "impl:backend:{json params}" -> (impl, backend, params)."""
+    impl, backend, *rest = spec.split(":", 2)
+    return impl, backend, json.loads(rest[0]) if rest else {}
+
+
 # -- worker: one timed neighbour search in this (fresh) process ------------------------------
 
-def fasttsne_knn(X, backend, k, n_jobs, seed):
-    from fasttsne.neighbors import get_backend
-    index = get_backend(backend, n_samples=len(X), n_jobs=n_jobs, random_state=seed)
+def fasttsne_knn(X, backend, k, n_jobs, seed, params):
+    from fasttsne.neighbors import _REGISTRY
+    index = _REGISTRY[backend](n_jobs=n_jobs, random_state=seed, **params)
     return index.build(X, k)[0]
 
 
-def opentsne_knn(X, backend, k, n_jobs, seed):
+def opentsne_knn(X, backend, k, n_jobs, seed, params):
     import warnings
     from openTSNE import nearest_neighbors as nn
     cls = {"exact": nn.Sklearn, "annoy": nn.Annoy, "pynndescent": nn.NNDescent}[backend]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openTSNE warns about pynndescent's metric list
-        return cls(X, k, metric="euclidean", n_jobs=n_jobs, random_state=seed).build()[0]
+        index = cls(X, k, metric="euclidean", n_jobs=n_jobs, random_state=seed, knn_kwargs=params or None)
+        return index.build()[0]
 
 
 def worker(args):
     X = load_data(args.data, args.n, args.pca)
-    impl, backend = args.worker.split(":")
+    impl, backend, params = parse_impl(args.worker)
     knn = {"fasttsne": fasttsne_knn, "opentsne": opentsne_knn}[impl]
     t0, c0 = time.perf_counter(), cpu_seconds()
-    indices = knn(X, backend, args.k, args.n_jobs, args.seed)
+    indices = knn(X, backend, args.k, args.n_jobs, args.seed, params)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     np.save(args.out, np.asarray(indices, dtype=np.int64))
     print(json.dumps({"wall_s": wall, "cpu_s": cpu}))
@@ -132,14 +143,16 @@ def benchmark(args):
           f"n_jobs={args.n_jobs}; recall on {len(sample)} points (reference in "
           f"{time.perf_counter() - t0:.1f} s); median of {args.repeats} fresh-process runs", flush=True)
     print(f"{'implementation':24s} {'wall s':>8s} {'cpu s':>8s} {'recall':>7s}  runs (wall s)", flush=True)
-    rows = []
-    for impl in args.impl.split(","):
-        walls, cpus, recalls = [], [], []
-        for _ in range(args.repeats):
+    impls = split_impls(args.impl)
+    runs = {impl: [] for impl in impls}
+    # interleaved (each repeat runs every implementation) so they share the machine's load
+    for _ in range(args.repeats):
+        for impl in impls:
             timing, indices = run_one(impl, args, n)
-            walls.append(timing["wall_s"])
-            cpus.append(timing["cpu_s"])
-            recalls.append(recall(indices[sample], true))
+            runs[impl].append((timing["wall_s"], timing["cpu_s"], recall(indices[sample], true)))
+    rows = []
+    for impl in impls:
+        walls, cpus, recalls = zip(*runs[impl])
         row = {"impl": impl, "data": args.data, "n": n, "k": args.k, "n_jobs": args.n_jobs,
                "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
                "recall": statistics.median(recalls), "walls": walls}
@@ -147,6 +160,20 @@ def benchmark(args):
         print(f"{impl:24s} {row['wall_s']:8.2f} {row['cpu_s']:8.2f} {row['recall']:7.4f}  "
               + " ".join(f"{w:.1f}" for w in walls), flush=True)
     return rows
+
+
+def split_impls(text):
+    """Comma-separated implementations; commas inside {...} parameters do not split."""
+    impls, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "," and depth == 0:
+            impls.append(current)
+            current = ""
+        else:
+            current += ch
+    return impls + [current] if current else impls
 
 
 def crossover(args):

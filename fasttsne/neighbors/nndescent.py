@@ -79,7 +79,7 @@ class NNDescent(NeighborBackend):
         self._reference = X
         self._graph = tuple(np.array(a) for a in self._index.neighbor_graph)
         self.n_samples_, self.n_features_ = X.shape
-        indices, distances = self._search(X, k + 1)
+        indices, distances = self._self_neighbors(X, k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
         is_self = indices == np.arange(n)[:, None]
         is_self[~is_self.any(axis=1), -1] = True
@@ -97,10 +97,18 @@ class NNDescent(NeighborBackend):
         import pynndescent
 
         n_build = min(self.n_neighbors or BUILD_NEIGHBORS, X.shape[0] - 1)
+        params = {"parallel_batch_queries": self.n_jobs > 1, **self.nndescent_params, **extra}
         return pynndescent.NNDescent(
             X, metric=self.metric, metric_kwds=self.metric_params or None, n_neighbors=n_build,
-            random_state=self.seed_, n_jobs=max(1, self.n_jobs), parallel_batch_queries=self.n_jobs > 1,
-            **{**self.nndescent_params, **extra})
+            random_state=self.seed_, n_jobs=max(1, self.n_jobs), **params)
+
+    def _self_neighbors(self, X, k):
+        """The k nearest neighbours of the indexed points, themselves included."""
+        graph_indices, graph_distances = self._index.neighbor_graph
+        if graph_indices.shape[1] >= k and not (graph_indices[:, :k] < 0).any():
+            # the index graph already holds them (sorted): no search needed
+            return graph_indices[:, :k].astype(np.int64), graph_distances[:, :k].astype(np.float64)
+        return self._search(X, k)
 
     def _search(self, Q, k):
         if self._index is None:  # restored from the safe state: rebuild from the saved graph
