@@ -196,27 +196,26 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
     free(cursor)
 
 
-def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
+def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, const double[::1] lo,
                     const double[::1] h, const Py_ssize_t[::1] n_int, int p,
-                    const int[::1] order, const int[::1] box_start, floating[:, :, ::1] charges,
-                    int n_jobs=1):
+                    const int[::1] box_start, floating[:, :, ::1] charges, int n_jobs=1):
     """Interpolate the charges ``1`` and ``y_k - c_k`` of every point onto the nodes.
 
     Parameters
     ----------
-    Y : (N, d) float64, d in {1, 2}
+    Y_sorted, box_start : from :func:`sort_into_boxes`
+        The points (N, d), d in {1, 2}, sorted by box, and where each box's points start.
     center, lo, h : (2,) float64
         Box centre, lower corner and interval widths.
     n_int : (2,) intp
     p : int
         Lagrange nodes per interval and axis (the dummy axis of 1-D has one).
-    order, box_start : from :func:`sort_into_boxes`
     charges : (1 + d, n_int[0] * p, n_int[1] * p_y) float32 or float64
         Overwritten (every node is written, no prior zeroing needed).
     n_jobs : int
     """
-    cdef Geometry g = _geometry(Y.shape[1], center, lo, h, n_int, p)
-    cdef Py_ssize_t nb = g.n[0] * g.n[1], b, bx, by, idx, i, gx, gy, c
+    cdef Geometry g = _geometry(Y_sorted.shape[1], center, lo, h, n_int, p)
+    cdef Py_ssize_t nb = g.n[0] * g.n[1], b, bx, by, idx, gx, gy, c
     cdef int nt = max(n_jobs, 1), kx, ky, py = g.py
     cdef double wgt, qx, qy
     cdef double *wx
@@ -237,10 +236,9 @@ def charges_to_grid(const double[:, ::1] Y, const double[::1] center, const doub
                 for ky in range(py):
                     charges[c, bx * p + kx, by * py + ky] = 0.0
         for idx in range(box_start[b], box_start[b + 1]):
-            i = order[idx]
-            _locate(&g, &Y[i, 0], den, wx, wy)
-            qx = Y[i, 0] - g.c[0]
-            qy = Y[i, 1] - g.c[1] if g.d == 2 else 0.0
+            _locate(&g, &Y_sorted[idx, 0], den, wx, wy)
+            qx = Y_sorted[idx, 0] - g.c[0]
+            qy = Y_sorted[idx, 1] - g.c[1] if g.d == 2 else 0.0
             for kx in range(p):
                 gx = bx * p + kx
                 for ky in range(py):
@@ -528,15 +526,9 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     z_out : (N,) float64
         Overwritten with ``sum_{j in ref} w_ij``.
     n_jobs : int
-
-    Returns
-    -------
-    int
-        How many points were outside the box (summed exactly).
     """
     cdef Geometry g = _geometry(Y.shape[1], center, lo, h, n_int, p)
     cdef Py_ssize_t n = Y.shape[0], n_ref = Y_ref_sorted.shape[0], i, k, b, bx, by, gx, gy
-    cdef Py_ssize_t n_outside = 0
     cdef int nt = max(n_jobs, 1), kx, ky
     cdef bint outside
     cdef double wgt, phiw, phi0, phi1, phi2, zi
@@ -546,12 +538,10 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     cdef double *den = _denominators(p)
     cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
     cdef int *everything = <int *>malloc(2 * sizeof(int))
-    cdef unsigned char *was_outside = <unsigned char *>malloc(max(n, 1))
-    if den == NULL or scratch == NULL or everything == NULL or was_outside == NULL:
+    if den == NULL or scratch == NULL or everything == NULL:
         free(den)
         free(scratch)
         free(everything)
-        free(was_outside)
         raise MemoryError()
     # a one-box partition of the reference: the exact sum over all of it
     everything[0] = 0
@@ -567,7 +557,6 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
         for k in range(g.d):
             if not (g.lo[k] <= Y[i, k] <= g.lo[k] + g.n[k] * g.h[k]):
                 outside = True
-        was_outside[i] = outside
         f[0] = 0.0
         f[1] = 0.0
         zi = 0.0
@@ -600,10 +589,6 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
         if g.d == 2:
             out[i, 1] = f[1]
         z_out[i] = zi
-    for i in range(n):
-        n_outside += was_outside[i]
     free(den)
     free(scratch)
     free(everything)
-    free(was_outside)
-    return n_outside

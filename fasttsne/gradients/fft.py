@@ -35,7 +35,7 @@ __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADI
 
 #: Most intervals per axis, by embedding dimension. A far outlier stretches the box; past
 #: this the intervals widen beyond ``ints_in_interval`` (less accurate) instead of the grid
-#: growing without bound (2-D: 1000 intervals, p = 3 is a 6000 x 6000 FFT, ~2 GB).
+#: growing without bound (2-D at p = 3: 6000 x 6000 FFTs, 1.1 GB peak, ~3 s per call).
 MAX_INTERVALS = {1: 100_000, 2: 1000}
 #: Interval widths are ``ints_in_interval`` times a power of 2^(1/GRID_STEPS_PER_OCTAVE)
 #: (rounded up: boxes at most 2.2% wider than needed), so consecutive iterations often
@@ -222,19 +222,19 @@ def _charges(Y, grid, ws, n_jobs):
     """Sort the points by box and fill ``ws.charges`` with their interpolated charges (1, y - c)."""
     _fft.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
                          ws.box_start, ws.Y_sorted)
-    _fft.charges_to_grid(Y, grid.center, grid.lo, grid.h, grid.n_int, grid.p, ws.order,
+    _fft.charges_to_grid(ws.Y_sorted, grid.center, grid.lo, grid.h, grid.n_int, grid.p,
                          ws.box_start, ws.charges, n_jobs)
 
 
 class FFTInterpolation(NegativeGradient):
     """Interpolation-based repulsion with FFT convolutions, 1-D and 2-D.
 
-    Every step is parallel: points are sorted by interval box and boxes are shared among
-    threads for the point -> grid interpolation (each node belongs to one box, so no races
-    and results independent of ``n_jobs``), the grid -> point interpolation and the exact
-    near field are parallel over points, and the FFTs run on ``n_jobs`` workers. Kernel
-    spectra are cached for as long as the grid stays the same; scratch arrays for as long
-    as the sizes do.
+    Points are sorted by interval box (a serial O(N) counting sort), then every step is
+    parallel: boxes are shared among threads for the point -> grid interpolation (each
+    node belongs to one box, so no races and results independent of ``n_jobs``), the near
+    field's rim is parallel over boxes, the grid -> point interpolation and exact near
+    field over points, and the FFTs run on ``n_jobs`` workers. Kernel spectra are cached
+    for as long as the grid stays the same; scratch arrays for as long as the sizes do.
 
     Parameters
     ----------
@@ -256,7 +256,7 @@ class FFTInterpolation(NegativeGradient):
     ----------
     fft_dtype : numpy dtype, default float32
         Precision of the grids and FFTs (per-point sums are float64). float32 halves the
-        FFT time and moves F/Z by ~1e-5 relative on real layouts (docs/gradients.md).
+        FFT time and moves F/Z by ~1e-6 relative on a real layout (docs/gradients.md).
     """
 
     name = "fft"
