@@ -126,7 +126,7 @@ class _Decoder:
             cls = _known_class(kind, name)
             obj = cls.__new__(cls)
             state = self.decode(value["state"])
-            if hasattr(obj, "__setstate__") and type(obj).__setstate__ is not object.__setstate__:
+            if callable(getattr(type(obj), "__setstate__", None)):
                 obj.__setstate__(state)
             else:
                 obj.__dict__.update(state)

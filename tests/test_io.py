@@ -137,3 +137,16 @@ def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         fasttsne.load(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("method", ["bh", "fft"])
+def test_embedding_with_a_gradient_backend_instance_saves_and_loads(digits, tmp_path, method):
+    from fasttsne import gradients
+    X, _ = digits
+    backend = gradients.get_gradient(method, n_samples=300, n_components=2)
+    emb = fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0,
+                        negative_gradient_method=backend).fit(X[:300])
+    emb.save(tmp_path / "m")
+    loaded = fasttsne.load(tmp_path / "m")
+    assert type(loaded.gradient) is type(backend)
+    assert np.array_equal(loaded.transform(X[300:320], n_iter=5), emb.transform(X[300:320], n_iter=5))
