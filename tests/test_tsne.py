@@ -34,10 +34,17 @@ def test_kl_decreases_during_the_main_phase(digits_run):
 
 def test_reported_kl_is_the_kl_of_the_final_positions(digits_run):
     from fasttsne.optimizer import kl_divergence
+    emb, _ = digits_run
+    expected = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, emb.gradient)
+    assert emb.kl_divergence == pytest.approx(expected, rel=1e-12)
+
+
+def test_reported_kl_is_within_one_percent_of_the_exact_kl(digits_run):
+    from fasttsne.optimizer import kl_divergence
     from fasttsne.gradients import ExactGradient
     emb, _ = digits_run
-    expected = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, ExactGradient())
-    assert emb.kl_divergence == pytest.approx(expected, rel=1e-3)
+    exact = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, ExactGradient())
+    assert emb.kl_divergence == pytest.approx(exact, rel=1e-2)
 
 
 def test_fit_transform_returns_an_array_of_the_embedding(digits):

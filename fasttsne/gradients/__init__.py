@@ -24,9 +24,26 @@ def available():
     return sorted(_REGISTRY)
 
 
+#: Below this many points "auto" uses the exact gradient: a whole run costs a few seconds at
+#: most and the result carries no approximation error.
+AUTO_EXACT_MAX_SAMPLES = 1_000
+#: From this many points "auto" uses FFT interpolation (1-D/2-D): measured crossover of whole
+#: optimisation runs against Barnes-Hut on MNIST subsets, see docs/gradients.md.
+AUTO_FFT_MIN_SAMPLES = 40_000
+
+
 def choose_auto(n_samples, n_components):
-    """The method "auto" picks (exact until the approximate backends land)."""
-    return "exact"
+    """The method "auto" picks for ``n_samples`` points in ``n_components`` dimensions.
+
+    exact below ``AUTO_EXACT_MAX_SAMPLES`` points; otherwise FFT interpolation for 1-D and 2-D
+    embeddings of at least ``AUTO_FFT_MIN_SAMPLES`` points and Barnes-Hut for the rest (3-D
+    always; beyond 3-D only the exact method exists).
+    """
+    if n_samples < AUTO_EXACT_MAX_SAMPLES or n_components > 3:
+        return "exact"
+    if n_components <= 2 and n_samples >= AUTO_FFT_MIN_SAMPLES:
+        return "fft"
+    return "bh"
 
 
 def get_gradient(method, *, n_samples, n_components, **params):
