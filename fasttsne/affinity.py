@@ -437,7 +437,7 @@ class FixedSigmaNN(_NeighborModel):
         return joint_probabilities(to_csr(indices, fixed_sigma_probabilities(distances, self.sigma),
                                           indices.shape[0]))
 
-    def to_new(self, X_new, k=None, sigma=None):
+    def to_new(self, X_new, k=None, sigma=None, perplexity=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -447,6 +447,9 @@ class FixedSigmaNN(_NeighborModel):
             Default: the model's k (at most N).
         sigma : float, optional
             Default: the model's sigma.
+        perplexity : optional
+            Not used: the bandwidth is ``sigma``. Accepted so that ``Embedding.transform``
+            can call every model the same way.
         """
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
@@ -478,7 +481,7 @@ class Uniform(_NeighborModel):
         k = indices.shape[1]
         return joint_probabilities(to_csr(indices, np.full(indices.shape, 1.0 / k), indices.shape[0]))
 
-    def to_new(self, X_new, k=None):
+    def to_new(self, X_new, k=None, perplexity=None):
         """Affinities of new points to the reference: 1 / k on each of its k neighbours.
 
         Parameters
@@ -486,6 +489,9 @@ class Uniform(_NeighborModel):
         X_new : (M, D) array
         k : int, optional
             Default: the model's k (at most N).
+        perplexity : optional
+            Not used (the weights are uniform). Accepted so that ``Embedding.transform`` can
+            call every model the same way.
         """
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
         indices, _ = self._new_neighbors(X_new, k)

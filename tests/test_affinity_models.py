@@ -138,3 +138,11 @@ def test_tsne_fit_accepts_an_affinity_model_instance(X):
     embedding = fasttsne.TSNE(early_exaggeration_iter=5, n_iter=5, negative_gradient_method="exact",
                               random_state=0).fit(X[:200], affinities=affinities)
     assert embedding.affinities is affinities
+
+
+@pytest.mark.parametrize("name", models())
+def test_transform_places_new_points_with_every_neighbour_model(X, name):
+    embedding = fasttsne.TSNE(early_exaggeration_iter=5, n_iter=5, negative_gradient_method="exact",
+                              random_state=0).fit(X[:200], affinities=models()[name]())
+    placed = embedding.transform(X[200:220], n_iter=5)
+    assert np.asarray(placed).shape == (20, 2) and np.all(np.isfinite(np.asarray(placed)))
