@@ -219,9 +219,9 @@ def test_demo_prints_time_kl_and_accuracy(monkeypatch, digits, tmp_path, capsys)
     assert re.fullmatch(r"time \d+\.\d\d s   KL \d\.\d{4}   10-NN accuracy \d\.\d{4}", out.splitlines()[1])
 
 
-def test_python_m_fasttsne_help_lists_every_command_and_option():
+def test_python_m_fasttsne_help_lists_every_command_and_option(tmp_path):
     result = subprocess.run([sys.executable, "-m", "fasttsne", "embed", "--help"], capture_output=True,
-                            text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                            text=True, cwd=tmp_path)  # not the repo root: test the installed package
     assert result.returncode == 0
     for option in ("--output", "--save", "--perplexity", "--metric", "--n-jobs", "--seed", "--neighbors",
                    "--method", "--plot", "--labels", ".h5ad"):

@@ -56,7 +56,7 @@ def test_transform_in_a_fresh_process_matches(fitted, saved, tmp_path):
             "e = fasttsne.load(sys.argv[1]); "
             "np.save(sys.argv[3], e.transform(np.load(sys.argv[2]), n_iter=20, random_state=1))")
     subprocess.run([sys.executable, "-c", code, str(saved), str(tmp_path / "new.npy"), str(tmp_path / "out.npy")],
-                   check=True)
+                   check=True, cwd=tmp_path)  # a fresh process on the installed package, not the source tree
     assert np.array_equal(np.load(tmp_path / "out.npy"), emb.transform(X_new, n_iter=20, random_state=1))
 
 
