@@ -150,3 +150,24 @@ def test_embedding_with_a_gradient_backend_instance_saves_and_loads(digits, tmp_
     loaded = fasttsne.load(tmp_path / "m")
     assert type(loaded.gradient) is type(backend)
     assert np.array_equal(loaded.transform(X[300:320], n_iter=5), emb.transform(X[300:320], n_iter=5))
+
+
+_SLOW = pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
+                           reason="pynndescent compiles with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
+
+
+@pytest.mark.parametrize("method", ["bh", "fft"])
+@pytest.mark.parametrize("neighbors", ["exact", "annoy", pytest.param("pynndescent", marks=_SLOW)])
+def test_every_backend_combination_saves_loads_and_transforms(digits, tmp_path, neighbors, method):
+    X, _ = digits
+    emb = fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0, neighbors=neighbors,
+                        negative_gradient_method=method).fit(X[:1200])
+    emb.save(tmp_path / "m")
+    loaded = fasttsne.load(tmp_path / "m")
+    assert np.array_equal(np.asarray(loaded), np.asarray(emb))
+    Y_loaded = loaded.transform(X[1200:1250], n_iter=5)
+    Y = emb.transform(X[1200:1250], n_iter=5)
+    if neighbors == "pynndescent":  # its search tree is redrawn on load: neighbours may differ slightly
+        assert np.mean(np.linalg.norm(Y_loaded - Y, axis=1)) < 0.1 * np.asarray(emb).std()
+    else:
+        assert np.array_equal(Y_loaded, Y)
