@@ -242,7 +242,8 @@ class _NeighborModel(AffinityModel):
         k = self._n_neighbors(n)
         self.index = _neighbors.get_backend(
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
-            sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state)
+            sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
+            n_features=X.shape[1])
         with phase("neighbours"):
             indices, distances = self.index.build(X, k)
         with phase("affinities"):

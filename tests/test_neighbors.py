@@ -324,6 +324,7 @@ def test_sparse_input_to_a_dense_only_backend_names_one_that_takes_it(digits500)
 
 @pytest.mark.parametrize("n, metric, sparse, expected", [
     (1_000, "euclidean", False, "exact"),
+    (neighbors.AUTO_EXACT_MAX_SAMPLES - 1, "euclidean", False, "exact"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES, "euclidean", False, "annoy"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES, "cosine", False, "annoy"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES_SCIPY, "manhattan", False, "annoy"),
@@ -334,4 +335,11 @@ def test_sparse_input_to_a_dense_only_backend_names_one_that_takes_it(digits500)
     (10 ** 6, "precomputed", False, "exact"),
 ])
 def test_auto_choice(n, metric, sparse, expected):
-    assert neighbors.choose_auto(n, metric, sparse) == expected
+    assert neighbors.choose_auto(n, metric, sparse, n_features=784) == expected
+
+
+def test_auto_keeps_exact_search_longer_for_narrow_data():
+    n = neighbors.AUTO_EXACT_MAX_SAMPLES
+    assert neighbors.choose_auto(n, "euclidean", False, n_features=50) == "exact"
+    assert neighbors.choose_auto(neighbors.AUTO_EXACT_MAX_SAMPLES_NARROW, "euclidean", False,
+                                 n_features=50) == "annoy"

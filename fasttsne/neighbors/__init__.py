@@ -17,10 +17,18 @@ __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "register", "availa
            "choose_auto", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "fasttsne.neighbors"
-#: "auto" searches exactly below these sizes. Measured on this project's 2-core machine
-#: (docs/neighbors.md): blocked float32 GEMM beats Annoy's default recall setting up to
-#: about this N whatever the dimension, since both costs grow linearly with D.
-AUTO_EXACT_MAX_SAMPLES = 40_000
+#: "auto" searches exactly below these sizes, measured on this project's 2-core machine
+#: (docs/neighbors.md). Exact search costs ~N^2 D; Annoy ~N search_k D plus a per-candidate
+#: overhead that weighs more at low D, so narrow data keeps exact search longer. MNIST
+#: (784-D), wall s exact vs Annoy: 16.5 vs 23.6 at N = 30,000 and 68.0 vs 58.2 at 70,000 (one
+#: quiet run; crossover ~54,000), 12.8 vs 27.2 at 20,000 and 42.6 vs 35.0 at 40,000 (a loaded
+#: run). Near the crossover both cost the same and exact search has recall 1, hence 50,000.
+AUTO_EXACT_MAX_SAMPLES = 50_000
+#: The crossover for data with at most AUTO_NARROW_FEATURES columns. MNIST reduced to 50
+#: principal components: exact 8.5 s vs Annoy 13.8 s at N = 40,000, 22.8 vs 31.4 at 70,000;
+#: N^2 against ~N^1.2 puts the crossover near 100,000 (extrapolated: MNIST stops at 70,000).
+AUTO_EXACT_MAX_SAMPLES_NARROW = 100_000
+AUTO_NARROW_FEATURES = 100
 #: The same crossover for metrics that go through scipy's cdist (no BLAS).
 AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
 #: The crossover for sparse CSR input (exact sparse products against pynndescent).
@@ -74,7 +82,7 @@ def available():
     return sorted(set(_REGISTRY) | {ep.name for ep in _plugin_entry_points()})
 
 
-def choose_auto(n_samples, metric, sparse):
+def choose_auto(n_samples, metric, sparse, n_features=None):
     """The backend name "auto" picks for this data.
 
     Exact below the measured crossovers (always for precomputed distances), Annoy for
@@ -90,14 +98,19 @@ def choose_auto(n_samples, metric, sparse):
         small = n_samples < AUTO_EXACT_MAX_SAMPLES_SPARSE
         return "exact" if small and metric in SPARSE_METRICS else "pynndescent"
     if metric in Exact.metrics:
-        limit = AUTO_EXACT_MAX_SAMPLES if metric in BLAS_METRICS else AUTO_EXACT_MAX_SAMPLES_SCIPY
+        if metric not in BLAS_METRICS:
+            limit = AUTO_EXACT_MAX_SAMPLES_SCIPY
+        elif n_features is not None and n_features <= AUTO_NARROW_FEATURES:
+            limit = AUTO_EXACT_MAX_SAMPLES_NARROW
+        else:
+            limit = AUTO_EXACT_MAX_SAMPLES
         if n_samples < limit:
             return "exact"
     return "annoy" if metric in AUTO_ANNOY_METRICS else "pynndescent"
 
 
 def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None, sparse=False,
-                n_jobs=1, random_state=None):
+                n_jobs=1, random_state=None, n_features=None):
     """A backend instance for ``neighbors``: a name, "auto", a class or an instance.
 
     An instance is returned as is (it carries its own metric and settings).
@@ -115,7 +128,7 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
         if isinstance(neighbors, type) and issubclass(neighbors, NeighborBackend):
             cls = neighbors
         elif isinstance(neighbors, str):
-            name = choose_auto(n_samples, metric, sparse) if neighbors == "auto" else neighbors
+            name = choose_auto(n_samples, metric, sparse, n_features) if neighbors == "auto" else neighbors
             if name not in _REGISTRY and not _load_plugin(name):
                 raise ValueError(f"unknown neighbour backend {name!r}; available: "
                                  f"{', '.join(['auto'] + available())}.")

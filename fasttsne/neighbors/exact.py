@@ -31,8 +31,8 @@ SCIPY_METRICS = {
     "russellrao": "russellrao", "sokalsneath": "sokalsneath", "yule": "yule",
 }
 #: Extra candidates kept from the float32 ranking before the exact float64 re-ranking: a
-#: true neighbour is lost only if this many points sit within float32 rounding of the k-th
-#: distance, which needs ~1e-7 relative ties.
+#: true neighbour is lost only if more than this many points have float32 keys within
+#: rounding error (~1e-7 |q| |r| on centred data) of the k-th neighbour's.
 RERANK_MIN_MARGIN = 16
 RERANK_MARGIN_FRACTION = 0.25
 
@@ -44,7 +44,7 @@ class Exact(NeighborBackend):
     float32 GEMM (``|r|^2 - 2 q.r``), keep ``k`` plus a margin of them, and return exact
     float64 distances recomputed from the differences, so near-duplicates carry no
     cancellation error and the neighbours are those of float64 arithmetic. Other metrics
-    (and callables) go through ``scipy.spatial.distance.cdist``, single-threaded.
+    (and callables) go through ``scipy.spatial.distance.cdist``, blocks on ``n_jobs`` threads.
 
     Distances returned: Euclidean; squared Euclidean; cosine ``1 - cos`` (1 for an
     all-zero row); correlation ``1 - Pearson r`` (1 for a constant row); scipy's definition
