@@ -16,6 +16,9 @@ def attractive_forces(const int[::1] indptr, const int[::1] indices, const doubl
                       double[::1] kl_per_point, bint with_kl=False, int n_jobs=1):
     """Write A_i into ``out``; return sum p_ij log w_ij when ``with_kl`` (else 0).
 
+    The whole embedding attracting itself: :func:`attractive_forces_to_reference` with the
+    positions as their own reference.
+
     Parameters
     ----------
     indptr, indices, data : CSR arrays of the (N, N) symmetric P (int32 indices).
@@ -25,30 +28,11 @@ def attractive_forces(const int[::1] indptr, const int[::1] indices, const doubl
     out : (N, d) float64, overwritten.
     kl_per_point : (N,) float64 scratch, summed serially for n_jobs-independent results.
     """
-    cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
-    cdef Py_ssize_t i, k
-    cdef int jj, j
-    cdef double d2, diff, base, pij, acc
+    cdef Py_ssize_t i
     cdef double total = 0.0
-    for i in prange(n, nogil=True, num_threads=n_jobs, schedule="guided"):
-        for k in range(d):
-            out[i, k] = 0.0
-        acc = 0.0
-        for jj in range(indptr[i], indptr[i + 1]):
-            j = indices[jj]
-            pij = data[jj]
-            d2 = 0.0
-            for k in range(d):
-                diff = Y[i, k] - Y[j, k]
-                d2 = d2 + diff * diff
-            base = 1.0 + d2 / dof
-            for k in range(d):
-                out[i, k] += pij * (Y[i, k] - Y[j, k]) / base
-            if with_kl:
-                acc = acc - dof * pij * log(base)
-        kl_per_point[i] = acc
+    attractive_forces_to_reference(indptr, indices, data, Y, Y, dof, out, kl_per_point, with_kl, n_jobs)
     if with_kl:
-        for i in range(n):
+        for i in range(Y.shape[0]):
             total += kl_per_point[i]
     return total
 

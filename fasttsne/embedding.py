@@ -11,7 +11,32 @@ from .progress import IterationProgress
 __all__ = ["Embedding"]
 
 
-class Embedding:
+class PositionsArray:
+    """Array behaviour of an object holding read-only (N, d) float64 ``_positions``.
+
+    ``np.asarray(obj)`` is the positions themselves (read-only); ``np.array(obj)`` a
+    writable copy.
+    """
+
+    def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self._positions, dtype=dtype, copy=True)
+        return self._positions if dtype is None else self._positions.astype(dtype)
+
+    @property
+    def positions(self):
+        """(N, d) float64, read-only."""
+        return self._positions
+
+    @property
+    def shape(self):
+        return self._positions.shape
+
+    def __len__(self):
+        return self._positions.shape[0]
+
+
+class Embedding(PositionsArray):
     """A t-SNE embedding that can be continued (:meth:`optimize`).
 
     ``np.asarray(embedding)`` is the (N, d) float64 array of positions (read-only: the
@@ -64,23 +89,6 @@ class Embedding:
         self._gradient = None
 
     # ---------------------------------------------------------------- array-like
-    def __array__(self, dtype=None, copy=None):
-        if copy:
-            return np.array(self._positions, dtype=dtype, copy=True)
-        return self._positions if dtype is None else self._positions.astype(dtype)
-
-    @property
-    def positions(self):
-        """(N, d) float64, read-only."""
-        return self._positions
-
-    @property
-    def shape(self):
-        return self._positions.shape
-
-    def __len__(self):
-        return self._positions.shape[0]
-
     def __repr__(self):
         kl = "unknown" if self.kl_divergence is None else f"{self.kl_divergence:.4f}"
         return f"Embedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter}, kl={kl})"

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._validation import check_n_jobs, check_positive, check_random_state
+from .embedding import PositionsArray
 from .optimizer import OptimizationInterrupt, OptimizerState, PartialObjective, gradient_descent
 
 __all__ = ["PartialEmbedding", "initial_partial_positions"]
@@ -40,7 +41,7 @@ def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_st
     return check_positions(initialization, m, d)
 
 
-class PartialEmbedding:
+class PartialEmbedding(PositionsArray):
     """Positions of new points optimised against a fixed reference :class:`Embedding`.
 
     ``np.asarray(partial)`` is the (M, d) positions (read-only). :meth:`optimize` returns a
@@ -64,18 +65,6 @@ class PartialEmbedding:
         self.P = P
         self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
         self.kl_divergence = kl_divergence
-
-    def __array__(self, dtype=None, copy=None):
-        if copy:
-            return np.array(self._positions, dtype=dtype, copy=True)
-        return self._positions if dtype is None else self._positions.astype(dtype)
-
-    @property
-    def shape(self):
-        return self._positions.shape
-
-    def __len__(self):
-        return self._positions.shape[0]
 
     def __repr__(self):
         return f"PartialEmbedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter})"
