@@ -37,7 +37,8 @@ def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float3
     Returns
     -------
     ndarray or scipy.sparse.csr_matrix
-        The input itself when it already qualifies, otherwise a converted copy.
+        The input itself when it already qualifies (a C-contiguous array of an accepted
+        dtype, or a CSR matrix), otherwise a converted, C-contiguous copy.
     """
     dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
     if sp.issparse(X):
@@ -73,6 +74,10 @@ def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float3
     _check_shape(arr.shape, 2, name, min_samples)
     if arr.dtype not in dtypes:
         arr = arr.astype(dtypes[0])
+    # one layout from here on: the backends need contiguous rows anyway, and BLAS rounds
+    # differently on Fortran-ordered operands, which made the embedding of a Fortran-ordered
+    # array differ in the last bits from that of the same values in C order
+    arr = np.ascontiguousarray(arr)
     if not np.all(np.isfinite(arr)):
         n_bad, row = _describe_nonfinite(arr)
         raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s) (first in row {row}); "
