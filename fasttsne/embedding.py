@@ -1,4 +1,6 @@
 """The Embedding: positions, the affinities behind them, and the optimiser state."""
+import copy
+import threading
 import time
 
 import numpy as np
@@ -48,6 +50,8 @@ class Embedding(PositionsArray):
     affinities : AffinityModel
         Fitted model holding P and the neighbour index.
     negative_gradient_method : str or NegativeGradient, default "auto"
+        A backend instance is copied, so one instance can be given to several embeddings,
+        also ones optimised in parallel threads.
     gradient_params : dict, optional
         Parameters of the gradient backend (theta, n_interpolation_points, ...).
     dof : float, default 1
@@ -78,7 +82,7 @@ class Embedding(PositionsArray):
         Y.setflags(write=False)
         self._positions = Y
         self.affinities = affinities
-        self.negative_gradient_method = negative_gradient_method
+        self.negative_gradient_method = _own_backend(negative_gradient_method)
         self.gradient_params = dict(gradient_params or {})
         self.dof = check_positive(dof, "dof")
         self.n_jobs = check_n_jobs(n_jobs)
@@ -104,11 +108,20 @@ class Embedding(PositionsArray):
     @property
     def gradient(self):
         """The resolved negative-gradient backend (built on first use)."""
-        if self._gradient is None:
-            n, d = self.shape
-            self._gradient = _gradients.get_gradient(self.negative_gradient_method, n_samples=n,
-                                                     n_components=d, **self.gradient_params)
-        return self._gradient
+        with self._lock():
+            if self._gradient is None:
+                n, d = self.shape
+                self._gradient = _gradients.get_gradient(self.negative_gradient_method, n_samples=n,
+                                                         n_components=d, **self.gradient_params)
+            return self._gradient
+
+    def _lock(self):
+        """This embedding's lock for building its caches (created on first use)."""
+        lock = self.__dict__.get("_cache_lock")
+        if lock is None:
+            with _LOCK_CREATION:
+                lock = self.__dict__.setdefault("_cache_lock", threading.RLock())
+        return lock
 
     # ---------------------------------------------------------------- optimisation
     def optimize(self, n_iter, *, exaggeration=None, learning_rate="auto", momentum=0.8,
@@ -168,7 +181,7 @@ class Embedding(PositionsArray):
         if dof is not None:
             target.dof = check_positive(dof, "dof")
         if negative_gradient_method is not None:
-            target.negative_gradient_method = negative_gradient_method
+            target.negative_gradient_method = _own_backend(negative_gradient_method)
             target._gradient = None
         if n_jobs is not None:
             target.n_jobs = check_n_jobs(n_jobs)
@@ -202,18 +215,26 @@ class Embedding(PositionsArray):
 
     # ---------------------------------------------------------------- new points
     def reference_repulsion(self):
-        """The repulsion of these (fixed) positions on new points, built once and cached."""
-        key = (self.dof, id(self.gradient))
-        if getattr(self, "_reference_cache", None) is None or self._reference_cache[0] != key:
-            self._reference_cache = (key, self.gradient.reference(self._positions, self.dof))
-        return self._reference_cache[1]
+        """The repulsion of these (fixed) positions on new points, built once and cached.
+
+        Thread-safe: concurrent ``transform`` calls on one Embedding build it once and share
+        it (it is only read afterwards).
+        """
+        with self._lock():
+            gradient = self.gradient
+            cache = getattr(self, "_reference_cache", None)
+            # keyed by the backend object itself (not its id, which a new one could reuse)
+            if cache is None or cache[0] is not gradient or cache[1] != self.dof:
+                cache = (gradient, self.dof, gradient.reference(self._positions, self.dof))
+                self._reference_cache = cache
+            return cache[2]
 
     def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=5.0, random_state=None):
         """Affinities and initial positions of new points, ready for ``.optimize``.
 
         Parameters
         ----------
-        X_new : (M, D) array-like, same features as the reference data
+        X_new : (M, D) array-like, M >= 1, same features as the reference data
         initialization : "median", "weighted", "random" or (M, d) array, default "median"
         k : int, default 25
             Reference neighbours used by the "median" initialisation.
@@ -260,7 +281,10 @@ class Embedding(PositionsArray):
 
         Parameters
         ----------
-        X_new : (M, D) array-like
+        X_new : (M, D) array-like, M >= 1
+            Same features as the reference data. Any real dtype, memory layout, memmap or
+            DataFrame is accepted (and never modified); sparse input where the reference's
+            neighbour backend takes it.
         perplexity, initialization, k, random_state : see :meth:`prepare_partial`
         learning_rate : float, default 0.1
         early_exaggeration : float, default 4
@@ -276,6 +300,14 @@ class Embedding(PositionsArray):
         Returns
         -------
         (M, d) float64 ndarray
+
+        Raises
+        ------
+        ValueError
+            When ``X_new`` is not 2-D (a single point must be passed as one row,
+            ``x.reshape(1, -1)``), has no rows (an empty batch is an error, as in
+            scikit-learn, rather than an empty result), has a different number of features
+            than the reference, or holds NaN or infinite values.
         """
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
                                        random_state=random_state)
@@ -294,6 +326,7 @@ class Embedding(PositionsArray):
         state = self.__dict__.copy()
         state["_gradient"] = None  # scratch buffers and caches are rebuilt on demand
         state["_reference_cache"] = None
+        state.pop("_cache_lock", None)
         return state
 
     def __setstate__(self, state):
@@ -327,11 +360,32 @@ class Embedding(PositionsArray):
     def _copy(self):
         new = object.__new__(Embedding)
         new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_cache_lock", None)
         new._positions = self._positions.copy()
         new.optimizer_state = self.optimizer_state.copy()
         new.gradient_params = dict(self.gradient_params)
         new._reference_cache = None
+        # a backend holds scratch buffers written by every call: the copy gets its own, so
+        # optimising copies of one Embedding in several threads at once is safe
+        new._gradient = None
+        new.negative_gradient_method = _own_backend(self.negative_gradient_method)
         return new
+
+
+#: Guards the creation of each Embedding's own cache lock.
+_LOCK_CREATION = threading.Lock()
+
+
+def _own_backend(method):
+    """``method`` itself if it is a name; a copy of it if it is a backend instance.
+
+    A backend writes scratch buffers (trees, grids) on every call, so an instance shared by
+    two embeddings optimised in two threads at once would be corrupted (or crash): each
+    Embedding uses its own copy, which has the same parameters.
+    """
+    if isinstance(method, _gradients.NegativeGradient):
+        return copy.deepcopy(method)
+    return method
 
 
 def _check_n_iter(n_iter):

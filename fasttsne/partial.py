@@ -53,7 +53,8 @@ class PartialEmbedding(PositionsArray):
     positions : (M, d) array
     reference : Embedding
     P : (M, N_ref) CSR, rows summing to 1
-        Affinities of the new points to the reference points.
+        Affinities of the new points to the reference points (explicit zeros are dropped,
+        from a copy).
     optimizer_state : OptimizerState, optional
     """
 
@@ -62,6 +63,12 @@ class PartialEmbedding(PositionsArray):
         Y.setflags(write=False)
         self._positions = Y
         self.reference = reference
+        if P.nnz and not np.all(P.data > 0):
+            # explicit zeros (when a new point's nearest reference points lie at distance 0 and
+            # the perplexity cannot be reached, its other neighbours' affinities underflow to 0)
+            # carry no affinity but make 0 * log 0 = NaN in the KL: drop them, from a copy
+            P = P.copy()
+            P.eliminate_zeros()
         self.P = P
         self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
         self.kl_divergence = kl_divergence
