@@ -123,9 +123,10 @@ class TSNE:
         """
         n_jobs = self._check_params()
         X = check_data(X, accept_sparse=True)
-        # resolve the gradient backend first: a bad name or dimension fails before any work
-        _gradients.get_gradient(self.negative_gradient_method, n_samples=X.shape[0],
-                                n_components=self.n_components, **self._gradient_params())
+        # resolve the gradient backend first: a bad name, dimension or size fails before any work
+        backend = _gradients.get_gradient(self.negative_gradient_method, n_samples=X.shape[0],
+                                          n_components=self.n_components, **self._gradient_params())
+        _check_exact_size(backend, X.shape[0], self.n_components)
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
                 affinities = PerplexityBasedNN(self.perplexity, neighbors=self.neighbors, metric=self.metric,
@@ -178,3 +179,12 @@ class TSNE:
         """Embed ``X`` and return the positions as an (N, n_components) float64 array."""
         return np.array(self.fit(X, affinities, initialization))
 
+
+def _check_exact_size(backend, n_samples, n_components):
+    """Refuse the exact gradient above its size limit now, not after the neighbour search."""
+    from .gradients.exact import MAX_EXACT_SAMPLES, ExactGradient
+    if isinstance(backend, ExactGradient) and n_samples > MAX_EXACT_SAMPLES:
+        instead = ("use 'fft' or 'bh'" if n_components <= 3 else
+                   f"the approximate gradients ('bh', 'fft') need n_components <= 3, got {n_components}")
+        raise ValueError(f"negative_gradient_method='exact' is O(N^2) and would take hours at "
+                         f"N={n_samples} (limit {MAX_EXACT_SAMPLES}); {instead}.")
