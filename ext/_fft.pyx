@@ -143,6 +143,24 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
         f[1] += fy
 
 
+cdef inline double _grid_self_energy(const double *wx, const double *wy, int p, int py,
+                                     const double[:, ::1] kw) noexcept nogil:
+    """``sum_{a, b, a', b'} wx[a] wy[b] kw(|a - a'|, |b - b'|) wx[a'] wy[b']``: a point's
+    interaction with itself through the grid (its charges and potentials share one box)."""
+    cdef int a, b, a2, b2, ox, oy
+    cdef double e = 0.0, row
+    for a in range(p):
+        for b in range(py):
+            row = 0.0
+            for a2 in range(p):
+                ox = a - a2 if a >= a2 else a2 - a
+                for b2 in range(py):
+                    oy = b - b2 if b >= b2 else b2 - b
+                    row = row + kw[ox, oy] * wx[a2] * wy[b2]
+            e = e + wx[a] * wy[b] * row
+    return e
+
+
 def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
                     const Py_ssize_t[::1] n_int, int[::1] box_of_point, int[::1] order,
                     int[::1] box_start, double[:, ::1] Y_sorted):
@@ -430,7 +448,8 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
                    const int[::1] box_start, const double[::1] center, const double[::1] lo,
                    const double[::1] h, const Py_ssize_t[::1] n_int, int p,
                    const floating[:, :, ::1] potentials, int radius, double dof,
-                   double[:, ::1] out, double[::1] z_near, int n_jobs=1):
+                   double[:, ::1] out, double[::1] z_near, const double[:, ::1] kw_quadrant,
+                   int n_jobs=1):
     """Forces on the points: far field interpolated from the grid, near field exact.
 
     Parameters
@@ -444,12 +463,17 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
         Far-field ``sum_j w^(1+1/dof) * (1, y_j - c)`` on the nodes, as left by
         :func:`near_field_rim` (extra rows/columns ignored).
     radius : int
-        Of the near field, in boxes (as given to :func:`near_field_rim`).
+        Of the near field, in boxes (as given to :func:`near_field_rim`); -1 for none.
     dof : float
     out : (N, d) float64
         Overwritten with ``F_i`` (original point order).
     z_near : (N,) float64
-        Overwritten with ``sum_{j near i, j != i} w_ij`` (original point order).
+        Overwritten (original point order) with ``sum_{j near i, j != i} w_ij``; with
+        ``radius == -1``, with minus the grid's version of the self-pair ``w_ii``, which the
+        unit charges' energy then includes: ``sum_uv W_iu kw(u - v) W_iv``.
+    kw_quadrant : (>= p, >= p_y) float64
+        ``w`` at the non-negative node offsets (:func:`kernel_quadrants`); used only with
+        ``radius == -1``.
     n_jobs : int
     """
     cdef Geometry g = _geometry(Y_sorted.shape[1], center, lo, h, n_int, p)
@@ -488,9 +512,12 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
                     phi2 = phi2 + wgt * potentials[2, gx, gy]
         f[0] = (Y_sorted[pos, 0] - g.c[0]) * phi0 - phi1
         f[1] = (Y_sorted[pos, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
-        zi = 0.0
-        _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
-                    dof, f, &zi)
+        if radius < 0:
+            zi = -_grid_self_energy(wx, wy, p, g.py, kw_quadrant)
+        else:
+            zi = 0.0
+            _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
+                        dof, f, &zi)
         out[i, 0] = f[0]
         if g.d == 2:
             out[i, 1] = f[1]

@@ -13,11 +13,17 @@ and ``Z = sum_{i != j} w_ij`` is the unit charges' energy under ``w``, computed 
 spectrum (Parseval). One FFT per charge channel forward and back: 3 + 3 in 2-D (openTSNE:
 4 + 4 and a kernel FFT).
 
-Beyond the paper, pairs of points in boxes at most ``near_field_radius`` intervals apart
-interact exactly instead of through the grid (where interpolation is least accurate), the
-grid's own version of those pairs being removed: mostly for free, by zeroing the kernel's
-core before its FFT (see ``ext/_fft.pyx``). At the defaults this cuts the F/Z error on real
-embeddings from ~3% (the paper's method; openTSNE) to ~0.4%, which t-SNE's KL notices.
+The interpolation error is set by the box width relative to the kernel's scale (1 unit):
+boxes of the paper's width 1 give F/Z errors of ~1-3% on real embeddings, which t-SNE's KL
+notices. fasttsne's boxes are 0.5 wide by default, which cuts the error to ~0.1% on its
+own (4x the grid, still a few ms of FFT per call at 100k points). Where boxes must be
+wider (a grid capped at ``MAX_INTERVALS``, or ``ints_in_interval > NEAR_FIELD_MIN_WIDTH``),
+pairs of points in boxes at most ``near_field_radius`` intervals apart interact exactly
+instead of through the grid, the grid's own version of those pairs being removed: mostly
+for free, by zeroing the kernel's core before its FFT (see ``ext/_fft.pyx``). The exact near
+field is never used on narrow boxes: in compact clusters (early exaggeration) thousands of
+points share a box and it would be quadratic (measured on a 100k mixture: 0.8 s per call
+against 20 ms without it, at the same accuracy).
 
 The hot loops are in ``ext/_fft.pyx``; this module owns the grid geometry and the caches.
 See ``docs/gradients.md`` for accuracy and timings.
@@ -53,6 +59,10 @@ REFERENCE_PADDING = 0.25
 #: correction), and only radius 2 keeps t-SNE's final KL within 1% of the exact gradient's
 #: on small data; see docs/gradients.md.
 NEAR_FIELD_RADIUS = 2
+#: Boxes narrower than this (embedding units) get no exact near field: interpolation is
+#: then accurate on its own, and crowded boxes (compact clusters under early exaggeration:
+#: 9,000 points in one box on a 100k mixture) would make the exact part quadratic.
+NEAR_FIELD_MIN_WIDTH = 0.6
 #: Largest n_interpolation_points accepted (equispaced Lagrange interpolation of higher
 #: order oscillates: Runge's phenomenon).
 MAX_INTERPOLATION_POINTS = 16
@@ -163,12 +173,12 @@ class _Kernels:
         _fft.kernel_quadrants(*grid.spacing, dof, self.kw_quadrant, self.k2_quadrant, n_jobs)
         # offsets within radius * p nodes on every axis lie in every node's near-field
         # window: leave them out of the FFT instead of subtracting them afterwards
-        core = (slice(0, radius * grid.p + 1), slice(0, (radius * grid.p if grid.d == 2 else 0) + 1))
-        far = []
-        for q in (self.k2_quadrant, self.kw_quadrant):
-            q = q.copy()
-            q[core] = 0.0
-            far.append(q)
+        far = [self.k2_quadrant, self.kw_quadrant]
+        if radius >= 0:
+            core = (slice(0, radius * grid.p + 1), slice(0, (radius * grid.p if grid.d == 2 else 0) + 1))
+            far = [q.copy() for q in far]
+            for q in far:
+                q[core] = 0.0
         self.k2_hat = _even_spectrum(far[0], self.fft_shape, dtype, n_jobs)
         self.kw_hat = _even_spectrum(far[1], self.fft_shape, np.float64, n_jobs)
 
@@ -218,6 +228,12 @@ class _Workspace:
         self.z_near = np.empty(n)
 
 
+def _near_field_radius(grid, radius):
+    """The near-field radius used on ``grid``: ``radius``, or -1 (no near field) when its
+    boxes are at most ``NEAR_FIELD_MIN_WIDTH`` wide and interpolation alone is accurate."""
+    return radius if grid.h[:grid.d].max() > NEAR_FIELD_MIN_WIDTH else -1
+
+
 def _charges(Y, grid, ws, n_jobs):
     """Sort the points by box and fill ``ws.charges`` with their interpolated charges (1, y - c)."""
     _fft.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
@@ -242,7 +258,7 @@ class FFTInterpolation(NegativeGradient):
         Lagrange nodes per interval and axis.
     min_num_intervals : int >= 1, default 50
         Fewest intervals per axis.
-    ints_in_interval : float > 0, default 1
+    ints_in_interval : float > 0, default 0.5
         Largest interval width (embedding units) while the box needs more than
         ``min_num_intervals`` intervals: at least ``max(min_num_intervals, ceil(extent /
         ints_in_interval))`` intervals per axis (as many more as the FFT length holds at
@@ -250,7 +266,9 @@ class FFTInterpolation(NegativeGradient):
     near_field_radius : int >= 0, default 2
         Points in boxes at most this many intervals apart (per axis) interact exactly; 0
         still removes each point's interaction with itself exactly. Larger is more accurate
-        and slower (see ``NEAR_FIELD_RADIUS``).
+        and slower (see ``NEAR_FIELD_RADIUS``). Applies only to grids whose boxes are wider
+        than ``NEAR_FIELD_MIN_WIDTH`` (at the default ``ints_in_interval`` that is a grid
+        capped at ``MAX_INTERVALS``, or ``ints_in_interval > 0.6``).
 
     Attributes
     ----------
@@ -263,7 +281,7 @@ class FFTInterpolation(NegativeGradient):
     max_components = 2
     fft_dtype = np.float32
 
-    def __init__(self, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=1,
+    def __init__(self, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=0.35,
                  near_field_radius=NEAR_FIELD_RADIUS):
         params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                near_field_radius)
@@ -289,9 +307,10 @@ class FFTInterpolation(NegativeGradient):
 
     def kernels(self, grid, dof, n_jobs=1):
         """Kernel spectra for ``grid`` and ``dof``, from the cache when the grid is unchanged."""
-        key = (grid.key, float(dof), np.dtype(self.fft_dtype), self.near_field_radius)
+        R = self._radius(grid)
+        key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
         if self._kernels is None or self._kernels.key != key:
-            self._kernels = _Kernels(grid, float(dof), self.fft_dtype, self.near_field_radius, n_jobs)
+            self._kernels = _Kernels(grid, float(dof), self.fft_dtype, R, n_jobs)
         return self._kernels
 
     def __call__(self, Y, dof, out, n_jobs=1):
@@ -302,7 +321,7 @@ class FFTInterpolation(NegativeGradient):
         kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = _Workspace(n, grid, self.fft_dtype)
-        ws, R = self._ws, self.near_field_radius
+        ws, R = self._ws, self._radius(grid)
         if self._row_sums.shape[0] != kern.fft_shape[0]:
             self._row_sums = np.empty(kern.fft_shape[0])
         _charges(Y, grid, ws, n_jobs)
@@ -310,12 +329,22 @@ class FFTInterpolation(NegativeGradient):
         energy = _fft.convolve_spectra(spectra.view(ws.charges.dtype), kern.k2_hat, kern.kw_hat,
                                        kern.fft_shape[1], self._row_sums, n_jobs)
         potentials = _inverse(spectra, kern.fft_shape, grid.nodes, n_jobs)
+        if R < 0:
+            # no near field: z_near holds minus each point's self-pair as the grid sees it
+            _fft.grid_to_points(ws.Y_sorted, ws.order, ws.box_start, grid.center, grid.lo, grid.h,
+                                grid.n_int, grid.p, potentials, -1, float(dof), out, ws.z_near,
+                                kern.kw_quadrant, n_jobs)
+            return energy + ws.z_near.sum()
         _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
                             ws.box_start, False, potentials, False, ws.box_energy, n_jobs)
         _fft.grid_to_points(ws.Y_sorted, ws.order, ws.box_start, grid.center, grid.lo, grid.h,
-                            grid.n_int, grid.p, potentials, R, float(dof), out, ws.z_near, n_jobs)
+                            grid.n_int, grid.p, potentials, R, float(dof), out, ws.z_near,
+                            kern.kw_quadrant, n_jobs)
         # the grid's near field (self-pairs included) out, the exact one (without them) in
         return energy - ws.box_energy.sum() + ws.z_near.sum()
+
+    def _radius(self, grid):
+        return _near_field_radius(grid, self.near_field_radius)
 
     def reference(self, Y_ref, dof):
         """Grid potentials of ``Y_ref`` built once, for new points; see :class:`FFTReference`."""
@@ -354,7 +383,7 @@ class FFTReference(ReferenceRepulsion):
         Lower and upper edge per axis of the box inside which new points are interpolated.
     """
 
-    def __init__(self, Y_ref, dof, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=1,
+    def __init__(self, Y_ref, dof, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=0.35,
                  near_field_radius=NEAR_FIELD_RADIUS):
         self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
         self.n_components = self.Y_ref.shape[1]
@@ -371,7 +400,7 @@ class FFTReference(ReferenceRepulsion):
         pad = REFERENCE_PADDING * (hi - lo)
         self._grid = grid = _Grid(lo - pad, hi + pad, Y.shape[1], p["n_interpolation_points"],
                                   p["min_num_intervals"], p["ints_in_interval"])
-        R = p["near_field_radius"]
+        self._radius = R = _near_field_radius(grid, p["near_field_radius"])
         # built once: full precision costs nothing per call
         kern = _Kernels(grid, self.dof, np.float64, R, 1)
         self._ws = ws = _Workspace(Y.shape[0], grid, np.float64)
@@ -380,16 +409,17 @@ class FFTReference(ReferenceRepulsion):
         # channels: w * 1 (for z), then w^(1+1/dof) * (1, y - c) (for the forces)
         spectra = np.concatenate([spectra[:1] * kern.kw_hat, spectra * kern.k2_hat])
         self._potentials = np.ascontiguousarray(_inverse(spectra, kern.fft_shape, grid.nodes, 1))
-        # new points may land in any box: correct them all
-        _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
-                            ws.box_start, True, self._potentials, True, ws.box_energy, 1)
+        if R >= 0:
+            # new points may land in any box: correct them all
+            _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
+                                ws.box_start, True, self._potentials, True, ws.box_energy, 1)
         self.bounds = grid.bounds
 
     def __call__(self, Y_new, out, z_out, n_jobs=1):
         self._check_call(Y_new, out, z_out)
         g = self._grid
         _fft.reference_to_points(Y_new, g.center, g.lo, g.h, g.n_int, g.p, self._potentials,
-                                 self._ws.Y_sorted, self._ws.box_start, self._params["near_field_radius"],
+                                 self._ws.Y_sorted, self._ws.box_start, self._radius,
                                  self.dof, out, z_out, max(1, int(n_jobs)))
 
     def __getstate__(self):
