@@ -11,7 +11,6 @@ seeds, same held-out split), so the phase times add up to that script's fit time
 """
 import argparse
 import os
-import resource
 import sys
 import time
 
@@ -53,13 +52,15 @@ def main(argv=None):
         t0 = time.perf_counter()
         out = fn()
         rows.append((label, time.perf_counter() - t0))
-        print(f"{label:<24s} {rows[-1][1]:8.2f} s", flush=True)
+        rss, hwm = _memory_mb()
+        print(f"{label:<24s} {rows[-1][1]:8.2f} s   rss {rss:6.0f} MB   peak so far {hwm:6.0f} MB", flush=True)
         return out
 
     aff = PerplexityBasedNN(t.perplexity, neighbors=a.neighbors, n_jobs=a.n_jobs, random_state=a.seed)
     from fasttsne._validation import check_data
     from fasttsne.progress import reporting
     Xc = check_data(X, accept_sparse=True)
+    print(f"{'data loaded':<24s} {'':8s}     rss {_memory_mb()[0]:6.0f} MB   peak so far {_memory_mb()[1]:6.0f} MB")
     with reporting(True):  # the model prints its own "neighbours" and "affinities" lines
         timed("neighbours+affinities", lambda: aff.fit(Xc))
     print(f"# neighbour backend: {type(aff.index).__name__}")
@@ -75,8 +76,17 @@ def main(argv=None):
     print(f"{'fit total':<24s} {total:8.2f} s   kl {emb.kl_divergence:.4f}")
     if X_new is not None:
         timed(f"transform ({len(X_new)})", lambda: emb.transform(X_new))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'peak RSS':<24s} {peak:8.0f} MB")
+    print(f"{'peak RSS':<24s} {_memory_mb()[1]:8.0f} MB")
+
+
+def _memory_mb():
+    """(current, peak) resident memory of this process in MB, as tsnebench reads it."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                out[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return out.get("VmRSS", 0.0), out.get("VmHWM", 0.0)
 
 
 if __name__ == "__main__":

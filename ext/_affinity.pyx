@@ -7,7 +7,11 @@ within ``tol``. Distances are shifted by the row's smallest squared distance bef
 exponential; that leaves p_j|i unchanged and keeps duplicates (zero distances) and very
 large scales free of underflow, so no row can produce NaN or an infinite precision.
 """
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport malloc, free
+
+import numpy as np
 from libc.math cimport exp, log, INFINITY
 
 
@@ -76,3 +80,169 @@ def calibrate_perplexity(const double[:, ::1] distances, const double[::1] perpl
             s = s + P[i, j]
         for j in range(k):
             P[i, j] = P[i, j] / s
+
+
+cdef inline Py_ssize_t _find(const int32_t *row, Py_ssize_t length, int32_t col) noexcept nogil:
+    """Position of ``col`` in the sorted ``row[:length]``, or -1."""
+    cdef Py_ssize_t lo = 0, hi = length, mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if row[mid] < col:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < length and row[lo] == col else -1
+
+
+def sorted_forward_rows(const int64_t[:, ::1] indices, const double[:, ::1] values, int n_jobs=1):
+    """Each row's (column, value) pairs sorted by column, duplicates summed, zeros dropped.
+
+    Parameters
+    ----------
+    indices : (N, k) int64, every entry in [0, n_cols)
+    values : (N, k) float64, non-negative
+
+    Returns
+    -------
+    cols : (N, k) int32
+        Row i's distinct columns in increasing order in ``cols[i, :lengths[i]]``.
+    vals : (N, k) float64
+        Their values (duplicates summed in the order they appear, as scipy does).
+    lengths : (N,) int32
+    """
+    cdef Py_ssize_t n = indices.shape[0], k = indices.shape[1], i, a, b, t, m
+    cdef int32_t j
+    cdef double v
+    cols_arr = np.empty((n, k), dtype=np.int32)
+    vals_arr = np.empty((n, k), dtype=np.float64)
+    lens_arr = np.empty(n, dtype=np.int32)
+    cdef int32_t[:, ::1] c = cols_arr
+    cdef double[:, ::1] w = vals_arr
+    cdef int32_t[::1] lens = lens_arr
+    for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
+        m = 0
+        for a in range(k):
+            v = values[i, a]
+            if v == 0.0:
+                continue
+            j = <int32_t>indices[i, a]
+            b = m
+            while b > 0 and c[i, b - 1] > j:
+                b = b - 1
+            if b > 0 and c[i, b - 1] == j:
+                w[i, b - 1] = w[i, b - 1] + v
+                continue
+            t = m
+            while t > b:
+                c[i, t] = c[i, t - 1]
+                w[i, t] = w[i, t - 1]
+                t = t - 1
+            c[i, b] = j
+            w[i, b] = v
+            m = m + 1
+        lens[i] = <int32_t>m
+    return cols_arr, vals_arr, lens_arr
+
+
+def symmetric_from_rows(const int32_t[:, ::1] cols, const double[:, ::1] vals, const int32_t[::1] lengths,
+                        double denominator, int n_jobs=1):
+    """CSR arrays of ``(F + F^T) / denominator`` for the square sparse F given by sorted rows.
+
+    Parameters
+    ----------
+    cols, vals, lengths : from :func:`sorted_forward_rows` (N rows, columns in [0, N))
+    denominator : float
+        Every entry is divided by it (2N for t-SNE's joint probabilities).
+
+    Returns
+    -------
+    indptr : (N + 1,) int64
+    indices : (nnz,) int32, sorted within each row, no duplicates
+    data : (nnz,) float64
+
+    Notes
+    -----
+    Only the output is allocated (plus O(N)): each entry's transposed partner is found by
+    binary search in the partner's sorted row, so F^T is never built.
+    """
+    cdef Py_ssize_t n = cols.shape[0], i, a, s, e, p, q, r, longest = 0
+    cdef int32_t j
+    cdef int nt = max(1, n_jobs)
+    cdef double v
+    indptr_arr = np.zeros(n + 1, dtype=np.int64)
+    cdef int64_t[::1] indptr = indptr_arr
+    cursor_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] cursor = cursor_arr
+    with nogil:
+        # entries j -> i whose partner i -> j does not exist add one to row i (serial: counts)
+        for j in range(n):
+            for a in range(lengths[j]):
+                i = cols[j, a]
+                if _find(&cols[i, 0], lengths[i], j) < 0:
+                    indptr[i + 1] += 1
+        for i in range(n):
+            indptr[i + 1] += indptr[i] + lengths[i]
+            longest = max(longest, indptr[i + 1] - indptr[i])
+    nnz = int(indptr_arr[n])
+    indices_arr = np.empty(nnz, dtype=np.int32)
+    data_arr = np.empty(nnz, dtype=np.float64)
+    cdef int32_t[::1] out_c = indices_arr
+    cdef double[::1] out_v = data_arr
+    cdef int32_t *buf_c = <int32_t *>malloc(nt * max(longest, 1) * sizeof(int32_t))
+    cdef double *buf_v = <double *>malloc(nt * max(longest, 1) * sizeof(double))
+    cdef int32_t *bc
+    cdef double *bv
+    if buf_c == NULL or buf_v == NULL:
+        free(buf_c)
+        free(buf_v)
+        raise MemoryError()
+    try:
+        # each row's own entries, with their partners' values added
+        for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
+            s = indptr[i]
+            for a in range(lengths[i]):
+                j = cols[i, a]
+                p = _find(&cols[j, 0], lengths[j], <int32_t>i)
+                v = vals[i, a] + vals[j, p] if p >= 0 else vals[i, a]
+                out_c[s + a] = j
+                out_v[s + a] = v / denominator
+        # then the partnerless transposed entries, in increasing column order (serial)
+        with nogil:
+            for i in range(n):
+                cursor[i] = indptr[i] + lengths[i]
+            for j in range(n):
+                for a in range(lengths[j]):
+                    i = cols[j, a]
+                    if _find(&cols[i, 0], lengths[i], j) < 0:
+                        out_c[cursor[i]] = j
+                        out_v[cursor[i]] = vals[j, a] / denominator
+                        cursor[i] += 1
+        # merge each row's two sorted runs
+        for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
+            s = indptr[i]
+            e = indptr[i + 1]
+            r = s + lengths[i]
+            if r == e or r == s:
+                continue
+            bc = buf_c + threadid() * longest
+            bv = buf_v + threadid() * longest
+            p = s
+            q = r
+            a = 0
+            while p < r or q < e:
+                if q >= e or (p < r and out_c[p] < out_c[q]):
+                    bc[a] = out_c[p]
+                    bv[a] = out_v[p]
+                    p = p + 1
+                else:
+                    bc[a] = out_c[q]
+                    bv[a] = out_v[q]
+                    q = q + 1
+                a = a + 1
+            for a in range(e - s):
+                out_c[s + a] = bc[a]
+                out_v[s + a] = bv[a]
+    finally:
+        free(buf_c)
+        free(buf_v)
+    return indptr_arr, indices_arr, data_arr

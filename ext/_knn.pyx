@@ -189,3 +189,59 @@ def sparse_squared_distances(const int64_t[::1] q_indptr, const int32_t[::1] q_i
                 s = s + r_data[q] * r_data[q]
                 q = q + 1
             out[i, a] = s
+
+
+cdef inline bint _before(double da, int64_t ia, double db, int64_t ib) noexcept nogil:
+    """(da, ia) < (db, ib) lexicographically."""
+    return da < db or (da == db and ia < ib)
+
+
+def sort_rows_inplace(int64_t[:, ::1] indices, double[:, ::1] distances, int n_jobs=1):
+    """Sort every row by (distance, index), in place.
+
+    Insertion sort: the rows come from searches that return them sorted or nearly so
+    (Annoy, pynndescent), where it is linear; no temporaries of the (M, k) arrays.
+    """
+    cdef Py_ssize_t m = indices.shape[0], k = indices.shape[1], i, a, b
+    cdef double dv
+    cdef int64_t iv
+    for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
+        for a in range(1, k):
+            dv = distances[i, a]
+            iv = indices[i, a]
+            b = a
+            while b > 0 and _before(dv, iv, distances[i, b - 1], indices[i, b - 1]):
+                distances[i, b] = distances[i, b - 1]
+                indices[i, b] = indices[i, b - 1]
+                b = b - 1
+            distances[i, b] = dv
+            indices[i, b] = iv
+
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+
+def drop_self(const index_t[:, ::1] indices, const key_t[:, ::1] distances, int64_t[:, ::1] out_indices,
+              double[:, ::1] out_distances, int n_jobs=1):
+    """Copy the k + 1 answers of each point's own query minus the point itself.
+
+    Row i of the (N, k + 1) input holds the answers for point i, usually with i among them
+    (first, unless duplicates tie with it at distance 0); it is left out, or the last answer
+    when i is missing. Order is otherwise kept. Inputs int32 or int64 and float32 or float64;
+    outputs (N, k) int64 and float64.
+    """
+    cdef Py_ssize_t n = indices.shape[0], k1 = indices.shape[1], i, a, c, skip
+    for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
+        skip = k1 - 1
+        for a in range(k1):
+            if indices[i, a] == i:
+                skip = a
+                break
+        c = 0
+        for a in range(k1):
+            if a != skip:
+                out_indices[i, c] = indices[i, a]
+                out_distances[i, c] = distances[i, a]
+                c = c + 1

@@ -33,7 +33,7 @@ from ._validation import check_data, check_n_jobs, check_positive
 from .progress import phase
 
 __all__ = ["AffinityModel", "PerplexityBasedNN", "Multiscale", "FixedSigmaNN", "Uniform", "Precomputed",
-           "joint_probabilities", "conditional_probabilities"]
+           "joint_probabilities", "joint_from_neighbors", "conditional_probabilities"]
 
 #: Tolerance of the perplexity binary search, in nats of entropy.
 PERPLEXITY_TOL = 1e-5
@@ -105,8 +105,12 @@ def to_csr(indices, values, n_cols):
     """(M, k) neighbour indices and values -> (M, n_cols) CSR with int32 indices."""
     indices = np.asarray(indices)
     m, k = indices.shape
-    indptr = np.arange(0, m * k + 1, k, dtype=np.int64)
-    M = sp.csr_matrix((np.asarray(values, dtype=np.float64).ravel(), indices.ravel(), indptr),
+    # int32 from the start (when they fit): scipy then keeps int32 through every later step
+    # (transpose, sum), which halves the index temporaries of the symmetrisation
+    itype = np.int32 if max(m * k, n_cols) < 2 ** 31 else np.int64
+    indptr = np.arange(0, m * k + 1, k, dtype=itype)
+    # copies: scipy's sum_duplicates works in place on the arrays it is given
+    M = sp.csr_matrix((np.array(values, dtype=np.float64).ravel(), indices.ravel().astype(itype), indptr),
                       shape=(m, n_cols))
     M.sum_duplicates()
     M.indices = M.indices.astype(np.int32, copy=False)
@@ -129,6 +133,42 @@ def joint_probabilities(P_conditional):
         raise ValueError("the affinity matrix has more than 2^31 non-zeros; lower the perplexity.")
     P.indices = P.indices.astype(np.int32, copy=False)
     P.indptr = P.indptr.astype(np.int32, copy=False)
+    return P
+
+
+def joint_from_neighbors(knn, conditionals, n_jobs=1):
+    """Symmetric joint P = (P_cond + P_cond^T) / (2N) straight from a k-NN graph.
+
+    Equal to ``joint_probabilities(to_csr(indices, conditionals(distances), N))`` but without
+    scipy's temporaries: only the (N, k) rows sorted by column and the result are allocated.
+
+    Parameters
+    ----------
+    knn : list ``[indices, distances]``, (N, k) each
+        Emptied here, so that arrays the caller does not otherwise hold are freed as soon as
+        they have been used (the neighbour search's output is the largest allocation
+        besides P).
+    conditionals : callable
+        ``distances -> (N, k)`` non-negative conditional affinities.
+    n_jobs : int
+
+    Returns
+    -------
+    (N, N) CSR, int32 indices sorted within rows, summing to 1 when the conditionals' rows do.
+    """
+    indices = np.ascontiguousarray(knn.pop(0), dtype=np.int64)
+    cond = np.ascontiguousarray(conditionals(knn.pop(0)), dtype=np.float64)
+    n, k = indices.shape
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        raise ValueError(f"neighbour indices must lie in [0, {n}), got [{indices.min()}, {indices.max()}].")
+    rows = _affinity.sorted_forward_rows(indices, cond, n_jobs)
+    del indices, cond
+    indptr, cols, data = _affinity.symmetric_from_rows(*rows, 2.0 * n, n_jobs)
+    del rows
+    if data.size >= 2 ** 31:
+        raise ValueError("the affinity matrix has more than 2^31 non-zeros; lower the perplexity.")
+    P = sp.csr_matrix((data, cols, indptr.astype(np.int32)), shape=(n, n), copy=False)
+    P.has_sorted_indices = True
     return P
 
 
@@ -225,8 +265,8 @@ class _NeighborModel(AffinityModel):
         """k for the reference graph, after any lowering (warns)."""
         raise NotImplementedError
 
-    def _P_from(self, indices, distances):
-        """Symmetric P from the reference k-NN graph."""
+    def _P_from(self, knn):
+        """Symmetric P from the reference k-NN graph ``[indices, distances]`` (may empty the list)."""
         raise NotImplementedError
 
     def fit(self, X):
@@ -245,9 +285,9 @@ class _NeighborModel(AffinityModel):
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
         with phase("neighbours"):
-            indices, distances = self.index.build(X, k)
+            knn = list(self.index.build(X, k))
         with phase("affinities"):
-            self.P = self._P_from(indices, distances)
+            self.P = self._P_from(knn)  # empties knn: the graph is freed as P is built
         self.n_samples = n
         self._sum_p_log_p = None
         return self
@@ -292,14 +332,16 @@ class PerplexityBasedNN(_NeighborModel):
         self.perplexity_ = self.effective_perplexity(n_samples)
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * self.perplexity_))
 
-    def _P_from(self, indices, distances):
-        return self.from_neighbors(indices, distances, self.perplexity_)
+    def _P_from(self, knn):
+        return joint_from_neighbors(knn, self._conditionals(self.perplexity_), self.n_jobs)
+
+    def _conditionals(self, perplexity):
+        return lambda distances: conditional_probabilities(distances, perplexity, self.n_jobs)[0]
 
     def from_neighbors(self, indices, distances, perplexity=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexity = self.perplexity if perplexity is None else perplexity
-        cond, _ = conditional_probabilities(distances, perplexity, self.n_jobs)
-        return joint_probabilities(to_csr(np.asarray(indices), cond, indices.shape[0]))
+        return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self.n_jobs)
 
     def to_new(self, X_new, k=None, perplexity=NEW_POINT_PERPLEXITY):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
@@ -377,14 +419,14 @@ class Multiscale(_NeighborModel):
         return sum(conditional_probabilities(distances, p, self.n_jobs)[0] for p in perplexities) \
             / len(perplexities)
 
-    def _P_from(self, indices, distances):
-        return self.from_neighbors(indices, distances, self.perplexities_)
+    def _P_from(self, knn):
+        return joint_from_neighbors(knn, lambda d: self._conditionals(d, self.perplexities_), self.n_jobs)
 
     def from_neighbors(self, indices, distances, perplexities=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexities = self._check_perplexities(self.perplexities if perplexities is None else perplexities)
-        cond = self._conditionals(distances, perplexities)
-        return joint_probabilities(to_csr(np.asarray(indices), cond, indices.shape[0]))
+        return joint_from_neighbors([indices, distances], lambda d: self._conditionals(d, perplexities),
+                                    self.n_jobs)
 
     def to_new(self, X_new, k=None, perplexity=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
@@ -434,9 +476,8 @@ class FixedSigmaNN(_NeighborModel):
     def _n_neighbors(self, n_samples):
         return _lowered_k(self.k, n_samples - 1, "other points", stacklevel=5)
 
-    def _P_from(self, indices, distances):
-        return joint_probabilities(to_csr(indices, fixed_sigma_probabilities(distances, self.sigma),
-                                          indices.shape[0]))
+    def _P_from(self, knn):
+        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self.n_jobs)
 
     def to_new(self, X_new, k=None, sigma=None, perplexity=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
@@ -478,9 +519,8 @@ class Uniform(_NeighborModel):
     def _n_neighbors(self, n_samples):
         return _lowered_k(self.k, n_samples - 1, "other points", stacklevel=5)
 
-    def _P_from(self, indices, distances):
-        k = indices.shape[1]
-        return joint_probabilities(to_csr(indices, np.full(indices.shape, 1.0 / k), indices.shape[0]))
+    def _P_from(self, knn):
+        return joint_from_neighbors(knn, lambda d: np.full(d.shape, 1.0 / d.shape[1]), self.n_jobs)
 
     def to_new(self, X_new, k=None, perplexity=None):
         """Affinities of new points to the reference: 1 / k on each of its k neighbours.

@@ -4,7 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fasttsne.affinity import PerplexityBasedNN, conditional_probabilities
+from fasttsne.affinity import (PerplexityBasedNN, conditional_probabilities, joint_from_neighbors,
+                               joint_probabilities, to_csr)
 
 
 def reference_conditionals(distances, perplexity):
@@ -92,3 +93,38 @@ def test_valid_perplexity_gives_no_warning(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PerplexityBasedNN(30, neighbors="exact").fit(digits[0])
+
+
+def _random_graph(n, k, seed):
+    """(n, k) neighbour indices with repeats, self-loops and zero weights; weights >= 0."""
+    rng = np.random.default_rng(seed)
+    indices = rng.integers(0, n, size=(n, k))
+    indices[::7, 1] = indices[::7, 0]  # a repeated neighbour in some rows
+    values = rng.random((n, k))
+    values[::5, 2] = 0.0  # explicit zeros are dropped, not stored
+    return indices, values / values.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_joint_from_neighbors_equals_the_scipy_symmetrisation_bitwise(n_jobs):
+    indices, values = _random_graph(500, 12, seed=3)
+    expected = joint_probabilities(to_csr(indices, values, 500))
+    P = joint_from_neighbors([indices, values], lambda v: v, n_jobs)
+    assert P.has_sorted_indices and P.indices.dtype == np.int32
+    assert np.array_equal(P.indptr, expected.indptr)
+    assert np.array_equal(P.indices, expected.indices)
+    assert np.array_equal(P.data, expected.data)
+
+
+def test_joint_from_neighbors_empties_the_list_it_is_given():
+    indices, values = _random_graph(50, 4, seed=0)
+    knn = [indices, values]
+    joint_from_neighbors(knn, lambda v: v)
+    assert knn == []
+
+
+def test_joint_from_neighbors_rejects_indices_out_of_range():
+    indices, values = _random_graph(50, 4, seed=0)
+    indices[3, 1] = 50
+    with pytest.raises(ValueError, match=r"neighbour indices must lie in \[0, 50\)"):
+        joint_from_neighbors([indices, values], lambda v: v)

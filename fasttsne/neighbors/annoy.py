@@ -10,8 +10,9 @@ import tempfile
 
 import numpy as np
 
+from .._ext import _knn
 from ._fork import run_split, shared_empty
-from .base import NeighborBackend, seed_from, sort_rows
+from .base import NeighborBackend, seed_from
 
 __all__ = ["Annoy"]
 
@@ -30,6 +31,8 @@ TREES_SQRT_DIVISOR = 3.0
 #: falls with N at a fixed search_k (MNIST: 0.969 at 10k, 0.954 at 70k with 50); 60 keeps it
 #: above openTSNE's (50 trees, search_k 50 * 91) at 70k for less CPU time (docs/neighbors.md).
 SEARCH_K_PER_NEIGHBOR = 60
+#: Rows converted to Python lists at a time while adding items to the index.
+ADD_CHUNK_ROWS = 4096
 
 
 class Annoy(NeighborBackend):
@@ -87,9 +90,11 @@ class Annoy(NeighborBackend):
         self._check_k(k, n - 1)
         index = AnnoyIndex(d, ANNOY_METRICS[self.metric])
         index.set_seed(seed_from(self.random_state))
-        # list rows convert to C floats faster than numpy rows (one sequence protocol call)
-        for i, row in enumerate(X.tolist()):
-            index.add_item(i, row)
+        # list rows convert to C floats faster than numpy rows (one sequence protocol call);
+        # in chunks, since a list of N x D Python floats costs 32 bytes a value
+        for start in range(0, n, ADD_CHUNK_ROWS):
+            for i, row in enumerate(X[start:start + ADD_CHUNK_ROWS].tolist(), start):
+                index.add_item(i, row)
         self.n_trees_ = self.n_trees or self.default_n_trees(n)
         index.build(self.n_trees_, n_jobs=max(1, self.n_jobs))
         self._index = index
@@ -100,14 +105,14 @@ class Annoy(NeighborBackend):
             for i in range(start, stop):
                 indices[i], distances[i] = index.get_nns_by_item(i, k + 1, search_k, True)
 
-        indices, distances = self._run(neighbours_of_items, n, k + 1)
+        answers = self._run(neighbours_of_items, n, k + 1, copy=False)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
-        is_self = indices == np.arange(n)[:, None]
-        is_self[~is_self.any(axis=1), -1] = True
-        keep = np.argsort(is_self, axis=1, kind="stable")[:, :k]
-        indices = np.take_along_axis(indices, keep, 1)
-        distances = np.take_along_axis(distances, keep, 1)
-        return sort_rows(indices, self._to_metric_units(distances))
+        indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k))
+        _knn.drop_self(*answers, indices, distances, self.n_jobs)
+        del answers  # the shared mapping goes with it
+        distances = self._to_metric_units(distances)
+        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
+        return indices, distances
 
     def query(self, X_new, k):
         self._check_fitted()
@@ -121,13 +126,18 @@ class Annoy(NeighborBackend):
                 indices[i], distances[i] = index.get_nns_by_vector(rows[i], k, search_k, True)
 
         indices, distances = self._run(neighbours_of_vectors, len(rows), k)
-        return sort_rows(indices, self._to_metric_units(distances))
+        indices, distances = indices.astype(np.int64), self._to_metric_units(distances.astype(np.float64))
+        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
+        return indices, distances
 
-    def _run(self, fill, n_rows, k):
-        indices = shared_empty((n_rows, k), np.int64)
-        distances = shared_empty((n_rows, k), np.float64)
+    def _run(self, fill, n_rows, k, copy=True):
+        # Annoy computes in float32 and numbers items with int32: nothing is lost at this width
+        indices = shared_empty((n_rows, k), np.int32 if self.n_samples_ < 2 ** 31 else np.int64)
+        distances = shared_empty((n_rows, k), np.float32)
         run_split(lambda start, stop: fill(indices, distances, start, stop), n_rows, self.n_jobs)
-        # copy out of the shared mapping so it is released with these temporaries
+        if not copy:
+            return indices, distances
+        # copied out of the shared mapping, which is released with these temporaries
         return np.array(indices), np.array(distances)
 
     def _dense_input(self, X, what):

@@ -161,8 +161,8 @@ def sort_rows(indices, distances):
     -------
     indices, distances : (M, k), rows in increasing (distance, index) order.
     """
-    by_index = np.argsort(indices, axis=1, kind="stable")
-    indices = np.take_along_axis(indices, by_index, 1)
-    distances = np.take_along_axis(distances, by_index, 1)
-    order = np.argsort(distances, axis=1, kind="stable")
-    return np.take_along_axis(indices, order, 1), np.take_along_axis(distances, order, 1)
+    from .._ext import _knn
+    indices = np.array(indices, dtype=np.int64, order="C")
+    distances = np.array(distances, dtype=np.float64, order="C")
+    _knn.sort_rows_inplace(indices, distances)
+    return indices, distances
