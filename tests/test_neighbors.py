@@ -343,3 +343,42 @@ def test_auto_keeps_exact_search_longer_for_narrow_data():
     assert neighbors.choose_auto(n, "euclidean", False, n_features=50) == "exact"
     assert neighbors.choose_auto(neighbors.AUTO_EXACT_MAX_SAMPLES_NARROW, "euclidean", False,
                                  n_features=50) == "annoy"
+
+
+def test_annoy_searches_wide_data_in_a_projection_and_returns_exact_distances(annoy_mnist, mnist3000):
+    backend, (idx, dist) = annoy_mnist
+    assert backend._axes is not None and backend._axes[1].shape == (784, annoy_module.PROJECTION_DIM)
+    X = mnist3000[0].astype(np.float64)
+    true = np.linalg.norm(X[:100, None, :] - X[idx[:100]], axis=2)
+    np.testing.assert_allclose(dist[:100], true, rtol=1e-12)
+
+
+def test_annoy_without_projection_searches_all_features(mnist3000):
+    X, exact = mnist3000
+    backend = Annoy(n_jobs=2, random_state=0, projection=None)
+    idx, _ = backend.build(X, 90)
+    assert backend._axes is None and recall(idx, exact) >= RECALL_FLOOR
+
+
+def test_annoy_projected_queries_find_the_neighbours_of_new_points(annoy_mnist, mnist3000):
+    backend, _ = annoy_mnist
+    X_ref = mnist3000[0]
+    X_new, _ = load_shared("mnist_test")
+    X_new = X_new[3000:3200].astype(np.float32)
+    idx, dist = backend.query(X_new, 15)
+    assert recall(idx, brute_force(X_new, X_ref, 15)[0]) >= RECALL_FLOOR
+    assert np.all(np.diff(dist, axis=1) >= 0)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "pca"])
+def test_annoy_rejects_a_bad_projection(bad):
+    with pytest.raises(ValueError, match="projection must be"):
+        Annoy(projection=bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_annoy_projected_search_leaves_the_data_unchanged(mnist3000, dtype):
+    X = np.array(mnist3000[0][:2500], dtype=dtype)
+    before = X.copy()
+    Annoy(n_jobs=1, random_state=0).build(X, 10)
+    assert np.array_equal(X, before)

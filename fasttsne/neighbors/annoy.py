@@ -33,6 +33,16 @@ TREES_SQRT_DIVISOR = 3.0
 SEARCH_K_PER_NEIGHBOR = 60
 #: Rows converted to Python lists at a time while adding items to the index.
 ADD_CHUNK_ROWS = 4096
+#: Wide data (Euclidean, more than PROJECT_ABOVE features) is searched in a projection onto
+#: its first PROJECTION_DIM principal components; the CANDIDATE_FACTOR * (k + 1) best
+#: candidates found there are re-ranked by their exact distance in all features. Annoy's cost
+#: grows with the dimension; on MNIST (784 features) this keeps the recall of the 90-NN graph
+#: (docs/neighbors.md) at a fraction of the time.
+PROJECT_ABOVE = 200
+PROJECTION_DIM = 100
+CANDIDATE_FACTOR = 2
+#: Rows (at most) of the sample the principal axes are estimated from.
+PROJECTION_SAMPLE = 20_000
 
 
 class Annoy(NeighborBackend):
@@ -55,6 +65,11 @@ class Annoy(NeighborBackend):
         Nodes inspected per query; default 60 per neighbour requested (k + 1 in
         :meth:`build`, whose answers include the point itself). Larger is slower and more
         accurate.
+    projection : "auto", int or None, default "auto"
+        Search wide data in a projection onto this many principal components, then re-rank
+        ``CANDIDATE_FACTOR`` times as many candidates as requested by their exact distance in
+        all features (distances returned are always exact). "auto": ``PROJECTION_DIM``
+        components for Euclidean data with more than ``PROJECT_ABOVE`` features; None: never.
     """
 
     name = "annoy"
@@ -62,7 +77,7 @@ class Annoy(NeighborBackend):
     supports_sparse = False
 
     def __init__(self, metric="euclidean", metric_params=None, n_jobs=1, random_state=None,
-                 n_trees=None, search_k=None):
+                 n_trees=None, search_k=None, projection="auto"):
         super().__init__(metric, metric_params, n_jobs, random_state)
         if self.metric_params:
             raise ValueError(f"Annoy's {self.metric!r} metric takes no parameters, got {self.metric_params}.")
@@ -72,7 +87,13 @@ class Annoy(NeighborBackend):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
         self.n_trees = n_trees
         self.search_k = search_k
+        if not (projection is None or projection == "auto" or
+                (isinstance(projection, (int, np.integer)) and not isinstance(projection, bool)
+                 and projection >= 1)):
+            raise ValueError(f"projection must be 'auto', a positive integer or None, got {projection!r}.")
+        self.projection = projection
         self._index = None
+        self._axes = None
 
     @staticmethod
     def default_n_trees(n_samples):
@@ -88,24 +109,34 @@ class Annoy(NeighborBackend):
         X = self._dense_input(X, "X")
         n, d = X.shape
         self._check_k(k, n - 1)
-        index = AnnoyIndex(d, ANNOY_METRICS[self.metric])
+        self._axes = self._principal_axes(X)
+        Xs = self._project(X)
+        index = AnnoyIndex(Xs.shape[1], ANNOY_METRICS[self.metric])
         index.set_seed(seed_from(self.random_state))
         # list rows convert to C floats faster than numpy rows (one sequence protocol call);
         # in chunks, since a list of N x D Python floats costs 32 bytes a value
         for start in range(0, n, ADD_CHUNK_ROWS):
-            for i, row in enumerate(X[start:start + ADD_CHUNK_ROWS].tolist(), start):
+            for i, row in enumerate(Xs[start:start + ADD_CHUNK_ROWS].tolist(), start):
                 index.add_item(i, row)
+        del Xs
         self.n_trees_ = self.n_trees or self.default_n_trees(n)
         index.build(self.n_trees_, n_jobs=max(1, self.n_jobs))
         self._index = index
         self.n_samples_, self.n_features_ = n, d
+        # with a projection, more candidates than asked for, to re-rank in all features; the
+        # search effort stays that of the neighbours asked for (MNIST 70k: recall 0.978 in
+        # 35 s, against 0.963 in 61 s unprojected and 0.992 in 49 s at twice the effort)
+        k_ask = k + 1 if self._axes is None else min(n, CANDIDATE_FACTOR * (k + 1))
         search_k = self._search_k(k + 1)
 
         def neighbours_of_items(indices, distances, start, stop):
             for i in range(start, stop):
-                indices[i], distances[i] = index.get_nns_by_item(i, k + 1, search_k, True)
+                indices[i], distances[i] = index.get_nns_by_item(i, k_ask, search_k, True)
 
-        answers = self._run(neighbours_of_items, n, k + 1, copy=False)
+        answers = self._run(neighbours_of_items, n, k_ask, copy=False)
+        if self._axes is not None:
+            self._reference = X
+            answers = self._rerank(X, answers[0], k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
         indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k))
         _knn.drop_self(*answers, indices, distances, self.n_jobs)
@@ -119,13 +150,16 @@ class Annoy(NeighborBackend):
         self._check_k(k, self.n_samples_)
         X_new = self._dense_input(X_new, "X_new")
         self._check_query_width(X_new, self.n_features_)
-        index, search_k, rows = self._index, self._search_k(k), X_new.tolist()
+        k_ask = k if self._axes is None else min(self.n_samples_, CANDIDATE_FACTOR * k)
+        index, search_k, rows = self._index, self._search_k(k), self._project(X_new).tolist()
 
         def neighbours_of_vectors(indices, distances, start, stop):
             for i in range(start, stop):
-                indices[i], distances[i] = index.get_nns_by_vector(rows[i], k, search_k, True)
+                indices[i], distances[i] = index.get_nns_by_vector(rows[i], k_ask, search_k, True)
 
-        indices, distances = self._run(neighbours_of_vectors, len(rows), k)
+        indices, distances = self._run(neighbours_of_vectors, len(rows), k_ask)
+        if self._axes is not None:
+            indices, distances = self._rerank(X_new, indices, k)
         indices, distances = indices.astype(np.int64), self._to_metric_units(distances.astype(np.float64))
         _knn.sort_rows_inplace(indices, distances, self.n_jobs)
         return indices, distances
@@ -139,6 +173,52 @@ class Annoy(NeighborBackend):
             return indices, distances
         # copied out of the shared mapping, which is released with these temporaries
         return np.array(indices), np.array(distances)
+
+    # -- projected search for wide data ----------------------------------------------------
+
+    def _principal_axes(self, X):
+        """(mean (D,), axes (D, m)) float64 of X's first principal components, or None."""
+        m = self.projection
+        if m == "auto":
+            if self.metric != "euclidean" or X.shape[1] <= PROJECT_ABOVE:
+                return None
+            m = PROJECTION_DIM
+        if m is None or self.metric != "euclidean" or m >= X.shape[1]:
+            return None
+        # a copy (np.array): centred in place below, and X is the caller's
+        sample = np.array(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], dtype=np.float64)
+        mean = sample.mean(axis=0)
+        sample -= mean
+        # eigenvectors of the D x D covariance: cheaper than an SVD of the sample when D is small
+        _, vecs = np.linalg.eigh(sample.T @ sample)
+        return mean, np.ascontiguousarray(vecs[:, ::-1][:, :m])
+
+    def _project(self, X):
+        """X in the searched coordinates: itself, or its principal components (float32)."""
+        if self._axes is None:
+            return X
+        mean, axes = self._axes
+        out = np.empty((X.shape[0], axes.shape[1]), dtype=np.float32)
+        for start in range(0, X.shape[0], ADD_CHUNK_ROWS):
+            out[start:start + ADD_CHUNK_ROWS] = (X[start:start + ADD_CHUNK_ROWS] - mean) @ axes
+        return out
+
+    def _rerank(self, Q, candidates, k):
+        """The k nearest of each row's candidates by exact distance in all features:
+        (M, k) int64 indices and float64 Euclidean distances, rows sorted by (distance, index)."""
+        R = self._reference
+        if Q.dtype != R.dtype:
+            Q = Q.astype(R.dtype)
+        cand = np.ascontiguousarray(candidates, dtype=np.int64)
+        sq = np.empty(cand.shape)
+        _knn.squared_distances(np.ascontiguousarray(Q), R, cand, sq, self.n_jobs)
+        del candidates
+        if k < sq.shape[1]:
+            keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
+            cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)
+        np.sqrt(sq, out=sq)
+        _knn.sort_rows_inplace(cand, sq, self.n_jobs)
+        return cand, sq
 
     def _dense_input(self, X, what):
         self._check_input(X, what)
