@@ -14,7 +14,8 @@ __all__ = ["pca", "random", "rescale", "initial_positions", "TARGET_STD"]
 #: Standard deviation of the first coordinate after rescaling.
 TARGET_STD = 1e-4
 #: Rows per block when projecting the data (bounds the temporary to block x D).
-_BLOCK = 65536
+#: Entries (rows x features) of one float64 block of X while forming the covariance: 16 MiB.
+_BLOCK_ENTRIES = 2 ** 21
 
 
 def rescale(Y, target_std=TARGET_STD):
@@ -44,14 +45,15 @@ def pca(X, n_components, random_state=None):
     (N, n_components) float64
     """
     n, D = X.shape
+    step = max(1, _BLOCK_ENTRIES // max(D, 1))  # rows per block
     if sp.issparse(X):
         mean = np.asarray(X.mean(axis=0)).ravel()
         cov = np.asarray((X.T @ X).todense(), dtype=np.float64) / n - np.outer(mean, mean)
     else:
         mean = X.mean(axis=0, dtype=np.float64)
         cov = np.zeros((D, D))
-        for s in range(0, n, _BLOCK):
-            b = np.asarray(X[s:s + _BLOCK], dtype=np.float64) - mean
+        for s in range(0, n, step):
+            b = np.asarray(X[s:s + step], dtype=np.float64) - mean
             cov += b.T @ b
         cov /= n
     evals, evecs = np.linalg.eigh(cov)
@@ -60,9 +62,9 @@ def pca(X, n_components, random_state=None):
     V = evecs[:, order[:m]]
     V *= np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(m)])
     Y = np.empty((n, n_components))
-    for s in range(0, n, _BLOCK):
-        b = X[s:s + _BLOCK]
-        Y[s:s + _BLOCK, :m] = (b @ V) - mean @ V
+    for s in range(0, n, step):
+        b = X[s:s + step]
+        Y[s:s + step, :m] = (b @ V) - mean @ V
     useful = evals[order[:m]] > 1e-12 * max(evals.max(), 1e-300)
     rng = check_random_state(random_state)
     if not useful.all() or m < n_components:

@@ -13,17 +13,17 @@ and ``Z = sum_{i != j} w_ij`` is the unit charges' energy under ``w``, computed 
 spectrum (Parseval). One FFT per charge channel forward and back: 3 + 3 in 2-D (openTSNE:
 4 + 4 and a kernel FFT).
 
-The interpolation error is set by the box width relative to the kernel's scale (1 unit):
-boxes of the paper's width 1 give F/Z errors of ~1-3% on real embeddings, which t-SNE's KL
-notices. fasttsne's boxes are 0.5 wide by default, which cuts the error to ~0.1% on its
-own (4x the grid, still a few ms of FFT per call at 100k points). Where boxes must be
-wider (a grid capped at ``MAX_INTERVALS``, or ``ints_in_interval > NEAR_FIELD_MIN_WIDTH``),
-pairs of points in boxes at most ``near_field_radius`` intervals apart interact exactly
-instead of through the grid, the grid's own version of those pairs being removed: mostly
-for free, by zeroing the kernel's core before its FFT (see ``ext/_fft.pyx``). The exact near
-field is never used on narrow boxes: in compact clusters (early exaggeration) thousands of
-points share a box and it would be quadratic (measured on a 100k mixture: 0.8 s per call
-against 20 ms without it, at the same accuracy).
+The interpolation error is set by the node spacing relative to the kernel's scale (1 unit)
+and by the interpolation order: the paper's 3 nodes on boxes 1 wide give F/Z errors of ~1-3%
+on real embeddings, which t-SNE's KL notices. fasttsne's defaults are 4 nodes on boxes 0.6
+wide (spacing 0.15), which cuts the error to ~0.02-0.1% on its own. Where the spacing must be
+wider (a grid capped at ``MAX_INTERVALS``, or user parameters with spacing above
+``NEAR_FIELD_MIN_SPACING``), pairs of points in boxes at most ``near_field_radius`` intervals
+apart interact exactly instead of through the grid, the grid's own version of those pairs
+being removed: mostly for free, by zeroing the kernel's core before its FFT (see
+``ext/_fft.pyx``). The exact near field is never used on fine grids: in compact clusters
+(early exaggeration) thousands of points share a box and it would be quadratic (measured on a
+100k mixture: 0.8 s per call against 20 ms without it, at the same accuracy).
 
 The hot loops are in ``ext/_fft.pyx``; this module owns the grid geometry and the caches.
 See ``docs/gradients.md`` for accuracy and timings.
@@ -55,14 +55,15 @@ MIN_SPAN = 1e-10
 REFERENCE_PADDING = 0.25
 #: Pairs of points in boxes at most this many intervals apart (per axis) interact exactly,
 #: not through the grid, where interpolating the kernel is least accurate: on real
-#: embeddings 0 / 1 / 2 give F/Z errors of ~2.5% / 1.4% / 0.35% at the defaults (3% with no
-#: correction), and only radius 2 keeps t-SNE's final KL within 1% of the exact gradient's
-#: on small data; see docs/gradients.md.
+#: embeddings 0 / 1 / 2 give F/Z errors of ~2.5% / 1.4% / 0.35% on the paper's grid (3 nodes
+#: on boxes 1 wide; 3% with no correction); see docs/gradients.md. Used only on coarse grids
+#: (``NEAR_FIELD_MIN_SPACING``).
 NEAR_FIELD_RADIUS = 2
-#: Boxes narrower than this (embedding units) get no exact near field: interpolation is
-#: then accurate on its own, and crowded boxes (compact clusters under early exaggeration:
-#: 9,000 points in one box on a 100k mixture) would make the exact part quadratic.
-NEAR_FIELD_MIN_WIDTH = 0.6
+#: Grids whose node spacing (box width / nodes per box, embedding units) is at most this get
+#: no exact near field: interpolation is then accurate on its own, and crowded boxes (compact
+#: clusters under early exaggeration: 9,000 points in one box on a 100k mixture) would make
+#: the exact part quadratic. The defaults' spacing is 0.15; the paper's (p = 3, width 1) 0.33.
+NEAR_FIELD_MIN_SPACING = 0.2
 #: Largest n_interpolation_points accepted (equispaced Lagrange interpolation of higher
 #: order oscillates: Runge's phenomenon).
 MAX_INTERPOLATION_POINTS = 16
@@ -230,8 +231,8 @@ class _Workspace:
 
 def _near_field_radius(grid, radius):
     """The near-field radius used on ``grid``: ``radius``, or -1 (no near field) when its
-    boxes are at most ``NEAR_FIELD_MIN_WIDTH`` wide and interpolation alone is accurate."""
-    return radius if grid.h[:grid.d].max() > NEAR_FIELD_MIN_WIDTH else -1
+    nodes are at most ``NEAR_FIELD_MIN_SPACING`` apart and interpolation alone is accurate."""
+    return radius if grid.h[:grid.d].max() / grid.p > NEAR_FIELD_MIN_SPACING else -1
 
 
 def _charges(Y, grid, ws, n_jobs):
@@ -254,7 +255,7 @@ class FFTInterpolation(NegativeGradient):
 
     Parameters
     ----------
-    n_interpolation_points : int in [1, 16], default 3
+    n_interpolation_points : int in [1, 16], default 4
         Lagrange nodes per interval and axis.
     min_num_intervals : int >= 1, default 50
         Fewest intervals per axis.
@@ -266,9 +267,9 @@ class FFTInterpolation(NegativeGradient):
     near_field_radius : int >= 0, default 2
         Points in boxes at most this many intervals apart (per axis) interact exactly; 0
         still removes each point's interaction with itself exactly. Larger is more accurate
-        and slower (see ``NEAR_FIELD_RADIUS``). Applies only to grids whose boxes are wider
-        than ``NEAR_FIELD_MIN_WIDTH`` (at the default ``ints_in_interval`` that is a grid
-        capped at ``MAX_INTERVALS``, or ``ints_in_interval > 0.6``).
+        and slower (see ``NEAR_FIELD_RADIUS``). Applies only to grids whose nodes are more
+        than ``NEAR_FIELD_MIN_SPACING`` apart (at the defaults, a grid capped at
+        ``MAX_INTERVALS``).
 
     Attributes
     ----------
@@ -281,7 +282,7 @@ class FFTInterpolation(NegativeGradient):
     max_components = 2
     fft_dtype = np.float32
 
-    def __init__(self, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=0.35,
+    def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.6,
                  near_field_radius=NEAR_FIELD_RADIUS):
         params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                near_field_radius)
@@ -383,7 +384,7 @@ class FFTReference(ReferenceRepulsion):
         Lower and upper edge per axis of the box inside which new points are interpolated.
     """
 
-    def __init__(self, Y_ref, dof, n_interpolation_points=3, min_num_intervals=50, ints_in_interval=0.35,
+    def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.6,
                  near_field_radius=NEAR_FIELD_RADIUS):
         self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
         self.n_components = self.Y_ref.shape[1]

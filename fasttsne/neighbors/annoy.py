@@ -42,7 +42,9 @@ PROJECT_ABOVE = 200
 PROJECTION_DIM = 100
 CANDIDATE_FACTOR = 2
 #: Rows (at most) of the sample the principal axes are estimated from.
-PROJECTION_SAMPLE = 20_000
+PROJECTION_SAMPLE = 10_000
+#: Candidate distances computed at a time while re-ranking (8 MiB of float64).
+RERANK_BLOCK_ENTRIES = 2 ** 20
 
 
 class Annoy(NeighborBackend):
@@ -207,18 +209,22 @@ class Annoy(NeighborBackend):
         """The k nearest of each row's candidates by exact distance in all features:
         (M, k) int64 indices and float64 Euclidean distances, rows sorted by (distance, index)."""
         R = self._reference
-        if Q.dtype != R.dtype:
-            Q = Q.astype(R.dtype)
-        cand = np.ascontiguousarray(candidates, dtype=np.int64)
-        sq = np.empty(cand.shape)
-        _knn.squared_distances(np.ascontiguousarray(Q), R, cand, sq, self.n_jobs)
-        del candidates
-        if k < sq.shape[1]:
-            keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
-            cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)
-        np.sqrt(sq, out=sq)
-        _knn.sort_rows_inplace(cand, sq, self.n_jobs)
-        return cand, sq
+        Q = np.ascontiguousarray(Q, dtype=R.dtype)
+        m, c = candidates.shape
+        indices, distances = np.empty((m, k), dtype=np.int64), np.empty((m, k))
+        # in blocks of rows: the (M, c) candidate distances never exist all at once
+        step = max(1, RERANK_BLOCK_ENTRIES // max(c, 1))
+        for s in range(0, m, step):
+            cand = np.ascontiguousarray(candidates[s:s + step], dtype=np.int64)
+            sq = np.empty(cand.shape)
+            _knn.squared_distances(Q[s:s + step], R, cand, sq, self.n_jobs)
+            if k < c:
+                keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
+                cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)
+            indices[s:s + step] = cand
+            np.sqrt(sq, out=distances[s:s + step])
+        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
+        return indices, distances
 
     def _dense_input(self, X, what):
         self._check_input(X, what)
