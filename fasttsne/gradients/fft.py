@@ -259,7 +259,7 @@ class FFTInterpolation(NegativeGradient):
         Lagrange nodes per interval and axis.
     min_num_intervals : int >= 1, default 50
         Fewest intervals per axis.
-    ints_in_interval : float > 0, default 0.5
+    ints_in_interval : float > 0, default 0.6
         Largest interval width (embedding units) while the box needs more than
         ``min_num_intervals`` intervals: at least ``max(min_num_intervals, ceil(extent /
         ints_in_interval))`` intervals per axis (as many more as the FFT length holds at
@@ -406,10 +406,15 @@ class FFTReference(ReferenceRepulsion):
         kern = _Kernels(grid, self.dof, np.float64, R, 1)
         self._ws = ws = _Workspace(Y.shape[0], grid, np.float64)
         _charges(Y, grid, ws, 1)
-        spectra = _forward(ws.charges, kern.fft_shape, 1)
-        # channels: w * 1 (for z), then w^(1+1/dof) * (1, y - c) (for the forces)
-        spectra = np.concatenate([spectra[:1] * kern.kw_hat, spectra * kern.k2_hat])
-        self._potentials = np.ascontiguousarray(_inverse(spectra, kern.fft_shape, grid.nodes, 1))
+        # channels: w * 1 (for z), then w^(1+1/dof) * (1, y - c) (for the forces), one at a
+        # time: the padded float64 spectra of a large reference are hundreds of MB each
+        channels = [(0, kern.kw_hat)] + [(c, kern.k2_hat) for c in range(ws.charges.shape[0])]
+        self._potentials = np.empty((len(channels),) + grid.nodes)
+        for out, (c, kernel) in enumerate(channels):
+            spectrum = _forward(ws.charges[c:c + 1], kern.fft_shape, 1)
+            spectrum *= kernel
+            self._potentials[out] = _inverse(spectrum, kern.fft_shape, grid.nodes, 1)[0, :, :grid.nodes[1]]
+            del spectrum
         if R >= 0:
             # new points may land in any box: correct them all
             _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
