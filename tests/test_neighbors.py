@@ -382,3 +382,21 @@ def test_annoy_projected_search_leaves_the_data_unchanged(mnist3000, dtype):
     before = X.copy()
     Annoy(n_jobs=1, random_state=0).build(X, 10)
     assert np.array_equal(X, before)
+
+
+def test_projected_annoy_pickles_and_answers_identically(annoy_mnist, mnist3000):
+    backend, _ = annoy_mnist
+    X_new = mnist3000[0][:50] + 1.0
+    restored = pickle.loads(pickle.dumps(backend))
+    for got, want in zip(restored.query(X_new, 10), backend.query(X_new, 10)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_wide_data_embedding_saves_loads_and_transforms_identically(mnist3000, tmp_path):
+    X = mnist3000[0][:600]
+    emb = fasttsne.TSNE(neighbors="annoy", negative_gradient_method="bh", n_iter=20,
+                        early_exaggeration_iter=10, random_state=0).fit(X)
+    emb.save(tmp_path / "wide.npz")
+    loaded = fasttsne.load(tmp_path / "wide.npz")
+    np.testing.assert_array_equal(loaded.transform(X[:20] + 1.0, random_state=0),
+                                  emb.transform(X[:20] + 1.0, random_state=0))

@@ -258,9 +258,13 @@ class Annoy(NeighborBackend):
     def __setstate__(self, state):
         blob = state.get("_index")
         self.__dict__.update(state)
+        self.__dict__.setdefault("_axes", None)  # saved before projections existed
+        self.__dict__.setdefault("projection", None)
         if blob is not None:
             from annoy import AnnoyIndex
-            self._index = AnnoyIndex(self.n_features_, ANNOY_METRICS[self.metric])
+            # the forest indexes the projection when there is one
+            width = self.n_features_ if self._axes is None else self._axes[1].shape[1]
+            self._index = AnnoyIndex(width, ANNOY_METRICS[self.metric])
             _load_from_bytes(self._index, blob)
 
 
