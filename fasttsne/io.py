@@ -16,7 +16,6 @@ fasttsne knows by name (its affinity models, registered neighbour backends and g
 methods) by restoring their attribute dictionary: loading never unpickles and never runs
 code named by the file. Files are read with ``allow_pickle=False``.
 """
-import io as _io
 import json
 import os
 import zipfile
