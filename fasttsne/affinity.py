@@ -105,8 +105,7 @@ def to_csr(indices, values, n_cols):
     """(M, k) neighbour indices and values -> (M, n_cols) CSR with int32 indices."""
     indices = np.asarray(indices)
     m, k = indices.shape
-    # int32 from the start (when they fit): scipy then keeps int32 through every later step
-    # (transpose, sum), which halves the index temporaries of the symmetrisation
+    # int32 from the start (when they fit): scipy then keeps int32 indices throughout
     itype = np.int32 if max(m * k, n_cols) < 2 ** 31 else np.int64
     indptr = np.arange(0, m * k + 1, k, dtype=itype)
     # copies: scipy's sum_duplicates works in place on the arrays it is given

@@ -166,6 +166,7 @@ class _Kernels:
 
     def __init__(self, grid, dof, dtype, radius, n_jobs):
         self.key = (grid.key, dof, np.dtype(dtype), radius)
+        self.radius = radius
         self.fft_shape = tuple(2 * scipy.fft.next_fast_len(m, real=True) if m > 1 else 1
                                for m in grid.nodes)
         quadrant = tuple(L // 2 + 1 for L in self.fft_shape)
@@ -308,7 +309,7 @@ class FFTInterpolation(NegativeGradient):
 
     def kernels(self, grid, dof, n_jobs=1):
         """Kernel spectra for ``grid`` and ``dof``, from the cache when the grid is unchanged."""
-        R = self._radius(grid)
+        R = _near_field_radius(grid, self.near_field_radius)
         key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
         if self._kernels is None or self._kernels.key != key:
             self._kernels = _Kernels(grid, float(dof), self.fft_dtype, R, n_jobs)
@@ -322,7 +323,7 @@ class FFTInterpolation(NegativeGradient):
         kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = _Workspace(n, grid, self.fft_dtype)
-        ws, R = self._ws, self._radius(grid)
+        ws, R = self._ws, kern.radius
         if self._row_sums.shape[0] != kern.fft_shape[0]:
             self._row_sums = np.empty(kern.fft_shape[0])
         _charges(Y, grid, ws, n_jobs)
@@ -330,22 +331,18 @@ class FFTInterpolation(NegativeGradient):
         energy = _fft.convolve_spectra(spectra.view(ws.charges.dtype), kern.k2_hat, kern.kw_hat,
                                        kern.fft_shape[1], self._row_sums, n_jobs)
         potentials = _inverse(spectra, kern.fft_shape, grid.nodes, n_jobs)
-        if R < 0:
-            # no near field: z_near holds minus each point's self-pair as the grid sees it
-            _fft.grid_to_points(ws.Y_sorted, ws.order, ws.box_start, grid.center, grid.lo, grid.h,
-                                grid.n_int, grid.p, potentials, -1, float(dof), out, ws.z_near,
-                                kern.kw_quadrant, n_jobs)
-            return energy + ws.z_near.sum()
-        _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
-                            ws.box_start, False, potentials, False, ws.box_energy, n_jobs)
+        grid_near = 0.0
+        if R >= 0:
+            _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
+                                ws.box_start, False, potentials, False, ws.box_energy, n_jobs)
+            grid_near = ws.box_energy.sum()
+        # z_near: the exact near field (without self-pairs), or with R = -1 minus each point's
+        # self-pair as the grid sees it
         _fft.grid_to_points(ws.Y_sorted, ws.order, ws.box_start, grid.center, grid.lo, grid.h,
                             grid.n_int, grid.p, potentials, R, float(dof), out, ws.z_near,
                             kern.kw_quadrant, n_jobs)
-        # the grid's near field (self-pairs included) out, the exact one (without them) in
-        return energy - ws.box_energy.sum() + ws.z_near.sum()
-
-    def _radius(self, grid):
-        return _near_field_radius(grid, self.near_field_radius)
+        # the grid's near field (self-pairs included) out, the exact one in
+        return energy - grid_near + ws.z_near.sum()
 
     def reference(self, Y_ref, dof):
         """Grid potentials of ``Y_ref`` built once, for new points; see :class:`FFTReference`."""

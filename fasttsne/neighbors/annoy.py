@@ -187,13 +187,9 @@ class Annoy(NeighborBackend):
             m = PROJECTION_DIM
         if m is None or self.metric != "euclidean" or m >= X.shape[1]:
             return None
-        # a copy (np.array): centred in place below, and X is the caller's
-        sample = np.array(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], dtype=np.float64)
-        mean = sample.mean(axis=0)
-        sample -= mean
-        # eigenvectors of the D x D covariance: cheaper than an SVD of the sample when D is small
-        _, vecs = np.linalg.eigh(sample.T @ sample)
-        return mean, np.ascontiguousarray(vecs[:, ::-1][:, :m])
+        from ..initialization import principal_axes
+        mean, axes, _ = principal_axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
+        return mean, np.ascontiguousarray(axes)
 
     def _project(self, X):
         """X in the searched coordinates: itself, or its principal components (float32)."""
