@@ -75,23 +75,62 @@ def attractive_forces_to_reference(const int[::1] indptr, const int[::1] indices
 cdef inline double _row_2d(const int *indices, const real *data, Py_ssize_t start, Py_ssize_t stop,
                            const double *yi, const double *yr, double dof, bint with_kl,
                            double *f) noexcept nogil:
-    """One 2-D row: writes ``f[0:2]``, returns ``sum_j p_ij log w_ij`` (0 unless with_kl)."""
-    cdef Py_ssize_t jj, j
-    cdef double x = yi[0], y = yi[1], fx = 0.0, fy = 0.0, acc = 0.0, dx, dy, base, pij, q
-    cdef double inv_dof = 1.0 / dof
-    for jj in range(start, stop):
-        j = indices[jj]
-        pij = data[jj]
-        dx = x - yr[2 * j]
-        dy = y - yr[2 * j + 1]
-        base = 1.0 + (dx * dx + dy * dy) * inv_dof
-        q = pij / base
-        fx = fx + q * dx
-        fy = fy + q * dy
+    """One 2-D row: writes ``f[0:2]``, returns ``sum_j p_ij log w_ij`` (0 unless with_kl).
+
+    Four entries at a time into four independent sums: the divisions and the random reads of
+    ``yr`` then overlap (one sum chained through an add's latency every entry ran 1.3-1.8x
+    slower). The forces are the same with and without ``with_kl``.
+    """
+    cdef Py_ssize_t jj = start, j0, j1, j2, j3
+    cdef double x = yi[0], y = yi[1], inv_dof = 1.0 / dof, acc = 0.0
+    cdef double fx0 = 0.0, fy0 = 0.0, fx1 = 0.0, fy1 = 0.0, fx2 = 0.0, fy2 = 0.0, fx3 = 0.0, fy3 = 0.0
+    cdef double dx0, dy0, dx1, dy1, dx2, dy2, dx3, dy3, b0, b1, b2, b3, q0, q1, q2, q3
+    while jj + 4 <= stop:
+        j0 = indices[jj]
+        j1 = indices[jj + 1]
+        j2 = indices[jj + 2]
+        j3 = indices[jj + 3]
+        dx0 = x - yr[2 * j0]
+        dy0 = y - yr[2 * j0 + 1]
+        dx1 = x - yr[2 * j1]
+        dy1 = y - yr[2 * j1 + 1]
+        dx2 = x - yr[2 * j2]
+        dy2 = y - yr[2 * j2 + 1]
+        dx3 = x - yr[2 * j3]
+        dy3 = y - yr[2 * j3 + 1]
+        b0 = 1.0 + (dx0 * dx0 + dy0 * dy0) * inv_dof
+        b1 = 1.0 + (dx1 * dx1 + dy1 * dy1) * inv_dof
+        b2 = 1.0 + (dx2 * dx2 + dy2 * dy2) * inv_dof
+        b3 = 1.0 + (dx3 * dx3 + dy3 * dy3) * inv_dof
+        q0 = data[jj] / b0
+        q1 = data[jj + 1] / b1
+        q2 = data[jj + 2] / b2
+        q3 = data[jj + 3] / b3
+        fx0 = fx0 + q0 * dx0
+        fy0 = fy0 + q0 * dy0
+        fx1 = fx1 + q1 * dx1
+        fy1 = fy1 + q1 * dy1
+        fx2 = fx2 + q2 * dx2
+        fy2 = fy2 + q2 * dy2
+        fx3 = fx3 + q3 * dx3
+        fy3 = fy3 + q3 * dy3
         if with_kl:
-            acc = acc - dof * pij * log(base)
-    f[0] = fx
-    f[1] = fy
+            acc = acc - dof * (data[jj] * log(b0) + data[jj + 1] * log(b1)
+                               + data[jj + 2] * log(b2) + data[jj + 3] * log(b3))
+        jj = jj + 4
+    while jj < stop:
+        j0 = indices[jj]
+        dx0 = x - yr[2 * j0]
+        dy0 = y - yr[2 * j0 + 1]
+        b0 = 1.0 + (dx0 * dx0 + dy0 * dy0) * inv_dof
+        q0 = data[jj] / b0
+        fx0 = fx0 + q0 * dx0
+        fy0 = fy0 + q0 * dy0
+        if with_kl:
+            acc = acc - dof * data[jj] * log(b0)
+        jj = jj + 1
+    f[0] = (fx0 + fx1) + (fx2 + fx3)
+    f[1] = (fy0 + fy1) + (fy2 + fy3)
     return acc
 
 

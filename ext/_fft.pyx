@@ -26,7 +26,7 @@ force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not lar
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport floor, pow
+from libc.math cimport floor, isfinite, pow
 from libc.stdlib cimport free, malloc
 
 
@@ -143,22 +143,62 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
         f[1] += fy
 
 
+cdef inline void _pair_sums(const double *w, int p, double *s) noexcept nogil:
+    """``s[o] = sum_{|a - a'| = o} w[a] w[a']`` for o in [0, p): the weights' products grouped
+    by node offset."""
+    cdef int a, o
+    cdef double acc
+    for o in range(p):
+        acc = 0.0
+        for a in range(p - o):
+            acc = acc + w[a] * w[a + o]
+        s[o] = acc if o == 0 else 2.0 * acc
+
+
 cdef inline double _grid_self_energy(const double *wx, const double *wy, int p, int py,
-                                     const double[:, ::1] kw) noexcept nogil:
+                                     const double[:, ::1] kw, double *sx, double *sy) noexcept nogil:
     """``sum_{a, b, a', b'} wx[a] wy[b] kw(|a - a'|, |b - b'|) wx[a'] wy[b']``: a point's
-    interaction with itself through the grid (its charges and potentials share one box)."""
-    cdef int a, b, a2, b2, ox, oy
+    interaction with itself through the grid (its charges and potentials share one box).
+
+    The kernel depends only on the offsets, so the sum factorises into the weights' pair sums
+    per offset (``sx``, ``sy``: scratch of p and py doubles): O(p^2) work instead of O(p^4).
+    """
+    cdef int ox, oy
     cdef double e = 0.0, row
-    for a in range(p):
-        for b in range(py):
-            row = 0.0
-            for a2 in range(p):
-                ox = a - a2 if a >= a2 else a2 - a
-                for b2 in range(py):
-                    oy = b - b2 if b >= b2 else b2 - b
-                    row = row + kw[ox, oy] * wx[a2] * wy[b2]
-            e = e + wx[a] * wy[b] * row
+    _pair_sums(wx, p, sx)
+    _pair_sums(wy, py, sy)
+    for ox in range(p):
+        row = 0.0
+        for oy in range(py):
+            row = row + kw[ox, oy] * sy[oy]
+        e = e + sx[ox] * row
     return e
+
+
+def extent(const double[:, ::1] Y, double[::1] lo, double[::1] hi):
+    """The points' box: per-axis minimum and maximum of ``Y`` (N, d) into ``lo``, ``hi`` (d,).
+
+    Returns whether every value is finite (the bounds are meaningless otherwise).
+    """
+    cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1], i, k
+    cdef double v
+    cdef bint finite = True
+    if n == 0 or lo.shape[0] < d or hi.shape[0] < d:
+        raise ValueError("extent needs N > 0 positions and (d,) outputs.")
+    with nogil:
+        for k in range(d):
+            lo[k] = Y[0, k]
+            hi[k] = Y[0, k]
+        for i in range(n):
+            for k in range(d):
+                v = Y[i, k]
+                if not isfinite(v):
+                    finite = False
+                if v < lo[k]:
+                    lo[k] = v
+                elif v > hi[k]:
+                    hi[k] = v
+    return finite
 
 
 def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
@@ -306,7 +346,7 @@ def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double
 
 def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
                      const double[:, ::1] kw_hat, Py_ssize_t L2, double[::1] row_sums,
-                     int n_jobs=1):
+                     bint with_energy=True, int n_jobs=1):
     """Multiply every charge spectrum by the force kernel's (in place); return the
     grid energy ``sum_{m,n} c0_m w(m - n) c0_n`` of the unit charges (Parseval).
 
@@ -325,6 +365,8 @@ def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
         Full length of the last axis (to weigh the half spectrum's columns).
     row_sums : (L1,) float64, scratch
         Per-row parts of the energy, summed serially so the result does not depend on n_jobs.
+    with_energy : bool
+        Whether channel 0 holds the unit charges and the energy is wanted (else 0 is returned).
     n_jobs : int
 
     Returns
@@ -339,11 +381,12 @@ def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
     for a in prange(L1, nogil=True, num_threads=n_jobs, schedule="guided"):
         s = 0.0
         for b in range(L2h):
-            # columns 1 .. ceil(L2/2)-1 stand for themselves and their mirror image
-            weight = 1.0 if (b == 0 or 2 * b == L2) else 2.0
-            re = spectra[0, a, 2 * b]
-            im = spectra[0, a, 2 * b + 1]
-            s = s + weight * kw_hat[a, b] * (re * re + im * im)
+            if with_energy:
+                # columns 1 .. ceil(L2/2)-1 stand for themselves and their mirror image
+                weight = 1.0 if (b == 0 or 2 * b == L2) else 2.0
+                re = spectra[0, a, 2 * b]
+                im = spectra[0, a, 2 * b + 1]
+                s = s + weight * kw_hat[a, b] * (re * re + im * im)
             k = k2_hat[a, b]
             for c in range(nch):
                 spectra[c, a, 2 * b] = spectra[c, a, 2 * b] * k
@@ -484,14 +527,14 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
     cdef double *wy
     cdef double *f
     cdef double *den = _denominators(p)
-    cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
+    cdef double *scratch = <double *>malloc(nt * (4 * p + 2) * sizeof(double))
     if den == NULL or scratch == NULL:
         free(den)
         free(scratch)
         raise MemoryError()
     # in box order: consecutive targets share their neighbourhood, which stays in cache
     for pos in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        wx = scratch + threadid() * (2 * p + 2)
+        wx = scratch + threadid() * (4 * p + 2)
         wy = wx + p
         f = wy + p
         i = order[pos]
@@ -513,7 +556,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
         f[0] = (Y_sorted[pos, 0] - g.c[0]) * phi0 - phi1
         f[1] = (Y_sorted[pos, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
         if radius < 0:
-            zi = -_grid_self_energy(wx, wy, p, g.py, kw_quadrant)
+            zi = -_grid_self_energy(wx, wy, p, g.py, kw_quadrant, f + 2, f + 2 + p)
         else:
             zi = 0.0
             _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],

@@ -52,3 +52,33 @@ def gradient_step(double[:, ::1] Y, const double[:, ::1] attractive, const doubl
             if scale != 1.0:
                 update[i, k] = update[i, k] * scale
             Y[i, k] = Y[i, k] + update[i, k]
+
+
+def center(double[:, ::1] Y):
+    """Subtract the mean position from ``Y`` (N, d) in place.
+
+    One serial pass for the sum (results do not depend on threads) and one to subtract; the
+    numpy version (``Y -= Y.mean(axis=0)``) spent 2-3 ms per iteration at 100k points on
+    strided reductions and temporaries.
+    """
+    cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1], i, k
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0
+    if n == 0 or d > 3:
+        raise ValueError(f"center takes (N, 1..3) positions with N > 0, got ({n}, {d}).")
+    with nogil:
+        for i in range(n):
+            s0 = s0 + Y[i, 0]
+            if d > 1:
+                s1 = s1 + Y[i, 1]
+            if d > 2:
+                s2 = s2 + Y[i, 2]
+        s0 = s0 / n
+        s1 = s1 / n
+        s2 = s2 / n
+        for i in range(n):
+            Y[i, 0] -= s0
+            if d > 1:
+                Y[i, 1] -= s1
+            if d > 2:
+                Y[i, 2] -= s2
+

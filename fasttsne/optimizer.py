@@ -220,7 +220,7 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
 
 
 def _center(Y):
-    Y -= Y.mean(axis=0)
+    _optimizer.center(Y)
 
 
 def _run_callbacks(callbacks, iteration, kl, Y):

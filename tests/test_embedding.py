@@ -35,6 +35,20 @@ def test_optimize_lowers_the_kl(short_run):
     assert short_run.optimize(100).kl_divergence < short_run.kl_divergence
 
 
+def test_each_step_leaves_the_embedding_centred_on_the_origin(short_run):
+    Y = np.asarray(short_run.optimize(5))
+    np.testing.assert_allclose(Y.mean(axis=0), 0.0, atol=1e-12 * np.abs(Y).max())
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_centring_subtracts_the_mean_in_every_dimension(d):
+    from fasttsne._ext import _optimizer
+    Y = np.random.default_rng(0).normal(5.0, 2.0, size=(1001, d))
+    expected = Y - Y.mean(axis=0)
+    _optimizer.center(Y)
+    np.testing.assert_allclose(Y, expected, rtol=0, atol=1e-13)
+
+
 def test_positions_are_read_only(short_run):
     Y = np.asarray(short_run)
     with pytest.raises(ValueError):
