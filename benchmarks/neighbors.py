@@ -12,6 +12,7 @@ Usage (from the project root)::
 
     python benchmarks/neighbors.py --data mnist_test --repeats 3
     python benchmarks/neighbors.py --data mnist --impl fasttsne:annoy,opentsne:annoy
+    python benchmarks/neighbors.py --data gmm:100000:50:20 --impl fasttsne:rpforest,fasttsne:annoy
     python benchmarks/neighbors.py --crossover 5000,10000,20000,40000 --data mnist
     python benchmarks/neighbors.py --impl 'fasttsne:annoy:{"n_trees": 10}',opentsne:annoy
 
@@ -35,20 +36,30 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED_DATA = os.environ.get("FASTTSNE_SHARED_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
-DEFAULT_IMPLS = ("fasttsne:exact,fasttsne:annoy,fasttsne:pynndescent,"
+SHARED_BENCH = os.path.join(HERE, "..", "..", "shared", "bench")
+DEFAULT_IMPLS = ("fasttsne:exact,fasttsne:annoy,fasttsne:rpforest,fasttsne:pynndescent,"
                  "opentsne:exact,opentsne:annoy,opentsne:pynndescent")
 #: Points whose exact neighbours are computed for recall when the data set is larger.
 RECALL_SAMPLE = 10_000
 
 
 def load_data(name, n=None, pca=None):
-    """(N, D) float64 data: a ../shared/data name, first ``n`` rows, optional PCA."""
-    sys.path.insert(0, SHARED_DATA)
-    try:
-        from load import load
-    finally:
-        sys.path.pop(0)
-    X = load(name)[0]
+    """(N, D) float64 data: a ../shared/data name or a tsnebench ``gmm:N:D:C`` mixture, first
+    ``n`` rows, optional PCA."""
+    if name.startswith("gmm:"):
+        sys.path.insert(0, SHARED_BENCH)
+        try:
+            from tsnebench import load_dataset
+        finally:
+            sys.path.pop(0)
+        X = load_dataset(name)[0]
+    else:
+        sys.path.insert(0, SHARED_DATA)
+        try:
+            from load import load
+        finally:
+            sys.path.pop(0)
+        X = load(name)[0]
     X = np.asarray(X[:n] if n else X, dtype=np.float64)
     if pca:
         Xc = X - X.mean(axis=0)
@@ -95,7 +106,15 @@ def worker(args):
     indices = knn(X, backend, args.k, args.n_jobs, args.seed, params)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     np.save(args.out, np.asarray(indices, dtype=np.int64))
-    print(json.dumps({"wall_s": wall, "cpu_s": cpu}))
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb()}))
+
+
+def peak_mb():
+    """Peak resident memory (MB) of this process or of its largest forked child."""
+    import resource
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return peak / 1024.0  # Linux reports KiB
 
 
 # -- driver -----------------------------------------------------------------------------------
@@ -142,23 +161,25 @@ def benchmark(args):
     print(f"# {args.data}{f' PCA-{args.pca}' if args.pca else ''}: N={n} D={X.shape[1]} k={args.k} "
           f"n_jobs={args.n_jobs}; recall on {len(sample)} points (reference in "
           f"{time.perf_counter() - t0:.1f} s); median of {args.repeats} fresh-process runs", flush=True)
-    print(f"{'implementation':24s} {'wall s':>8s} {'cpu s':>8s} {'recall':>7s}  runs (wall s)", flush=True)
+    print(f"{'implementation':24s} {'wall s':>8s} {'cpu s':>8s} {'recall':>7s} {'peak MB':>8s}  runs (wall s)",
+          flush=True)
     impls = split_impls(args.impl)
     runs = {impl: [] for impl in impls}
     # interleaved (each repeat runs every implementation) so they share the machine's load
     for _ in range(args.repeats):
         for impl in impls:
             timing, indices = run_one(impl, args, n)
-            runs[impl].append((timing["wall_s"], timing["cpu_s"], recall(indices[sample], true)))
+            runs[impl].append((timing["wall_s"], timing["cpu_s"], recall(indices[sample], true),
+                               timing["peak_mb"]))
     rows = []
     for impl in impls:
-        walls, cpus, recalls = zip(*runs[impl])
+        walls, cpus, recalls, peaks = zip(*runs[impl])
         row = {"impl": impl, "data": args.data, "n": n, "k": args.k, "n_jobs": args.n_jobs,
                "wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
-               "recall": statistics.median(recalls), "walls": walls}
+               "recall": statistics.median(recalls), "peak_mb": statistics.median(peaks), "walls": walls}
         rows.append(row)
-        print(f"{impl:24s} {row['wall_s']:8.2f} {row['cpu_s']:8.2f} {row['recall']:7.4f}  "
-              + " ".join(f"{w:.1f}" for w in walls), flush=True)
+        print(f"{impl:24s} {row['wall_s']:8.2f} {row['cpu_s']:8.2f} {row['recall']:7.4f} "
+              f"{row['peak_mb']:8.0f}  " + " ".join(f"{w:.1f}" for w in walls), flush=True)
     return rows
 
 

@@ -12,8 +12,9 @@ from .annoy import Annoy
 from .base import NeighborBackend, canonical_metric
 from .exact import BLAS_METRICS, SPARSE_METRICS, Exact
 from .nndescent import NNDescent
+from .rpforest import RPForest
 
-__all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "register", "available", "get_backend",
+__all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "RPForest", "register", "available", "get_backend",
            "choose_auto", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "fasttsne.neighbors"
@@ -36,7 +37,7 @@ AUTO_EXACT_MAX_SAMPLES_SPARSE = 20_000
 #: Annoy metrics "auto" may pick: Annoy's hamming needs 0/1 data, which "auto" cannot assume.
 AUTO_ANNOY_METRICS = frozenset(Annoy.metrics) - {"hamming"}
 
-_REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent}
+_REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent, "rpforest": RPForest}
 
 
 def register(name, cls):

@@ -11,6 +11,9 @@ import tempfile
 import numpy as np
 
 from .._ext import _knn
+from . import _projection
+# wide data (projection constants and re-ranking) is shared with the rpforest backend
+from ._projection import CANDIDATE_FACTOR, PROJECT_ABOVE, PROJECTION_DIM  # noqa: F401
 from ._fork import run_split, shared_empty
 from .base import NeighborBackend, seed_from
 
@@ -33,18 +36,6 @@ TREES_SQRT_DIVISOR = 3.0
 SEARCH_K_PER_NEIGHBOR = 60
 #: Rows converted to Python lists at a time while adding items to the index.
 ADD_CHUNK_ROWS = 4096
-#: Wide data (Euclidean, more than PROJECT_ABOVE features) is searched in a projection onto
-#: its first PROJECTION_DIM principal components; the CANDIDATE_FACTOR * (k + 1) best
-#: candidates found there are re-ranked by their exact distance in all features. Annoy's cost
-#: grows with the dimension; on MNIST (784 features) this keeps the recall of the 90-NN graph
-#: (docs/neighbors.md) at a fraction of the time.
-PROJECT_ABOVE = 200
-PROJECTION_DIM = 100
-CANDIDATE_FACTOR = 2
-#: Rows (at most) of the sample the principal axes are estimated from.
-PROJECTION_SAMPLE = 10_000
-#: Candidate distances computed at a time while re-ranking (8 MiB of float64).
-RERANK_BLOCK_ENTRIES = 2 ** 20
 
 
 class Annoy(NeighborBackend):
@@ -180,47 +171,17 @@ class Annoy(NeighborBackend):
 
     def _principal_axes(self, X):
         """(mean (D,), axes (D, m)) float64 of X's first principal components, or None."""
-        m = self.projection
-        if m == "auto":
-            if self.metric != "euclidean" or X.shape[1] <= PROJECT_ABOVE:
-                return None
-            m = PROJECTION_DIM
-        if m is None or self.metric != "euclidean" or m >= X.shape[1]:
-            return None
-        from ..initialization import principal_axes
-        mean, axes, _ = principal_axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
-        return mean, np.ascontiguousarray(axes)
+        return _projection.principal_axes(X, self.projection, self.metric)
 
     def _project(self, X):
         """X in the searched coordinates: itself, or its principal components (float32)."""
-        if self._axes is None:
-            return X
-        mean, axes = self._axes
-        out = np.empty((X.shape[0], axes.shape[1]), dtype=np.float32)
-        for start in range(0, X.shape[0], ADD_CHUNK_ROWS):
-            out[start:start + ADD_CHUNK_ROWS] = (X[start:start + ADD_CHUNK_ROWS] - mean) @ axes
-        return out
+        return X if self._axes is None else _projection.project(X, self._axes)
 
     def _rerank(self, Q, candidates, k):
         """The k nearest of each row's candidates by exact distance in all features:
         (M, k) int64 indices and float64 Euclidean distances, rows sorted by (distance, index)."""
-        R = self._reference
-        Q = np.ascontiguousarray(Q, dtype=R.dtype)
-        m, c = candidates.shape
-        indices, distances = np.empty((m, k), dtype=np.int64), np.empty((m, k))
-        # in blocks of rows: the (M, c) candidate distances never exist all at once
-        step = max(1, RERANK_BLOCK_ENTRIES // max(c, 1))
-        for s in range(0, m, step):
-            cand = np.ascontiguousarray(candidates[s:s + step], dtype=np.int64)
-            sq = np.empty(cand.shape)
-            _knn.squared_distances(Q[s:s + step], R, cand, sq, self.n_jobs)
-            if k < c:
-                keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
-                cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)
-            indices[s:s + step] = cand
-            np.sqrt(sq, out=distances[s:s + step])
-        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
-        return indices, distances
+        indices, squared = _projection.rerank(Q, self._reference, candidates, k, self.n_jobs)
+        return indices, np.sqrt(squared, out=squared)
 
     def _dense_input(self, X, what):
         self._check_input(X, what)

@@ -1,0 +1,631 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Kernels of the random-projection forest k-NN backend (fasttsne.neighbors.rpforest).
+
+Three stages, all on a float32 (N, d) copy of the searched coordinates:
+
+1. ``build_forest``: random-projection trees. Each node splits its points at the median of
+   their projections on the difference of two random members, so both halves have the same
+   size (within one) and every leaf holds between ``min_leaf`` and ``2 min_leaf - 1`` points.
+2. ``leaf_join``: all pairs within each leaf go into per-point bounded max-heaps. The leaves of
+   one tree partition the points, so a thread working on one leaf is the only writer of its
+   members' heaps: no locks, and the result does not depend on the thread count.
+3. ``descent_round``: one round of NN-descent's local join, point-centric. Each point v looks at
+   the hubs u whose sampled candidate lists hold it and measures the other members of those
+   lists (new x new and new x old pairs), updating only its own heap. Every pair is measured
+   from both ends (twice the work of the classic join) in exchange for lock-free, thread-count
+   independent updates.
+
+Heaps hold (squared distance, index, new-flag) triples; ties rank by index. Empty slots are
+(+inf, INT32_MAX).
+"""
+from cython.parallel cimport prange, threadid
+from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+
+cdef extern from *:
+    """
+    /* float32 reductions the compiler may vectorise (omp simd allows the reassociation). */
+    static inline float rpf_sqdist(const float* a, const float* b, long d) {
+        float s = 0.0f;
+        #pragma omp simd reduction(+:s)
+        for (long f = 0; f < d; f++) { float t = a[f] - b[f]; s += t * t; }
+        return s;
+    }
+    static inline float rpf_dot(const float* a, const float* b, long d) {
+        float s = 0.0f;
+        #pragma omp simd reduction(+:s)
+        for (long f = 0; f < d; f++) { s += a[f] * b[f]; }
+        return s;
+    }
+    """
+    float rpf_sqdist(const float* a, const float* b, long d) noexcept nogil
+    float rpf_dot(const float* a, const float* b, long d) noexcept nogil
+
+cdef enum:
+    # attempts at drawing two members with distinct coordinates for a split direction
+    SPLIT_RETRIES = 4
+
+
+# -- hashing and random numbers ---------------------------------------------------------------
+
+cdef inline uint64_t _mix64(uint64_t x) noexcept nogil:
+    """SplitMix64's finaliser: a bijective scramble of 64 bits."""
+    x = (x ^ (x >> 30)) * <uint64_t> 0xBF58476D1CE4E5B9
+    x = (x ^ (x >> 27)) * <uint64_t> 0x94D049BB133111EB
+    return x ^ (x >> 31)
+
+
+cdef inline uint32_t _priority(uint64_t seed, uint32_t a, uint32_t b) noexcept nogil:
+    """A pseudo-random priority of the edge (a, b) in one round (seed includes the round)."""
+    return <uint32_t> (_mix64(seed ^ ((<uint64_t> a << 32) | b)) >> 32)
+
+
+cdef inline uint64_t _next(uint64_t* state) noexcept nogil:
+    state[0] = state[0] + <uint64_t> 0x9E3779B97F4A7C15
+    return _mix64(state[0])
+
+
+# -- the k-NN heaps ---------------------------------------------------------------------------
+
+cdef inline bint _worse(float da, int32_t ia, float db, int32_t ib) noexcept nogil:
+    """(da, ia) > (db, ib): ties rank by index."""
+    return da > db or (da == db and ia > ib)
+
+
+cdef inline void _sift_down(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, Py_ssize_t pos) noexcept nogil:
+    cdef float d0 = hd[pos]
+    cdef int32_t i0 = hi[pos]
+    cdef uint8_t f0 = hf[pos]
+    cdef Py_ssize_t child
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and _worse(hd[child + 1], hi[child + 1], hd[child], hi[child]):
+            child = child + 1
+        if not _worse(hd[child], hi[child], d0, i0):
+            break
+        hd[pos] = hd[child]
+        hi[pos] = hi[child]
+        hf[pos] = hf[child]
+        pos = child
+    hd[pos] = d0
+    hi[pos] = i0
+    hf[pos] = f0
+
+
+cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j) noexcept nogil:
+    """Insert j at squared distance d (flagged new) unless it is no better than the worst or
+    already present; 1 when inserted."""
+    cdef Py_ssize_t a
+    if not _worse(hd[0], hi[0], d, j):
+        return 0
+    for a in range(size):
+        if hi[a] == j:
+            return 0
+    hd[0] = d
+    hi[0] = j
+    hf[0] = 1
+    _sift_down(hd, hi, hf, size, 0)
+    return 1
+
+
+def init_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag):
+    """Empty heaps: (+inf, INT32_MAX, old) in every slot."""
+    dist[:, :] = INFINITY
+    idx[:, :] = INT32_MAX
+    flag[:, :] = 0
+
+
+def sort_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, int n_jobs=1):
+    """Sort every heap in place into increasing (distance, index) order (heap sort)."""
+    cdef Py_ssize_t n = dist.shape[0], k = dist.shape[1], i, end
+    cdef float td
+    cdef int32_t ti
+    cdef uint8_t* flags = <uint8_t*> malloc(max(1, n_jobs) * k)
+    if flags == NULL:
+        raise MemoryError()
+    try:
+        for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
+            end = k - 1
+            while end > 0:
+                td = dist[i, 0]
+                ti = idx[i, 0]
+                dist[i, 0] = dist[i, end]
+                idx[i, 0] = idx[i, end]
+                dist[i, end] = td
+                idx[i, end] = ti
+                _sift_down(&dist[i, 0], &idx[i, 0], flags + threadid() * k, end, 0)
+                end = end - 1
+    finally:
+        free(flags)
+
+
+# -- random-projection trees ------------------------------------------------------------------
+
+cdef struct Tree:
+    # one tree's storage, all preallocated by the caller
+    int32_t* perm         # (N,) point ids, leaves are contiguous runs
+    float* normals        # (max_nodes, d) split directions
+    float* thresholds     # (max_nodes,) projections >= threshold go right
+    int32_t* children     # (max_nodes, 2): >= 0 an inner node, < 0 leaf -(id + 1)
+    int32_t* leaf_bounds  # (max_leaves, 2) [start, stop) into perm
+    int32_t n_nodes
+    int32_t n_leaves
+
+
+cdef inline void _swap(float* v, int32_t* p, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    cdef float tv = v[a]
+    cdef int32_t tp = p[a]
+    v[a] = v[b]
+    p[a] = p[b]
+    v[b] = tv
+    p[b] = tp
+
+
+cdef void _select(float* v, int32_t* p, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t nth) noexcept nogil:
+    """Reorder v[lo:hi] (and p alongside) so v[nth] is the value of its rank, smaller or equal
+    values before it and greater or equal after (quickselect, median-of-three pivots)."""
+    cdef Py_ssize_t i, j, m
+    cdef float pivot, a, b, c
+    hi = hi - 1
+    while hi > lo:
+        m = lo + (hi - lo) // 2
+        a = v[lo]
+        b = v[m]
+        c = v[hi]
+        if (a <= b and b <= c) or (c <= b and b <= a):
+            pivot = b
+        elif (b <= a and a <= c) or (c <= a and a <= b):
+            pivot = a
+        else:
+            pivot = c
+        i = lo
+        j = hi
+        while i <= j:
+            while v[i] < pivot:
+                i = i + 1
+            while v[j] > pivot:
+                j = j - 1
+            if i <= j:
+                _swap(v, p, i, j)
+                i = i + 1
+                j = j - 1
+        if nth <= j:
+            hi = j
+        elif nth >= i:
+            lo = i
+        else:
+            return
+
+
+cdef int32_t _grow(const float* X, Py_ssize_t d, Tree* tree, float* proj, Py_ssize_t lo,
+                   Py_ssize_t hi, Py_ssize_t min_leaf, uint64_t* rng) noexcept nogil:
+    """Split perm[lo:hi] recursively; returns the node's code (see Tree.children)."""
+    cdef Py_ssize_t n = hi - lo, a, b, i, f, mid, attempt
+    cdef int32_t node, left, right
+    cdef float* normal
+    cdef float norm2, left_max
+    if n < 2 * min_leaf:
+        tree.leaf_bounds[2 * tree.n_leaves] = <int32_t> lo
+        tree.leaf_bounds[2 * tree.n_leaves + 1] = <int32_t> hi
+        tree.n_leaves = tree.n_leaves + 1
+        return -tree.n_leaves
+    node = tree.n_nodes
+    tree.n_nodes = tree.n_nodes + 1
+    normal = tree.normals + node * d
+    # duplicates give a zero direction; a few more draws usually find distinct points, and
+    # if all are equal the median split below still halves the node by position
+    for attempt in range(SPLIT_RETRIES):
+        a = lo + <Py_ssize_t> (_next(rng) % <uint64_t> n)
+        b = lo + <Py_ssize_t> (_next(rng) % <uint64_t> (n - 1))
+        if b >= a:
+            b = b + 1
+        norm2 = 0.0
+        for f in range(d):
+            normal[f] = X[tree.perm[a] * d + f] - X[tree.perm[b] * d + f]
+            norm2 = norm2 + normal[f] * normal[f]
+        if norm2 > 0:
+            break
+    for i in range(lo, hi):
+        proj[i] = rpf_dot(normal, X + tree.perm[i] * d, d)
+    mid = lo + n // 2
+    _select(proj, tree.perm, lo, hi, mid)
+    left_max = proj[lo]
+    for i in range(lo + 1, mid):
+        if proj[i] > left_max:
+            left_max = proj[i]
+    tree.thresholds[node] = 0.5 * left_max + 0.5 * proj[mid]
+    left = _grow(X, d, tree, proj, lo, mid, min_leaf, rng)
+    right = _grow(X, d, tree, proj, mid, hi, min_leaf, rng)
+    tree.children[2 * node] = left
+    tree.children[2 * node + 1] = right
+    return node
+
+
+cdef void _build_tree(const float* X, Py_ssize_t n, Py_ssize_t d, int32_t* perm, float* normals,
+                      float* thresholds, int32_t* children, int32_t* leaf_bounds, int32_t* counts,
+                      float* proj, Py_ssize_t min_leaf, uint64_t rng) noexcept nogil:
+    """One tree (a function of its own so the Tree struct is private to its thread)."""
+    cdef Tree tree
+    cdef Py_ssize_t i
+    tree.perm = perm
+    tree.normals = normals
+    tree.thresholds = thresholds
+    tree.children = children
+    tree.leaf_bounds = leaf_bounds
+    tree.n_nodes = 0
+    tree.n_leaves = 0
+    for i in range(n):
+        perm[i] = <int32_t> i
+    _grow(X, d, &tree, proj, 0, n, min_leaf, &rng)
+    counts[0] = tree.n_nodes
+    counts[1] = tree.n_leaves
+
+
+def build_forest(const float[:, ::1] X, int32_t[:, ::1] perm, float[:, :, ::1] normals,
+                 float[:, ::1] thresholds, int32_t[:, :, ::1] children, int32_t[:, :, ::1] leaf_bounds,
+                 int32_t[:, ::1] counts, Py_ssize_t min_leaf, uint64_t seed, int n_jobs=1):
+    """Grow one random-projection tree per row of ``perm``, trees in parallel.
+
+    Parameters
+    ----------
+    X : (N, d) float32
+        Searched coordinates.
+    perm : (T, N) int32
+        Output: each tree's point ids, its leaves contiguous.
+    normals : (T, max_nodes, d) float32, thresholds : (T, max_nodes) float32,
+    children : (T, max_nodes, 2) int32, leaf_bounds : (T, max_leaves, 2) int32
+        Outputs; max_nodes >= N // min_leaf and max_leaves >= N // min_leaf + 1 suffice.
+    counts : (T, 2) int32
+        Output: inner nodes and leaves of each tree. A tree whose root is a leaf has 0 nodes.
+    min_leaf : int
+        Fewest points in a leaf (nodes of fewer than 2 min_leaf points are not split).
+    seed : int
+        Tree t draws from a stream seeded by (seed, t), whatever the thread count.
+    n_jobs : int
+    """
+    cdef Py_ssize_t n_trees = perm.shape[0], n = X.shape[0], d = X.shape[1], t
+    cdef float* proj = <float*> malloc(max(1, n_trees) * max(1, n) * sizeof(float))
+    if proj == NULL:
+        raise MemoryError()
+    try:
+        for t in prange(n_trees, nogil=True, num_threads=max(1, n_jobs), schedule="dynamic"):
+            _build_tree(&X[0, 0], n, d, &perm[t, 0], &normals[t, 0, 0], &thresholds[t, 0],
+                        &children[t, 0, 0], &leaf_bounds[t, 0, 0], &counts[t, 0], proj + t * n,
+                        min_leaf, _mix64(seed * <uint64_t> 0x100000001B3 + <uint64_t> t))
+    finally:
+        free(proj)
+
+
+def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, ::1] leaf_bounds,
+              Py_ssize_t n_leaves, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
+              int n_jobs=1):
+    """Push every pair of points sharing a leaf of one tree into both points' heaps.
+
+    Parameters
+    ----------
+    X : (N, d) float32
+    perm : (N,) int32, leaf_bounds : (>= n_leaves, 2) int32
+        One tree (see :func:`build_forest`).
+    dist, idx, flag : (N, K) float32, int32, uint8
+        The heaps (squared distances), updated in place.
+    """
+    cdef Py_ssize_t d = X.shape[1], K = dist.shape[1], leaf, a, b, lo, hi
+    cdef int32_t p, q
+    cdef float dd
+    cdef const float* x0 = &X[0, 0]
+    for leaf in prange(n_leaves, nogil=True, num_threads=max(1, n_jobs), schedule="dynamic"):
+        lo = leaf_bounds[leaf, 0]
+        hi = leaf_bounds[leaf, 1]
+        for a in range(lo, hi):
+            p = perm[a]
+            for b in range(a + 1, hi):
+                q = perm[b]
+                dd = rpf_sqdist(x0 + p * d, x0 + q * d, d)
+                _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q)
+                _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p)
+
+
+# -- NN-descent -------------------------------------------------------------------------------
+
+cdef inline void _cand_push(int32_t* ci, uint32_t* cp, int32_t* count, Py_ssize_t cap,
+                            int32_t j, uint32_t pri) noexcept nogil:
+    """Keep the ``cap`` lowest-priority ids in a max-heap on priority.
+
+    An id offered twice (mutual neighbours) may take two slots: checking would cost a scan
+    per insertion, and the join measures each distinct candidate once anyway."""
+    cdef Py_ssize_t pos, child, n = count[0]
+    if n == cap and pri >= cp[0]:
+        return
+    if n < cap:
+        # sift up from the end
+        pos = n
+        while pos > 0 and cp[(pos - 1) // 2] < pri:
+            ci[pos] = ci[(pos - 1) // 2]
+            cp[pos] = cp[(pos - 1) // 2]
+            pos = (pos - 1) // 2
+        ci[pos] = j
+        cp[pos] = pri
+        count[0] = <int32_t> (n + 1)
+        return
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        if child + 1 < n and cp[child + 1] > cp[child]:
+            child = child + 1
+        if cp[child] <= pri:
+            break
+        ci[pos] = ci[child]
+        cp[pos] = cp[child]
+        pos = child
+    ci[pos] = j
+    cp[pos] = pri
+
+
+def sample_candidates(const float[:, ::1] dist, const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int32_t[:, ::1] new_c,
+                      int32_t[::1] new_n, int32_t[:, ::1] old_c, int32_t[::1] old_n, uint64_t seed, int mode=0):
+    """Each point's sampled new and old candidates: its heap entries and the points whose heaps
+    hold it (reverse neighbours), at most S of each kind, chosen by a pseudo-random edge priority.
+
+    Serial (the reverse lists gather from every heap), O(N K) and mostly rejections.
+
+    Parameters
+    ----------
+    idx, flag : (N, K) the heaps' ids and new-flags.
+    new_c, old_c : (N, S) int32, new_n, old_n : (N,) int32
+        Outputs: candidate ids (unordered) and their counts.
+    seed : int
+        Differs every round, so different edges are sampled.
+    """
+    cdef Py_ssize_t n = idx.shape[0], K = idx.shape[1], S = new_c.shape[1], S_old = old_c.shape[1], i, a
+    cdef int32_t j
+    cdef uint32_t pri
+    cdef uint32_t* new_p = <uint32_t*> malloc(max(1, n * S) * sizeof(uint32_t))
+    cdef uint32_t* old_p = <uint32_t*> malloc(max(1, n * S_old) * sizeof(uint32_t))
+    if new_p == NULL or old_p == NULL:
+        free(new_p)
+        free(old_p)
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            new_n[i] = 0
+            old_n[i] = 0
+        for i in range(n):
+            for a in range(K):
+                j = idx[i, a]
+                if j == INT32_MAX:
+                    continue
+                if mode == 0:
+                    pri = _priority(seed, <uint32_t> i, <uint32_t> j)
+                else:
+                    pri = (<uint32_t*> &dist[i, a])[0]
+                if flag[i, a]:
+                    _cand_push(&new_c[i, 0], new_p + i * S, &new_n[i], S, j, pri)
+                    _cand_push(&new_c[j, 0], new_p + j * S, &new_n[j], S, <int32_t> i, pri)
+                else:
+                    _cand_push(&old_c[i, 0], old_p + i * S_old, &old_n[i], S_old, j, pri)
+                    _cand_push(&old_c[j, 0], old_p + j * S_old, &old_n[j], S_old, <int32_t> i, pri)
+    free(new_p)
+    free(old_p)
+
+
+def transpose_lists(const int32_t[:, ::1] lists, const int32_t[::1] counts, int64_t[::1] indptr,
+                    int32_t[::1] out):
+    """CSR transpose of candidate lists: for each point w, the ids u (increasing) with w in
+    lists[u]. indptr (N + 1,) and out (sum(counts),) are outputs."""
+    cdef Py_ssize_t n = lists.shape[0], u, a, w
+    cdef int64_t total = 0, c
+    with nogil:
+        for w in range(n + 1):
+            indptr[w] = 0
+        for u in range(n):
+            for a in range(counts[u]):
+                indptr[lists[u, a] + 1] += 1
+        for w in range(n):
+            total = total + indptr[w + 1]
+            indptr[w + 1] = total
+        for u in range(n):
+            for a in range(counts[u]):
+                w = lists[u, a]
+                out[indptr[w]] = <int32_t> u
+                indptr[w] += 1
+        # the fill advanced each start to the next row's start: shift back
+        for w in range(n, 0, -1):
+            indptr[w] = indptr[w - 1]
+        indptr[0] = 0
+
+
+def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
+                  const int32_t[:, ::1] new_c, const int32_t[::1] new_n, const int32_t[:, ::1] old_c,
+                  const int32_t[::1] old_n, const int64_t[::1] hub_new_ptr, const int32_t[::1] hub_new,
+                  const int64_t[::1] hub_old_ptr, const int32_t[::1] hub_old, int64_t[::1] updates,
+                  int n_jobs=1):
+    """One local-join round, each point updating only its own heap.
+
+    Point v measures, for every hub u with v among u's new candidates, all of u's candidates,
+    and for every hub with v among its old candidates, u's new candidates; each distinct
+    candidate once (per-thread stamps), skipping those already in v's heap. New entries of
+    v's heap that were sampled as candidates this round are marked old first.
+
+    Parameters
+    ----------
+    X : (N, d) float32
+    dist, idx, flag : (N, K) heaps, updated in place.
+    new_c, new_n, old_c, old_n : from :func:`sample_candidates`.
+    hub_new_ptr, hub_new, hub_old_ptr, hub_old : :func:`transpose_lists` of new_c and old_c.
+    updates : (N,) int64
+        Output: insertions into each heap.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = dist.shape[1], v, a, b, h, u, w
+    cdef int n_threads = max(1, n_jobs)
+    cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
+    cdef int32_t* stamp
+    cdef int32_t mark_new, mark_seen
+    cdef int64_t count
+    cdef const float* x0 = &X[0, 0]
+    cdef const float* xv
+    if stamps == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for v in range(n_threads * n):
+                stamps[v] = -1
+        for v in prange(n, nogil=True, num_threads=n_threads, schedule="guided"):
+            stamp = stamps + threadid() * n
+            # stamps: -(v + 2) marks v's sampled new candidates, v marks ids already seen
+            mark_new = <int32_t> (-v - 2)
+            mark_seen = <int32_t> v
+            for a in range(new_n[v]):
+                stamp[new_c[v, a]] = mark_new
+            for a in range(K):
+                w = idx[v, a]
+                if w == INT32_MAX:
+                    continue
+                if flag[v, a] and stamp[w] == mark_new:
+                    flag[v, a] = 0
+                stamp[w] = mark_seen
+            stamp[v] = mark_seen
+            xv = x0 + v * d
+            count = 0
+            for h in range(hub_new_ptr[v], hub_new_ptr[v + 1]):
+                u = hub_new[h]
+                for b in range(new_n[u]):
+                    w = new_c[u, b]
+                    if stamp[w] != mark_seen:
+                        stamp[w] = mark_seen
+                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
+                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
+                for b in range(old_n[u]):
+                    w = old_c[u, b]
+                    if stamp[w] != mark_seen:
+                        stamp[w] = mark_seen
+                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
+                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
+            for h in range(hub_old_ptr[v], hub_old_ptr[v + 1]):
+                u = hub_old[h]
+                for b in range(new_n[u]):
+                    w = new_c[u, b]
+                    if stamp[w] != mark_seen:
+                        stamp[w] = mark_seen
+                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
+                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
+            updates[v] = count
+    finally:
+        free(stamps)
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] perm,
+          const float[:, :, ::1] normals, const float[:, ::1] thresholds,
+          const int32_t[:, :, ::1] children, const int32_t[:, :, ::1] leaf_bounds,
+          const int32_t[:, ::1] counts, const int32_t[:, ::1] graph, Py_ssize_t max_rounds,
+          int32_t[:, ::1] out, int n_jobs=1):
+    """Approximate nearest indexed points of each query: the members of its leaf in every tree,
+    then best-first expansion through the k-NN graph until no new candidate enters.
+
+    Parameters
+    ----------
+    X : (N, d) float32 indexed points; Q : (M, d) float32 queries.
+    perm, normals, thresholds, children, leaf_bounds, counts : the forest (:func:`build_forest`).
+    graph : (N, G) int32
+        Each indexed point's nearest indexed points (the expansion's edges).
+    max_rounds : int
+        Expansion rounds at most.
+    out : (M, c) int32
+        Output: the c best candidates by increasing (distance, index); INT32_MAX where fewer
+        than c were found (only when the forest and graph reach fewer than c points).
+    """
+    cdef Py_ssize_t m = Q.shape[0], n = X.shape[0], d = X.shape[1], c = out.shape[1]
+    cdef Py_ssize_t n_trees = perm.shape[0], G = graph.shape[1], qi, t, a, b, r, lo, hi, end
+    cdef int n_threads = max(1, n_jobs)
+    cdef int32_t node, w, changed
+    cdef float* hd_all = <float*> malloc(n_threads * max(1, c) * sizeof(float))
+    cdef int32_t* hi_all = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
+    cdef uint8_t* hf_all = <uint8_t*> malloc(n_threads * max(1, c))
+    cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
+    cdef int32_t* expand = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
+    cdef float* hd
+    cdef int32_t* hid
+    cdef uint8_t* hf
+    cdef int32_t* stamp
+    cdef int32_t* todo
+    cdef Py_ssize_t n_todo
+    cdef const float* x0 = &X[0, 0]
+    cdef const float* xq
+    cdef float td
+    cdef int32_t ti
+    if hd_all == NULL or hi_all == NULL or hf_all == NULL or stamps == NULL or expand == NULL:
+        free(hd_all)
+        free(hi_all)
+        free(hf_all)
+        free(stamps)
+        free(expand)
+        raise MemoryError()
+    try:
+        with nogil:
+            for a in range(n_threads * n):
+                stamps[a] = -1
+        for qi in prange(m, nogil=True, num_threads=n_threads, schedule="guided"):
+            hd = hd_all + threadid() * c
+            hid = hi_all + threadid() * c
+            hf = hf_all + threadid() * c
+            stamp = stamps + threadid() * n
+            todo = expand + threadid() * c
+            xq = &Q[qi, 0]
+            for a in range(c):
+                hd[a] = INFINITY
+                hid[a] = INT32_MAX
+                hf[a] = 0
+            for t in range(n_trees):
+                node = 0 if counts[t, 0] > 0 else -1
+                while node >= 0:
+                    if rpf_dot(&normals[t, node, 0], xq, d) >= thresholds[t, node]:
+                        node = children[t, node, 1]
+                    else:
+                        node = children[t, node, 0]
+                lo = leaf_bounds[t, -node - 1, 0]
+                hi = leaf_bounds[t, -node - 1, 1]
+                for a in range(lo, hi):
+                    w = perm[t, a]
+                    if stamp[w] != qi:
+                        stamp[w] = <int32_t> qi
+                        _push(hd, hid, hf, c, rpf_sqdist(xq, x0 + w * d, d), w)
+            for r in range(max_rounds):
+                n_todo = 0
+                for a in range(c):
+                    if hf[a] and hid[a] != INT32_MAX:
+                        hf[a] = 0
+                        todo[n_todo] = hid[a]
+                        n_todo = n_todo + 1
+                if n_todo == 0:
+                    break
+                for a in range(n_todo):
+                    for b in range(G):
+                        w = graph[todo[a], b]
+                        if stamp[w] != qi:
+                            stamp[w] = <int32_t> qi
+                            _push(hd, hid, hf, c, rpf_sqdist(xq, x0 + w * d, d), w)
+            end = c - 1
+            while end > 0:
+                td = hd[0]
+                ti = hid[0]
+                hd[0] = hd[end]
+                hid[0] = hid[end]
+                hd[end] = td
+                hid[end] = ti
+                _sift_down(hd, hid, hf, end, 0)
+                end = end - 1
+            for a in range(c):
+                out[qi, a] = hid[a]
+    finally:
+        free(hd_all)
+        free(hi_all)
+        free(hf_all)
+        free(stamps)
+        free(expand)
