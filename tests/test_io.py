@@ -157,7 +157,7 @@ _SLOW = pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
 
 
 @pytest.mark.parametrize("method", ["bh", "fft"])
-@pytest.mark.parametrize("neighbors", ["exact", "annoy", pytest.param("pynndescent", marks=_SLOW)])
+@pytest.mark.parametrize("neighbors", ["exact", "annoy", "rpforest", pytest.param("pynndescent", marks=_SLOW)])
 def test_every_backend_combination_saves_loads_and_transforms(digits, tmp_path, neighbors, method):
     X, _ = digits
     emb = fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0, neighbors=neighbors,

@@ -16,7 +16,7 @@ import fasttsne
 GRADIENTS = ["exact", "bh", "fft"]
 slow = pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
                           reason="compiles pynndescent with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
-NEIGHBORS = ["exact", "annoy", pytest.param("pynndescent", marks=slow)]
+NEIGHBORS = ["exact", "annoy", "rpforest", pytest.param("pynndescent", marks=slow)]
 SHORT = dict(early_exaggeration_iter=20, n_iter=30, random_state=0)
 
 

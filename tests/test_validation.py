@@ -220,7 +220,7 @@ def test_unknown_transform_initialization_is_rejected_listing_the_valid_names(sm
 
 
 # ------------------------------------------------------------------ unknown names
-@pytest.mark.parametrize("neighbors", ["exact", "annoy", "auto"])
+@pytest.mark.parametrize("neighbors", ["exact", "annoy", "rpforest", "auto"])
 def test_unknown_metric_is_rejected_listing_the_valid_metrics(X, neighbors):
     with pytest.raises(ValueError, match=r"does not support metric 'eucldean'; it supports: .*euclidean"):
         fasttsne.TSNE(metric="eucldean", neighbors=neighbors, **FAST).fit(X)
