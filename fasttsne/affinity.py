@@ -45,6 +45,8 @@ NEIGHBORS_PER_PERPLEXITY = 3
 DEFAULT_K = 30
 #: Default perplexity of new points' affinities in ``PerplexityBasedNN.to_new``.
 NEW_POINT_PERPLEXITY = 5.0
+#: Entries of P converted to float64 at a time by :func:`sum_p_log_p`.
+SUM_BLOCK = 1 << 20
 
 
 def conditional_probabilities(distances, perplexity, n_jobs=1):
@@ -153,7 +155,9 @@ def joint_from_neighbors(knn, conditionals, n_jobs=1):
 
     Returns
     -------
-    (N, N) CSR, int32 indices sorted within rows, summing to 1 when the conditionals' rows do.
+    (N, N) CSR, float32 values (computed in float64, rounded once: P is the largest array of
+    a fit, and its 4 bytes an entry are read every iteration), int32 indices sorted within
+    rows, summing to 1 when the conditionals' rows do.
     """
     indices = np.ascontiguousarray(knn.pop(0), dtype=np.int64)
     cond = np.ascontiguousarray(conditionals(knn.pop(0)), dtype=np.float64)
@@ -169,6 +173,20 @@ def joint_from_neighbors(knn, conditionals, n_jobs=1):
     P = sp.csr_matrix((data, cols, indptr.astype(np.int32)), shape=(n, n), copy=False)
     P.has_sorted_indices = True
     return P
+
+
+def sum_p_log_p(values):
+    """``sum v log v`` over the non-negative ``values`` (any float dtype; 0 log 0 = 0),
+    accumulated in float64.
+
+    In blocks, so float32 P never makes a float64 copy of itself.
+    """
+    total = 0.0
+    for start in range(0, values.size, SUM_BLOCK):
+        v = values[start:start + SUM_BLOCK].astype(np.float64)
+        v = v[v > 0]
+        total += float(np.dot(v, np.log(v)))
+    return total
 
 
 def lowered_perplexity(perplexity, n_available, described_as, formula, stacklevel=3):
@@ -213,7 +231,8 @@ class AffinityModel:
     Attributes (after fit)
     ----------------------
     P : scipy.sparse.csr_matrix, (N, N)
-        Symmetric, sums to 1, int32 indices.
+        Symmetric, sums to 1, int32 indices; float32 values for the models built on a k-NN
+        graph (see :func:`joint_from_neighbors`), float64 otherwise.
     index : NeighborBackend or None
     n_samples : int
     """
@@ -232,8 +251,7 @@ class AffinityModel:
     def sum_p_log_p(self):
         """sum_ij p_ij log p_ij, the constant part of KL(P || Q) (nats)."""
         if getattr(self, "_sum_p_log_p", None) is None:
-            data = self.P.data
-            self._sum_p_log_p = float(np.sum(data * np.log(data)))
+            self._sum_p_log_p = sum_p_log_p(self.P.data)
         return self._sum_p_log_p
 
 

@@ -27,7 +27,8 @@ def X(digits):
 def test_P_is_symmetric_csr_summing_to_one_with_int32_indices(X, name):
     P = models()[name]().fit(X).P
     assert sp.isspmatrix_csr(P) and P.indices.dtype == np.int32 and P.indptr.dtype == np.int32
-    assert P.sum() == pytest.approx(1.0, abs=1e-12)
+    # float32 values (each rounded once from float64): the sum is 1 to float32's precision
+    assert P.data.astype(np.float64).sum() == pytest.approx(1.0, abs=1e-7 if P.dtype == np.float32 else 1e-12)
     assert abs(P - P.T).max() < 1e-15
     assert P.diagonal().max() == 0 and P.data.min() > 0
 

@@ -4,8 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fasttsne.affinity import (PerplexityBasedNN, conditional_probabilities, joint_from_neighbors,
-                               joint_probabilities, to_csr)
+from fasttsne.affinity import (SUM_BLOCK, PerplexityBasedNN, conditional_probabilities, joint_from_neighbors,
+                               joint_probabilities, sum_p_log_p, to_csr)
 
 
 def reference_conditionals(distances, perplexity):
@@ -106,14 +106,22 @@ def _random_graph(n, k, seed):
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_joint_from_neighbors_equals_the_scipy_symmetrisation_bitwise(n_jobs):
+def test_joint_from_neighbors_equals_the_scipy_symmetrisation_rounded_to_float32(n_jobs):
     indices, values = _random_graph(500, 12, seed=3)
     expected = joint_probabilities(to_csr(indices, values, 500))
     P = joint_from_neighbors([indices, values], lambda v: v, n_jobs)
-    assert P.has_sorted_indices and P.indices.dtype == np.int32
+    assert P.has_sorted_indices and P.indices.dtype == np.int32 and P.dtype == np.float32
     assert np.array_equal(P.indptr, expected.indptr)
     assert np.array_equal(P.indices, expected.indices)
-    assert np.array_equal(P.data, expected.data)
+    # the same float64 sums, rounded once
+    assert np.array_equal(P.data, expected.data.astype(np.float32))
+
+
+def test_sum_p_log_p_accumulates_float32_values_in_float64_and_skips_zeros():
+    v = np.random.default_rng(0).random(3 * SUM_BLOCK // 2).astype(np.float32)
+    v[::7] = 0.0
+    w = v[v > 0].astype(np.float64)
+    assert sum_p_log_p(v) == pytest.approx(float(np.sum(w * np.log(w))), rel=1e-12)
 
 
 def test_joint_from_neighbors_empties_the_list_it_is_given():
