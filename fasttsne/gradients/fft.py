@@ -156,8 +156,9 @@ class _Kernels:
     fft_shape : (L1, L2)
         Lengths of the circulant embedding: even fast FFT lengths >= 2 * nodes (1 on the
         dummy axis of 1-D).
-    kw_quadrant, k2_quadrant : (L1 // 2 + 1, L2 // 2 + 1) float64
-        ``w`` and ``w^(1+1/dof)`` at the non-negative node offsets.
+    kw_quadrant, k2_quadrant : ((R + 1) p, (R + 1) p) float64 (second axis 1 in 1-D)
+        ``w`` and ``w^(1+1/dof)`` at the non-negative node offsets that the near field and
+        the self-energy read (R = max(radius, 0)).
     k2_hat : (L1, L2 // 2 + 1), dtype ``dtype``
         Real half spectrum of ``w^(1+1/dof)`` with its near-field core zeroed.
     kw_hat : (L1, L2 // 2 + 1) float64
@@ -182,6 +183,13 @@ class _Kernels:
                 q[core] = 0.0
         self.k2_hat = _even_spectrum(far[0], self.fft_shape, dtype, n_jobs)
         self.kw_hat = _even_spectrum(far[1], self.fft_shape, np.float64, n_jobs)
+        del far
+        # only offsets within a box and its near field are read from here on: keep that
+        # corner, not two float64 arrays the size of the spectra
+        corner = (max(radius, 0) + 1) * grid.p
+        keep = (slice(0, corner), slice(0, corner if grid.d == 2 else 1))
+        self.kw_quadrant = np.ascontiguousarray(self.kw_quadrant[keep])
+        self.k2_quadrant = np.ascontiguousarray(self.k2_quadrant[keep])
 
 
 def _fft_shape(nodes):
@@ -230,8 +238,8 @@ class _Workspace:
         self.box_start = np.empty(grid.n_boxes + 1, dtype=np.int32)
         self.Y_sorted = np.empty((n, grid.d))
         self.charges = np.empty((1 + grid.d,) + grid.nodes, dtype=dtype)
-        # the node rows of the inverse transforms (columns past the nodes are padding); made
-        # by the first FFTInterpolation call (a reference keeps its own, trimmed, potentials)
+        # the potentials on the nodes; made by the first FFTInterpolation call (a reference
+        # keeps its own)
         self.potentials = None
         self.box_energy = np.empty(grid.n_boxes)
         self.z_near = np.empty(n)
@@ -320,6 +328,7 @@ class FFTInterpolation(NegativeGradient):
         R = _near_field_radius(grid, self.near_field_radius)
         key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
         if self._kernels is None or self._kernels.key != key:
+            self._kernels = None  # freed before its successor is built, not after
             self._kernels = _Kernels(grid, float(dof), self.fft_dtype, R, n_jobs)
         return self._kernels
 
@@ -330,12 +339,13 @@ class FFTInterpolation(NegativeGradient):
         grid = self.grid(Y)
         kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
+            self._ws = None
             self._ws = _Workspace(n, grid, self.fft_dtype)
         ws, R = self._ws, kern.radius
         if self._row_sums.shape[0] != kern.fft_shape[0]:
             self._row_sums = np.empty(kern.fft_shape[0])
         if ws.potentials is None:
-            ws.potentials = np.empty((1 + d, grid.nodes[0], kern.fft_shape[1]), dtype=self.fft_dtype)
+            ws.potentials = np.empty((1 + d,) + grid.nodes, dtype=self.fft_dtype)
         _charges(Y, grid, ws, n_jobs)
         # one channel at a time: only one channel's padded spectrum (the largest array of the
         # call) is alive at once, not all 1 + d of them and their copies
@@ -346,7 +356,7 @@ class FFTInterpolation(NegativeGradient):
                                       kern.fft_shape[1], self._row_sums, c == 0, n_jobs)
             if c == 0:
                 energy = e
-            ws.potentials[c] = _inverse(spectrum, kern.fft_shape, grid.nodes, n_jobs)[0]
+            ws.potentials[c] = _inverse(spectrum, kern.fft_shape, grid.nodes, n_jobs)[0, :, :grid.nodes[1]]
             del spectrum
         potentials = ws.potentials
         grid_near = 0.0
