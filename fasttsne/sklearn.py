@@ -48,7 +48,7 @@ class TSNE(TransformerMixin, BaseEstimator):
 
     def __init__(self, n_components=2, perplexity=30, learning_rate="auto", early_exaggeration_iter=250,
                  early_exaggeration=12, n_iter=500, exaggeration=None, dof=1, theta=0.5,
-                 n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.6,
+                 n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
                  initialization="pca", metric="euclidean", metric_params=None, initial_momentum=0.8,
                  final_momentum=0.8, max_grad_norm=None, max_step_norm=5, neighbors="auto",
                  negative_gradient_method="auto", n_jobs=1, random_state=None, verbose=False,

@@ -15,8 +15,8 @@ spectrum (Parseval). One FFT per charge channel forward and back: 3 + 3 in 2-D (
 
 The interpolation error is set by the node spacing relative to the kernel's scale (1 unit)
 and by the interpolation order: the paper's 3 nodes on boxes 1 wide give F/Z errors of ~1-3%
-on real embeddings, which t-SNE's KL notices. fasttsne's defaults are 4 nodes on boxes 0.6
-wide (spacing 0.15), which cuts the error to ~0.02-0.1% on its own. Where the spacing must be
+on real embeddings, which t-SNE's KL notices. fasttsne's defaults are 4 nodes on boxes 0.8
+wide (spacing 0.2), which cuts the error to ~0.05-0.2% on its own. Where the spacing must be
 wider (a grid capped at ``MAX_INTERVALS``, or user parameters with spacing above
 ``NEAR_FIELD_MIN_SPACING``), pairs of points in boxes at most ``near_field_radius`` intervals
 apart interact exactly instead of through the grid, the grid's own version of those pairs
@@ -62,8 +62,8 @@ NEAR_FIELD_RADIUS = 2
 #: Grids whose node spacing (box width / nodes per box, embedding units) is at most this get
 #: no exact near field: interpolation is then accurate on its own, and crowded boxes (compact
 #: clusters under early exaggeration: 9,000 points in one box on a 100k mixture) would make
-#: the exact part quadratic. The defaults' spacing is 0.15; the paper's (p = 3, width 1) 0.33.
-NEAR_FIELD_MIN_SPACING = 0.2
+#: the exact part quadratic. The defaults' spacing is 0.2; the paper's (p = 3, width 1) 0.33.
+NEAR_FIELD_MIN_SPACING = 0.25
 #: Largest n_interpolation_points accepted (equispaced Lagrange interpolation of higher
 #: order oscillates: Runge's phenomenon).
 MAX_INTERPOLATION_POINTS = 16
@@ -275,7 +275,7 @@ class FFTInterpolation(NegativeGradient):
         Lagrange nodes per interval and axis.
     min_num_intervals : int >= 1, default 50
         Fewest intervals per axis.
-    ints_in_interval : float > 0, default 0.6
+    ints_in_interval : float > 0, default 0.8
         Largest interval width (embedding units) while the box needs more than
         ``min_num_intervals`` intervals: at least ``max(min_num_intervals, ceil(extent /
         ints_in_interval))`` intervals per axis (as many more as the FFT length holds at
@@ -298,7 +298,7 @@ class FFTInterpolation(NegativeGradient):
     max_components = 2
     fft_dtype = np.float32
 
-    def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.6,
+    def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
                  near_field_radius=NEAR_FIELD_RADIUS):
         params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                near_field_radius)
@@ -409,7 +409,7 @@ class FFTReference(ReferenceRepulsion):
         Lower and upper edge per axis of the box inside which new points are interpolated.
     """
 
-    def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.6,
+    def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
                  near_field_radius=NEAR_FIELD_RADIUS):
         self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
         self.n_components = self.Y_ref.shape[1]
