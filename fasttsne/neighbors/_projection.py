@@ -58,7 +58,7 @@ def project(X, axes):
     return out
 
 
-def rerank(Q, R, candidates, k, n_jobs=1):
+def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
     """The k nearest of each row's candidates by exact squared Euclidean distance.
 
     Parameters
@@ -67,6 +67,14 @@ def rerank(Q, R, candidates, k, n_jobs=1):
     candidates : (M, c) integer indices into R, c >= k, distinct within a row.
     k : int
     n_jobs : int
+    order : (M,) int array, optional
+        The order to process the rows in. Rows whose candidates overlap, processed together,
+        read the same reference rows from cache: the rpforest backend passes its trees' leaf
+        order (MNIST, 70k x 122 candidates in 784 features: 11.5 s in row order, 10.1 s in leaf
+        order).
+    kernel : callable, optional
+        ``kernel(Q, R, cand, out, n_jobs)`` computing the squared distances; default
+        ``_knn.squared_distances``.
 
     Returns
     -------
@@ -76,18 +84,20 @@ def rerank(Q, R, candidates, k, n_jobs=1):
         (distance, index).
     """
     Q = np.ascontiguousarray(Q, dtype=R.dtype)
+    kernel = _knn.squared_distances if kernel is None else kernel
     m, c = candidates.shape
     indices, squared = np.empty((m, k), dtype=np.int64), np.empty((m, k))
     # in blocks of rows: the (M, c) candidate distances never exist all at once
     step = max(1, RERANK_BLOCK_ENTRIES // max(c, 1))
     for s in range(0, m, step):
-        cand = np.ascontiguousarray(candidates[s:s + step], dtype=np.int64)
+        rows = slice(s, s + step) if order is None else order[s:s + step]
+        cand = np.ascontiguousarray(candidates[rows], dtype=np.int64)
         sq = np.empty(cand.shape)
-        _knn.squared_distances(Q[s:s + step], R, cand, sq, n_jobs)
+        kernel(np.ascontiguousarray(Q[rows]), R, cand, sq, n_jobs)
         if k < c:
             keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
             cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)
-        indices[s:s + step] = cand
-        squared[s:s + step] = sq
+        indices[rows] = cand
+        squared[rows] = sq
     _knn.sort_rows_inplace(indices, squared, n_jobs)
     return indices, squared

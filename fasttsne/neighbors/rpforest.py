@@ -119,10 +119,12 @@ class RPForest(NeighborBackend):
         # kept for queries' exact re-ranking only when the search is a projection (else the
         # float32 search copy serves); the caller's array itself, never a copy
         self._reference = R if self._axes is not None else None
-        # back from the forest's order to the caller's
+        # back from the forest's order to the caller's ids; rows re-ranked in the forest's order
+        # (neighbouring rows share candidates, read from cache)
         candidates = self._order[idx[self._rank]]
         del idx
-        indices, squared = _projection.rerank(R, R, candidates, k, self.n_jobs)
+        indices, squared = _projection.rerank(R, R, candidates, k, self.n_jobs, order=self._order,
+                                              kernel=_rpforest.squared_distances)
         dist = self._to_metric_units(squared, R, R, indices)
         if self.metric == "cosine":
             _knn.sort_rows_inplace(indices, dist, self.n_jobs)  # zero rows moved to distance 1
@@ -224,8 +226,9 @@ class RPForest(NeighborBackend):
             # those rows take every indexed point as a candidate
             cand = cand.astype(np.int64)
             full = np.broadcast_to(np.arange(n), (short.size, n))
-            cand[short] = _projection.rerank(Q[short], R, full, c, self.n_jobs)[0]
-        indices, squared = _projection.rerank(Q, R, cand, k, self.n_jobs)
+            cand[short] = _projection.rerank(Q[short], R, full, c, self.n_jobs,
+                                             kernel=_rpforest.squared_distances)[0]
+        indices, squared = _projection.rerank(Q, R, cand, k, self.n_jobs, kernel=_rpforest.squared_distances)
         dist = self._to_metric_units(squared, Q, R, indices)
         if to_reference is None:
             indices = self._order[indices].astype(np.int64)
