@@ -309,10 +309,17 @@ class _NeighborModel(AffinityModel):
         self._sum_p_log_p = None
         return self
 
-    def _new_neighbors(self, X_new, k):
-        """Neighbours of new points among the reference: (M, k) indices, distances."""
+    def _new_neighbors(self, X_new, k, neighbors=None):
+        """Neighbours of new points among the reference: (M, k) indices, distances.
+
+        ``neighbors``, a query of the same points for at least k neighbours (sorted
+        ascending), is used instead of a new query when given: ``Embedding.prepare_partial``
+        asks the index once for what the initialisation and the affinities both need.
+        """
         if self.index is None or self.P is None:
             raise RuntimeError(f"the {type(self).__name__} model has not been fitted.")
+        if neighbors is not None and neighbors[0].shape[1] >= k:
+            return neighbors[0][:, :k], neighbors[1][:, :k]
         X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
         return self.index.query(X_new, k)
 
@@ -360,7 +367,7 @@ class PerplexityBasedNN(_NeighborModel):
         perplexity = self.perplexity if perplexity is None else perplexity
         return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self.n_jobs)
 
-    def to_new(self, X_new, k=None, perplexity=NEW_POINT_PERPLEXITY):
+    def to_new(self, X_new, k=None, perplexity=NEW_POINT_PERPLEXITY, neighbors=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -370,6 +377,8 @@ class PerplexityBasedNN(_NeighborModel):
             Reference neighbours per new point; default 3 * perplexity (at most N).
         perplexity : float, default 5
             Lowered, with a warning, to k / 3 when k neighbours cannot support it.
+        neighbors : ((M, >= k) indices, distances), optional
+            X_new's reference neighbours, if already found (see ``_new_neighbors``).
         """
         check_positive(perplexity, "perplexity")
         if k is None:
@@ -379,7 +388,7 @@ class PerplexityBasedNN(_NeighborModel):
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")
             perplexity = lowered_perplexity(perplexity, k, f"k = {k} neighbours", "k / 3")
-        indices, distances = self._new_neighbors(X_new, k)
+        indices, distances = self._new_neighbors(X_new, k, neighbors)
         cond, _ = conditional_probabilities(distances, perplexity, self.n_jobs)
         return to_csr(indices, cond, self.n_samples)
 
@@ -445,7 +454,7 @@ class Multiscale(_NeighborModel):
         return joint_from_neighbors([indices, distances], lambda d: self._conditionals(d, perplexities),
                                     self.n_jobs)
 
-    def to_new(self, X_new, k=None, perplexity=None):
+    def to_new(self, X_new, k=None, perplexity=None, neighbors=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -456,6 +465,8 @@ class Multiscale(_NeighborModel):
         perplexity : float or sequence of float, optional
             Default: the fitted perplexities. Each is lowered, with a warning, to k / 3
             when needed.
+        neighbors : ((M, >= k) indices, distances), optional
+            X_new's reference neighbours, if already found (see ``_new_neighbors``).
         """
         perplexities = self._check_perplexities(self.perplexities_ if perplexity is None else perplexity)
         if k is None:
@@ -466,7 +477,7 @@ class Multiscale(_NeighborModel):
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")
             perplexities = [lowered_perplexity(p, k, f"k = {k} neighbours", "k / 3") for p in perplexities]
-        indices, distances = self._new_neighbors(X_new, k)
+        indices, distances = self._new_neighbors(X_new, k, neighbors)
         return to_csr(indices, self._conditionals(distances, perplexities), self.n_samples)
 
 
@@ -496,7 +507,7 @@ class FixedSigmaNN(_NeighborModel):
     def _P_from(self, knn):
         return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self.n_jobs)
 
-    def to_new(self, X_new, k=None, sigma=None, perplexity=None):
+    def to_new(self, X_new, k=None, sigma=None, perplexity=None, neighbors=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -509,10 +520,12 @@ class FixedSigmaNN(_NeighborModel):
         perplexity : optional
             Not used: the bandwidth is ``sigma``. Accepted so that ``Embedding.transform``
             can call every model the same way.
+        neighbors : ((M, >= k) indices, distances), optional
+            X_new's reference neighbours, if already found (see ``_new_neighbors``).
         """
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
-        indices, distances = self._new_neighbors(X_new, k)
+        indices, distances = self._new_neighbors(X_new, k, neighbors)
         return to_csr(indices, fixed_sigma_probabilities(distances, sigma), self.n_samples)
 
 
@@ -539,7 +552,7 @@ class Uniform(_NeighborModel):
     def _P_from(self, knn):
         return joint_from_neighbors(knn, lambda d: np.full(d.shape, 1.0 / d.shape[1]), self.n_jobs)
 
-    def to_new(self, X_new, k=None, perplexity=None):
+    def to_new(self, X_new, k=None, perplexity=None, neighbors=None):
         """Affinities of new points to the reference: 1 / k on each of its k neighbours.
 
         Parameters
@@ -550,9 +563,11 @@ class Uniform(_NeighborModel):
         perplexity : optional
             Not used (the weights are uniform). Accepted so that ``Embedding.transform`` can
             call every model the same way.
+        neighbors : ((M, >= k) indices, distances), optional
+            X_new's reference neighbours, if already found (see ``_new_neighbors``).
         """
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
-        indices, _ = self._new_neighbors(X_new, k)
+        indices, _ = self._new_neighbors(X_new, k, neighbors)
         return to_csr(indices, np.full(indices.shape, 1.0 / k), self.n_samples)
 
 

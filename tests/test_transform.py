@@ -109,3 +109,24 @@ def test_same_random_state_gives_the_same_transform(reference):
     a = emb.transform(X_new[:30], initialization="random", random_state=4, **FEW)
     b = emb.transform(X_new[:30], initialization="random", random_state=4, **FEW)
     assert np.array_equal(a, b)
+
+
+def test_transform_queries_the_neighbour_index_once_for_initialisation_and_affinities(reference):
+    emb, X_new, _, _ = reference
+    index = emb.affinities.index
+    asked = []
+    original = index.query
+
+    def counting(X, k):
+        asked.append(k)
+        return original(X, k)
+
+    index.query = counting
+    try:
+        partial = emb.prepare_partial(X_new[:30], k=10, perplexity=5)
+    finally:
+        del index.query
+    # k = max(10 for the median, 3 * 5 for P)
+    assert asked == [15]
+    expected = emb.affinities.to_new(X_new[:30], perplexity=5)
+    assert (partial.P != expected).nnz == 0
