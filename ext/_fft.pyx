@@ -571,7 +571,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
 
 def reference_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
                         const double[::1] h, const Py_ssize_t[::1] n_int, int p,
-                        const double[:, :, ::1] potentials, const double[:, ::1] Y_ref_sorted,
+                        const floating[:, :, ::1] potentials, const double[:, ::1] Y_ref_sorted,
                         const int[::1] box_start, int radius, double dof, double[:, ::1] out,
                         double[::1] z_out, int n_jobs=1):
     """Repulsion of a fixed reference on new points, from precomputed grid potentials.
@@ -585,7 +585,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     Y : (N, d) float64
         New points.
     center, lo, h, n_int, p : grid of the reference (see :func:`charges_to_grid`).
-    potentials : (2 + d, >= n_int[0] * p, >= n_int[1] * p_y) float64
+    potentials : (2 + d, >= n_int[0] * p, >= n_int[1] * p_y) float32 or float64
         Far-field ``sum_j w`` and ``sum_j w^(1+1/dof) (1, y_j - c)`` on the nodes, every box
         corrected by :func:`near_field_rim`.
     Y_ref_sorted, box_start : from :func:`sort_into_boxes` on the reference
