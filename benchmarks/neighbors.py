@@ -102,6 +102,7 @@ def worker(args):
     X = load_data(args.data, args.n, args.pca)
     impl, backend, params = parse_impl(args.worker)
     knn = {"fasttsne": fasttsne_knn, "opentsne": opentsne_knn}[impl]
+    reset_peak()
     t0, c0 = time.perf_counter(), cpu_seconds()
     indices = knn(X, backend, args.k, args.n_jobs, args.seed, params)
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
@@ -109,12 +110,27 @@ def worker(args):
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb()}))
 
 
+def reset_peak():
+    """Reset this process's peak RSS to its current RSS (Linux: clear_refs 5), so the peak
+    measured covers the search, not the data set's loading."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def peak_mb():
-    """Peak resident memory (MB) of this process or of its largest forked child."""
+    """Peak resident memory (MB) since :func:`reset_peak` (the data included), or of the
+    largest forked child when that is higher."""
     import resource
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return peak / 1024.0  # Linux reports KiB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    try:
+        with open("/proc/self/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):
+        pass
+    return max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0)
 
 
 # -- driver -----------------------------------------------------------------------------------

@@ -134,15 +134,17 @@ cdef inline void _sift_down(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size
     hf[pos] = f0
 
 
-cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j) noexcept nogil:
+cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j,
+                      bint check=True) noexcept nogil:
     """Insert j at squared distance d (flagged new) unless it is no better than the worst or
-    already present; 1 when inserted."""
+    (when ``check``) already present; 1 when inserted."""
     cdef Py_ssize_t a
     if not _worse(hd[0], hi[0], d, j):
         return 0
-    for a in range(size):
-        if hi[a] == j:
-            return 0
+    if check:
+        for a in range(size):
+            if hi[a] == j:
+                return 0
     hd[0] = d
     hi[0] = j
     hf[0] = 1
@@ -375,7 +377,7 @@ def build_forest(const float[:, ::1] X, int32_t[:, ::1] perm, float[:, :, ::1] n
 
 def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, ::1] leaf_bounds,
               Py_ssize_t n_leaves, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
-              int n_jobs=1):
+              bint first=False, int n_jobs=1):
     """Push every pair of points sharing a leaf of one tree into both points' heaps.
 
     Parameters
@@ -385,6 +387,9 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
         One tree (see :func:`build_forest`).
     dist, idx, flag : (N, K) float32, int32, uint8
         The heaps (squared distances), updated in place.
+    first : bool
+        The heaps are empty (first tree): no pair can already be there, so the duplicate scan
+        of every insertion is skipped.
     """
     cdef Py_ssize_t d = X.shape[1], K = dist.shape[1], leaf, a, b, lo, hi
     cdef int32_t p, q
@@ -398,8 +403,8 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
             for b in range(a + 1, hi):
                 q = perm[b]
                 dd = rpf_sqdist(x0 + p * d, x0 + q * d, d)
-                _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q)
-                _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p)
+                _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
+                _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
 
 
 # -- NN-descent -------------------------------------------------------------------------------

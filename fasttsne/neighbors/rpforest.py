@@ -171,7 +171,7 @@ class RPForest(NeighborBackend):
         _rpforest.init_heaps(dist, idx, flag)
         for t in range(self._perm.shape[0]):
             _rpforest.leaf_join(search, self._perm[t], self._leaf_bounds[t], int(self._counts[t, 1]),
-                                dist, idx, flag, self.n_jobs)
+                                dist, idx, flag, t == 0, self.n_jobs)
         return dist, idx, flag
 
     def _descend(self, search, dist, idx, flag, seed):
