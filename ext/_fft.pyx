@@ -571,7 +571,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
 
 def reference_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
                         const double[::1] h, const Py_ssize_t[::1] n_int, int p,
-                        const floating[:, :, ::1] potentials, const double[:, ::1] Y_ref_sorted,
+                        const floating[:, :, :, :, ::1] potentials, const double[:, ::1] Y_ref_sorted,
                         const int[::1] box_start, int radius, double dof, double[:, ::1] out,
                         double[::1] z_out, int n_jobs=1):
     """Repulsion of a fixed reference on new points, from precomputed grid potentials.
@@ -585,9 +585,11 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     Y : (N, d) float64
         New points.
     center, lo, h, n_int, p : grid of the reference (see :func:`charges_to_grid`).
-    potentials : (2 + d, >= n_int[0] * p, >= n_int[1] * p_y) float32 or float64
+    potentials : (n_int[0], n_int[1], p, p_y, 2 + d) float32 or float64
         Far-field ``sum_j w`` and ``sum_j w^(1+1/dof) (1, y_j - c)`` on the nodes, every box
-        corrected by :func:`near_field_rim`.
+        corrected by :func:`near_field_rim`, box by box with the channels innermost: a new
+        point's p * p_y nodes and their channels are then one contiguous block (new points
+        come in any order, and the grid is far larger than the cache).
     Y_ref_sorted, box_start : from :func:`sort_into_boxes` on the reference
     radius : int
     dof : float
@@ -641,15 +643,13 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             phi1 = 0.0
             phi2 = 0.0
             for kx in range(p):
-                gx = bx * p + kx
                 for ky in range(g.py):
-                    gy = by * g.py + ky
                     wgt = wx[kx] * wy[ky]
-                    phiw = phiw + wgt * potentials[0, gx, gy]
-                    phi0 = phi0 + wgt * potentials[1, gx, gy]
-                    phi1 = phi1 + wgt * potentials[2, gx, gy]
+                    phiw = phiw + wgt * potentials[bx, by, kx, ky, 0]
+                    phi0 = phi0 + wgt * potentials[bx, by, kx, ky, 1]
+                    phi1 = phi1 + wgt * potentials[bx, by, kx, ky, 2]
                     if g.d == 2:
-                        phi2 = phi2 + wgt * potentials[3, gx, gy]
+                        phi2 = phi2 + wgt * potentials[bx, by, kx, ky, 3]
             zi = phiw
             f[0] = (Y[i, 0] - g.c[0]) * phi0 - phi1
             f[1] = (Y[i, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0

@@ -446,6 +446,11 @@ class FFTReference(ReferenceRepulsion):
             # new points may land in any box: correct them all
             _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
                                 ws.box_start, True, self._potentials, True, ws.box_energy, 1)
+        # box by box, channels innermost: the layout _fft.reference_to_points reads
+        n1, n2 = (int(m) for m in grid.n_int)
+        by_box = self._potentials.reshape(len(channels), n1, grid.p, n2, grid.nodes[1] // n2)
+        self._potentials = np.ascontiguousarray(by_box.transpose(1, 3, 2, 4, 0))
+        del by_box
         self.bounds = grid.bounds
 
     def __call__(self, Y_new, out, z_out, n_jobs=1):
