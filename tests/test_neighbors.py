@@ -342,7 +342,15 @@ def test_auto_keeps_exact_search_longer_for_narrow_data():
     n = neighbors.AUTO_EXACT_MAX_SAMPLES
     assert neighbors.choose_auto(n, "euclidean", False, n_features=50) == "exact"
     assert neighbors.choose_auto(neighbors.AUTO_EXACT_MAX_SAMPLES_NARROW, "euclidean", False,
-                                 n_features=50) == "annoy"
+                                 n_features=50) == "rpforest"
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
+def test_auto_picks_rpforest_for_large_narrow_data_and_annoy_for_wide(metric):
+    n = 10 ** 6
+    assert neighbors.choose_auto(n, metric, False, n_features=neighbors.AUTO_RPFOREST_MAX_FEATURES) == "rpforest"
+    wide = neighbors.choose_auto(n, metric, False, n_features=neighbors.AUTO_RPFOREST_MAX_FEATURES + 1)
+    assert wide == ("pynndescent" if metric == "sqeuclidean" else "annoy")
 
 
 def test_annoy_searches_wide_data_in_a_projection_and_returns_exact_distances(annoy_mnist, mnist3000):
