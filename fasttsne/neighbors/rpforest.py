@@ -185,8 +185,8 @@ class RPForest(NeighborBackend):
         updates = np.empty(n, dtype=np.int64)
         rng = np.random.default_rng(seed)
         for r in range(max_rounds):
-            _rpforest.sample_candidates(dist, idx, flag, new_c, new_n, old_c, old_n,
-                                        int(rng.integers(2 ** 63 - 1)), 0, self.n_jobs)
+            _rpforest.sample_candidates(idx, flag, new_c, new_n, old_c, old_n,
+                                        int(rng.integers(2 ** 63 - 1)), self.n_jobs)
             hub_new = np.empty(int(new_n.sum()), dtype=np.int32)
             hub_old = np.empty(int(old_n.sum()), dtype=np.int32)
             _rpforest.transpose_lists(new_c, new_n, new_ptr, hub_new)
