@@ -325,8 +325,9 @@ def test_sparse_input_to_a_dense_only_backend_names_one_that_takes_it(digits500)
 @pytest.mark.parametrize("n, metric, sparse, expected", [
     (1_000, "euclidean", False, "exact"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES - 1, "euclidean", False, "exact"),
-    (neighbors.AUTO_EXACT_MAX_SAMPLES, "euclidean", False, "annoy"),
-    (neighbors.AUTO_EXACT_MAX_SAMPLES, "cosine", False, "annoy"),
+    (neighbors.AUTO_EXACT_MAX_SAMPLES, "euclidean", False, "rpforest"),
+    (neighbors.AUTO_EXACT_MAX_SAMPLES, "cosine", False, "rpforest"),
+    (neighbors.AUTO_EXACT_MAX_SAMPLES, "sqeuclidean", False, "rpforest"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES_SCIPY, "manhattan", False, "annoy"),
     (neighbors.AUTO_EXACT_MAX_SAMPLES, "braycurtis", False, "pynndescent"),
     (1_000, "euclidean", True, "exact"),
@@ -338,19 +339,10 @@ def test_auto_choice(n, metric, sparse, expected):
     assert neighbors.choose_auto(n, metric, sparse, n_features=784) == expected
 
 
-def test_auto_keeps_exact_search_longer_for_narrow_data():
-    n = neighbors.AUTO_EXACT_MAX_SAMPLES
-    assert neighbors.choose_auto(n, "euclidean", False, n_features=50) == "exact"
-    assert neighbors.choose_auto(neighbors.AUTO_EXACT_MAX_SAMPLES_NARROW, "euclidean", False,
-                                 n_features=50) == "rpforest"
-
-
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine"])
-def test_auto_picks_rpforest_for_large_narrow_data_and_annoy_for_wide(metric):
-    n = 10 ** 6
-    assert neighbors.choose_auto(n, metric, False, n_features=neighbors.AUTO_RPFOREST_MAX_FEATURES) == "rpforest"
-    wide = neighbors.choose_auto(n, metric, False, n_features=neighbors.AUTO_RPFOREST_MAX_FEATURES + 1)
-    assert wide == ("pynndescent" if metric == "sqeuclidean" else "annoy")
+@pytest.mark.parametrize("width", [50, 784, 20_000])
+def test_auto_picks_rpforest_for_large_dense_data_of_any_width(metric, width):
+    assert neighbors.choose_auto(10 ** 6, metric, False, n_features=width) == "rpforest"
 
 
 def test_annoy_searches_wide_data_in_a_projection_and_returns_exact_distances(annoy_mnist, mnist3000):

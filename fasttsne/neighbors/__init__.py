@@ -18,18 +18,13 @@ __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "RPForest", "regist
            "choose_auto", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "fasttsne.neighbors"
-#: "auto" searches exactly below these sizes, measured on this project's 2-core machine
-#: (docs/neighbors.md). Exact search costs ~N^2 D; Annoy ~N search_k D plus a per-candidate
-#: overhead that weighs more at low D, so narrow data keeps exact search longer. MNIST
-#: (784-D), wall s exact vs Annoy: 16.5 vs 23.6 at N = 30,000 and 68.0 vs 58.2 at 70,000 (one
-#: quiet run; crossover ~54,000), 12.8 vs 27.2 at 20,000 and 42.6 vs 35.0 at 40,000 (a loaded
-#: run). Near the crossover both cost the same and exact search has recall 1, hence 50,000.
-AUTO_EXACT_MAX_SAMPLES = 50_000
-#: The crossover for data with at most AUTO_NARROW_FEATURES columns. MNIST reduced to 50
-#: principal components: exact 8.5 s vs Annoy 13.8 s at N = 40,000, 22.8 vs 31.4 at 70,000;
-#: N^2 against ~N^1.2 puts the crossover near 100,000 (extrapolated: MNIST stops at 70,000).
-AUTO_EXACT_MAX_SAMPLES_NARROW = 100_000
-AUTO_NARROW_FEATURES = 100
+#: "auto" searches exactly below this size (BLAS metrics), measured on this project's 2-core
+#: machine against rpforest at k = 90, n_jobs=2 (docs/neighbors.md), wall s exact vs rpforest:
+#: 100k x 50 mixture 0.30 vs 0.15 at N = 5,000, 0.80 vs 0.31 at 10,000, 2.59 vs 1.16 at 20,000,
+#: 11.7 vs 3.2 at 50,000; MNIST (784-D) 2.0 vs 1.3 at 10,000, 6.2 vs 2.4 at 20,000, 23.0 vs 7.1
+#: at 40,000. Below 10,000 points exact search costs at most about a second more and has
+#: recall 1. (Against Annoy, before rpforest, the crossover was 50,000 on MNIST.)
+AUTO_EXACT_MAX_SAMPLES = 10_000
 #: The same crossover for metrics that go through scipy's cdist (no BLAS).
 AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
 #: The crossover for sparse CSR input (exact sparse products against pynndescent).
@@ -37,12 +32,11 @@ AUTO_EXACT_MAX_SAMPLES_SPARSE = 20_000
 #: Annoy metrics "auto" may pick: Annoy's hamming needs 0/1 data, which "auto" cannot assume.
 AUTO_ANNOY_METRICS = frozenset(Annoy.metrics) - {"hamming"}
 
-#: Above the exact crossover, data with at most this many features (and a metric rpforest has)
-#: go to rpforest: on the 100k x 50 mixture it found the 90-NN graph in 0.27 of Annoy's time
-#: (16.9 vs 63.0 s, one core) at a higher recall (0.973 vs 0.960) and less memory. Wider data
-#: stay with Annoy: on MNIST (784 features, both searching 100 principal components) rpforest
-#: took 0.36 of Annoy's time at recall 0.973 against 0.982 (docs/neighbors.md).
-AUTO_RPFOREST_MAX_FEATURES = 200
+#: Above the exact crossover, dense data in these metrics go to rpforest: on the 100k x 50
+#: mixture it found the 90-NN graph in 0.27 of Annoy's time (16.9 vs 63.0 s, one core) at a
+#: higher recall (0.973 vs 0.960), on MNIST in 0.36 of Annoy's time (both searching 100
+#: principal components) at recall 0.973 against Annoy's 0.982 and openTSNE's 0.955.
+AUTO_RPFOREST_METRICS = frozenset(RPForest.metrics)
 
 _REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent, "rpforest": RPForest}
 
@@ -94,10 +88,11 @@ def choose_auto(n_samples, metric, sparse, n_features=None):
     """The backend name "auto" picks for this data.
 
     Exact below the measured crossovers (always for precomputed distances); above them,
-    rpforest for dense data of at most ``AUTO_RPFOREST_MAX_FEATURES`` features in its
-    metrics, Annoy for other dense data in a metric Annoy has, pynndescent for the rest
-    (large sparse input, other metrics, callables). The thresholds are measured: see
-    docs/neighbors.md.
+    rpforest for dense data in its metrics, Annoy for other dense data in a metric Annoy
+    has, pynndescent for the rest (large sparse input, other metrics, callables). The
+    thresholds are measured: see docs/neighbors.md. ``n_features`` does not change the
+    choice at present (rpforest wins at every width measured); it is accepted so that
+    callers pass what a width-dependent rule would need.
     """
     metric = canonical_metric(metric)
     if metric == "precomputed":
@@ -108,15 +103,10 @@ def choose_auto(n_samples, metric, sparse, n_features=None):
         small = n_samples < AUTO_EXACT_MAX_SAMPLES_SPARSE
         return "exact" if small and metric in SPARSE_METRICS else "pynndescent"
     if metric in Exact.metrics:
-        if metric not in BLAS_METRICS:
-            limit = AUTO_EXACT_MAX_SAMPLES_SCIPY
-        elif n_features is not None and n_features <= AUTO_NARROW_FEATURES:
-            limit = AUTO_EXACT_MAX_SAMPLES_NARROW
-        else:
-            limit = AUTO_EXACT_MAX_SAMPLES
+        limit = AUTO_EXACT_MAX_SAMPLES if metric in BLAS_METRICS else AUTO_EXACT_MAX_SAMPLES_SCIPY
         if n_samples < limit:
             return "exact"
-    if metric in RPForest.metrics and n_features is not None and n_features <= AUTO_RPFOREST_MAX_FEATURES:
+    if metric in AUTO_RPFOREST_METRICS:
         return "rpforest"
     return "annoy" if metric in AUTO_ANNOY_METRICS else "pynndescent"
 
