@@ -55,30 +55,20 @@ def gradient_step(double[:, ::1] Y, const double[:, ::1] attractive, const doubl
 
 
 def center(double[:, ::1] Y):
-    """Subtract the mean position from ``Y`` (N, d) in place.
+    """Subtract the mean position from ``Y`` (N, d) in place (any d; nothing for N = 0).
 
-    One serial pass for the sum (results do not depend on threads) and one to subtract; the
-    numpy version (``Y -= Y.mean(axis=0)``) spent 2-3 ms per iteration at 100k points on
-    strided reductions and temporaries.
+    Serial sums (results do not depend on threads); the numpy version (``Y -= Y.mean(axis=0)``)
+    spent 2-3 ms per iteration at 100k points on strided reductions and temporaries.
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1], i, k
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0
-    if n == 0 or d > 3:
-        raise ValueError(f"center takes (N, 1..3) positions with N > 0, got ({n}, {d}).")
+    cdef double s
+    if n == 0:
+        return
     with nogil:
-        for i in range(n):
-            s0 = s0 + Y[i, 0]
-            if d > 1:
-                s1 = s1 + Y[i, 1]
-            if d > 2:
-                s2 = s2 + Y[i, 2]
-        s0 = s0 / n
-        s1 = s1 / n
-        s2 = s2 / n
-        for i in range(n):
-            Y[i, 0] -= s0
-            if d > 1:
-                Y[i, 1] -= s1
-            if d > 2:
-                Y[i, 2] -= s2
-
+        for k in range(d):
+            s = 0.0
+            for i in range(n):
+                s = s + Y[i, k]
+            s = s / n
+            for i in range(n):
+                Y[i, k] -= s

@@ -40,7 +40,15 @@ def test_each_step_leaves_the_embedding_centred_on_the_origin(short_run):
     np.testing.assert_allclose(Y.mean(axis=0), 0.0, atol=1e-12 * np.abs(Y).max())
 
 
-@pytest.mark.parametrize("d", [1, 2, 3])
+def test_four_dimensional_exact_embeddings_are_optimised_and_centred(digits):
+    X, _ = digits
+    Y = np.asarray(fasttsne.TSNE(n_components=4, negative_gradient_method="exact", n_iter=10,
+                                 early_exaggeration_iter=10, random_state=0).fit(X[:200]))
+    assert Y.shape == (200, 4) and np.all(np.isfinite(Y))
+    np.testing.assert_allclose(Y.mean(axis=0), 0.0, atol=1e-12 * np.abs(Y).max())
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
 def test_centring_subtracts_the_mean_in_every_dimension(d):
     from fasttsne._ext import _optimizer
     Y = np.random.default_rng(0).normal(5.0, 2.0, size=(1001, d))
