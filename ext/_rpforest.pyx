@@ -528,6 +528,25 @@ def transpose_lists(const int32_t[:, ::1] lists, const int32_t[::1] counts, int6
         indptr[0] = 0
 
 
+cdef inline int64_t _join_list(const int32_t* cand, Py_ssize_t n_cand, const float* x0,
+                               const float* xv, Py_ssize_t d, int32_t* stamp, int32_t mark_seen,
+                               float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t K) noexcept nogil:
+    """Measure v (at ``xv``) against each not-yet-seen id of one candidate list and push it
+    into v's heap; returns the insertions. The rows two ahead are prefetched (the list's ids
+    are scattered over X)."""
+    cdef Py_ssize_t b
+    cdef int32_t w
+    cdef int64_t count = 0
+    for b in range(n_cand):
+        w = cand[b]
+        if b + 2 < n_cand:
+            rpf_prefetch(x0 + cand[b + 2] * d, d)
+        if stamp[w] != mark_seen:
+            stamp[w] = mark_seen
+            count = count + _push(hd, hi, hf, K, rpf_sqdist(xv, x0 + w * d, d), w)
+    return count
+
+
 def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
                   const int32_t[:, ::1] new_c, const int32_t[::1] new_n, const int32_t[:, ::1] old_c,
                   const int32_t[::1] old_n, const int64_t[::1] hub_new_ptr, const int32_t[::1] hub_new,
@@ -549,7 +568,7 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
     updates : (N,) int64
         Output: insertions into each heap.
     """
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = dist.shape[1], v, a, b, h, u, w
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = dist.shape[1], v, a, h, u, w
     cdef int n_threads = max(1, n_jobs)
     cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
     cdef int32_t* stamp
@@ -582,32 +601,14 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
             count = 0
             for h in range(hub_new_ptr[v], hub_new_ptr[v + 1]):
                 u = hub_new[h]
-                for b in range(new_n[u]):
-                    w = new_c[u, b]
-                    if b + 2 < new_n[u]:
-                        rpf_prefetch(x0 + new_c[u, b + 2] * d, d)
-                    if stamp[w] != mark_seen:
-                        stamp[w] = mark_seen
-                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
-                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
-                for b in range(old_n[u]):
-                    w = old_c[u, b]
-                    if b + 2 < old_n[u]:
-                        rpf_prefetch(x0 + old_c[u, b + 2] * d, d)
-                    if stamp[w] != mark_seen:
-                        stamp[w] = mark_seen
-                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
-                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
+                count = count + _join_list(&new_c[u, 0], new_n[u], x0, xv, d, stamp, mark_seen,
+                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
+                count = count + _join_list(&old_c[u, 0], old_n[u], x0, xv, d, stamp, mark_seen,
+                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
             for h in range(hub_old_ptr[v], hub_old_ptr[v + 1]):
                 u = hub_old[h]
-                for b in range(new_n[u]):
-                    w = new_c[u, b]
-                    if b + 2 < new_n[u]:
-                        rpf_prefetch(x0 + new_c[u, b + 2] * d, d)
-                    if stamp[w] != mark_seen:
-                        stamp[w] = mark_seen
-                        count = count + _push(&dist[v, 0], &idx[v, 0], &flag[v, 0], K,
-                                              rpf_sqdist(xv, x0 + w * d, d), <int32_t> w)
+                count = count + _join_list(&new_c[u, 0], new_n[u], x0, xv, d, stamp, mark_seen,
+                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
             updates[v] = count
     finally:
         free(stamps)

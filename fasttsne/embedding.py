@@ -260,20 +260,18 @@ class Embedding(PositionsArray):
             raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
                              f"{self.n_features}.")
         check_positive(perplexity, "perplexity")
-        neighbors = found = None
+        neighbors, extra = None, {}
         if isinstance(initialization, str) and initialization == "median":
             k = int(min(check_positive(k, "k", integer=True), self.shape[0]))
-            # one query for both: the median's k and the affinities' (3 * perplexity for the
-            # perplexity models; a model needing more queries for itself)
-            k_query = k
-            if isinstance(self.affinities, _NeighborModel):
-                k_query = min(self.shape[0], max(k, int(NEIGHBORS_PER_PERPLEXITY * perplexity)))
+            shared = isinstance(self.affinities, _NeighborModel)
+            # one query for both the median's k and the affinities' 3 * perplexity (a model
+            # needing more neighbours than that queries again for itself)
+            k_query = min(self.shape[0], max(k, int(NEIGHBORS_PER_PERPLEXITY * perplexity))) if shared else k
             found = index.query(X_new, k_query)
             neighbors = found[0][:, :k]
-        if found is not None and isinstance(self.affinities, _NeighborModel):
-            P_new = self.affinities.to_new(X_new, perplexity=perplexity, neighbors=found)
-        else:
-            P_new = self.affinities.to_new(X_new, perplexity=perplexity)
+            if shared:
+                extra = {"neighbors": found}
+        P_new = self.affinities.to_new(X_new, perplexity=perplexity, **extra)
         Y0 = initial_partial_positions(initialization, self._positions, neighbors, P_new, random_state)
         return PartialEmbedding(Y0, self, P_new)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._ext import _attractive, _optimizer
+from .affinity import sum_p_log_p
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
 
@@ -116,7 +117,7 @@ class PartialObjective:
 
     def __init__(self, P, Y_ref, repulsion, dof, n_jobs):
         self.P, self.Y_ref, self.repulsion, self.dof, self.n_jobs = P, Y_ref, repulsion, dof, n_jobs
-        self.sum_p_log_p = float(np.sum(P.data * np.log(P.data)))
+        self.sum_p_log_p = sum_p_log_p(P.data)
         self._per_point = np.empty(P.shape[0])
         self._z = np.empty(P.shape[0])
 

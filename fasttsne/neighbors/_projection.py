@@ -11,7 +11,7 @@ import numpy as np
 from .._ext import _knn
 
 __all__ = ["PROJECT_ABOVE", "PROJECTION_DIM", "CANDIDATE_FACTOR", "PROJECTION_SAMPLE",
-           "principal_axes", "project", "rerank"]
+           "check_projection", "principal_axes", "project", "rerank"]
 
 PROJECT_ABOVE = 200
 PROJECTION_DIM = 100
@@ -22,6 +22,15 @@ PROJECTION_SAMPLE = 10_000
 PROJECT_CHUNK_ROWS = 4096
 #: Candidate distances computed at a time while re-ranking (8 MiB of float64).
 RERANK_BLOCK_ENTRIES = 2 ** 20
+
+
+def check_projection(projection):
+    """``projection`` if valid ("auto", a positive integer or None), else ValueError."""
+    if not (projection is None or projection == "auto" or
+            (isinstance(projection, (int, np.integer)) and not isinstance(projection, bool)
+             and projection >= 1)):
+        raise ValueError(f"projection must be 'auto', a positive integer or None, got {projection!r}.")
+    return projection
 
 
 def principal_axes(X, projection, metric):

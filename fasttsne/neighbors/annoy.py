@@ -80,11 +80,7 @@ class Annoy(NeighborBackend):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
         self.n_trees = n_trees
         self.search_k = search_k
-        if not (projection is None or projection == "auto" or
-                (isinstance(projection, (int, np.integer)) and not isinstance(projection, bool)
-                 and projection >= 1)):
-            raise ValueError(f"projection must be 'auto', a positive integer or None, got {projection!r}.")
-        self.projection = projection
+        self.projection = _projection.check_projection(projection)
         self._index = None
         self._axes = None
 
@@ -184,12 +180,7 @@ class Annoy(NeighborBackend):
         return indices, np.sqrt(squared, out=squared)
 
     def _dense_input(self, X, what):
-        self._check_input(X, what)
-        X = np.asarray(X)
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
+        X = super()._dense_input(X, what)
         if self.metric == "hamming" and not np.isin(X, (0, 1)).all():
             raise ValueError("Annoy's hamming metric needs 0/1 data (it packs one bit per feature); "
                              "use neighbors='pynndescent' or 'exact' for hamming on other values.")

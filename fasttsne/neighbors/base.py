@@ -139,6 +139,17 @@ class NeighborBackend:
                             f"scipy sparse matrix); use neighbors='pynndescent', or pass "
                             f"{what}.toarray() if it fits in memory.")
 
+    def _dense_input(self, X, what):
+        """``X`` as a C-contiguous 2-D float32/float64 array (others become float64); sparse
+        input refused unless the backend takes it (see :meth:`_check_input`)."""
+        self._check_input(X, what)
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        return np.ascontiguousarray(X)
+
     def _check_fitted(self):
         if self.n_samples_ is None:
             raise RuntimeError(f"neighbour backend {self.name!r} has no index yet; call build(X, k) first.")

@@ -116,15 +116,6 @@ class Exact(NeighborBackend):
 
     # -- input ------------------------------------------------------------------------------
 
-    def _dense_input(self, X, what):
-        self._check_input(X, what)
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        return np.ascontiguousarray(X)
-
     def _precomputed_input(self, D, what):
         if sp.issparse(D):
             D = sp.csr_matrix(D)

@@ -84,14 +84,10 @@ class RPForest(NeighborBackend):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
                                       or value < low):
                 raise ValueError(f"{name} must be an integer >= {low} or None, got {value!r}.")
-        if not (projection is None or projection == "auto" or
-                (isinstance(projection, (int, np.integer)) and not isinstance(projection, bool)
-                 and projection >= 1)):
-            raise ValueError(f"projection must be 'auto', a positive integer or None, got {projection!r}.")
         self.n_trees = n_trees
         self.n_candidates = n_candidates
         self.max_rounds = max_rounds
-        self.projection = projection
+        self.projection = _projection.check_projection(projection)
         self.n_rounds_ = None
 
     # -- build ------------------------------------------------------------------------------
@@ -241,15 +237,6 @@ class RPForest(NeighborBackend):
     def _euclidean_name(self):
         # every metric here is a Euclidean search, on normalised rows for cosine
         return "euclidean"
-
-    def _dense_input(self, X, what):
-        self._check_input(X, what)
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        return np.ascontiguousarray(X)
 
     def _normalised(self, X):
         """Rows whose Euclidean distances rank as the metric's: X itself, or unit rows (cosine)."""
