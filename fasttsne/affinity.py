@@ -612,7 +612,9 @@ class Precomputed(AffinityModel):
             P = np.asarray(P)
             if P.ndim != 2:
                 raise ValueError(f"{name} must be 2-D, got shape {P.shape}.")
-        P = sp.csr_matrix(P, dtype=np.float64)
+        # a copy: the checks below drop zeros and the diagonal in place, and the caller's
+        # matrix must come back as it went in
+        P = sp.csr_matrix(P, dtype=np.float64, copy=True)
         if not np.all(np.isfinite(P.data)):
             raise ValueError(f"{name} contains NaN or infinite values.")
         if P.data.size and P.data.min() < 0:

@@ -123,6 +123,18 @@ def test_precomputed_P_is_symmetrised_and_normalised_with_a_warning():
     assert model.P.indices.dtype == np.int32
 
 
+def test_precomputed_leaves_the_callers_sparse_P_unchanged():
+    rng = np.random.default_rng(0)
+    A = sp.random(50, 50, density=0.2, random_state=rng, format="csr")
+    A = (A + A.T).tocsr()
+    A.setdiag(1.0)      # a diagonal and explicit zeros: both are dropped from the model's copy
+    A.data[:5] = 0.0
+    before = (A.data.copy(), A.indices.copy(), A.indptr.copy())
+    with pytest.warns(UserWarning):     # the diagonal; the zeros make it asymmetric
+        Precomputed(A)
+    assert all(np.array_equal(a, b) for a, b in zip((A.data, A.indices, A.indptr), before))
+
+
 def test_precomputed_rejects_negative_affinities():
     with pytest.raises(ValueError, match="negative"):
         Precomputed(-np.eye(3)[::-1])
