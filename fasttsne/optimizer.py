@@ -11,6 +11,7 @@ import numpy as np
 
 from ._ext import _attractive, _optimizer
 from .affinity import sum_p_log_p
+from .locality import REORDER_EVERY, SpatialOrder
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
 
@@ -84,13 +85,24 @@ class FitObjective:
     def __init__(self, P, sum_p_log_p, gradient, dof, n_jobs):
         self.P, self.sum_p_log_p, self.gradient, self.dof, self.n_jobs = P, sum_p_log_p, gradient, dof, n_jobs
         self._per_point = np.empty(P.shape[0])
+        self._order = None
+
+    def spatial_order(self, n_components):
+        """A :class:`~fasttsne.locality.SpatialOrder` for a fit this large, else None.
+
+        While it is entered, :meth:`evaluate` takes positions in its order.
+        """
+        if not SpatialOrder.worthwhile(self.P.shape[0], n_components):
+            return None
+        self._order = SpatialOrder(self.P, self.n_jobs)
+        return self._order
 
     def evaluate(self, Y, attractive, repulsive, with_kl):
         """Fill the (N, d) force arrays; return (KL or None, 1 / Z).
 
         ``repulsive`` is left unnormalised: the step multiplies it by the returned 1 / Z.
         """
-        P = self.P
+        P = self.P if self._order is None or self._order.rows is None else self._order.P_local
         s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, self.dof, attractive,
                                           self._per_point, with_kl, self.n_jobs)
         Z = self.gradient(Y, self.dof, repulsive, self.n_jobs)
@@ -120,6 +132,10 @@ class PartialObjective:
         self.sum_p_log_p = sum_p_log_p(P.data)
         self._per_point = np.empty(P.shape[0])
         self._z = np.empty(P.shape[0])
+
+    def spatial_order(self, n_components):
+        """None: new points read the reference, whose order is fixed."""
+        return None
 
     def evaluate(self, Y, attractive, repulsive, with_kl):
         """Fill the (M, d) forces, the repulsion already normalised per point; return (KL or None, 1)."""
@@ -185,7 +201,33 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         On Ctrl-C. The kernels run without the GIL but return every iteration, so the
         interrupt is seen within about one iteration, between steps: ``Y`` and ``state`` are
         then consistent (the last step was applied completely or not at all).
+
+    Notes
+    -----
+    Large fits run on copies of ``Y`` and ``state`` numbered along a space-filling curve
+    (:mod:`fasttsne.locality`), written back when the run ends, however it ends.
     """
+    args = (n_iter, exaggeration, learning_rate, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
+            callbacks, callbacks_every_iters, center, progress)
+    order = objective.spatial_order(Y.shape[1])
+    if order is None:
+        return _descend(Y, objective, state, None, *args)
+    try:
+        try:
+            order.enter(Y, state)
+            return _descend(order.Y, objective, order.state, order, *args)
+        finally:
+            order.leave(Y, state)
+    except OptimizationInterrupt:
+        raise
+    except KeyboardInterrupt:
+        # arrived while the positions were being renumbered or written back
+        raise OptimizationInterrupt() from None
+
+
+def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, momentum, min_gain,
+             max_grad_norm, max_step_norm, n_jobs, callbacks, callbacks_every_iters, center, progress):
+    """:func:`gradient_descent` on positions in the order ``order`` keeps (None: the user's)."""
     attractive = np.empty_like(Y)
     repulsive = np.empty_like(Y)
     gmax = float(max_grad_norm) if max_grad_norm else -1.0
@@ -201,7 +243,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
             kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final or shown)
             if progress is not None and it > 0:
                 progress.update(kl)
-            if due and _run_callbacks(callbacks, state.n_iter, kl, Y):
+            if due and _run_callbacks(callbacks, state.n_iter, kl,
+                                      Y.copy() if order is None else order.user_order(Y)):
                 return kl, True
             if final:
                 return kl, False
@@ -212,6 +255,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
             if center:
                 _center(Y)
             state.n_iter = start + it + 1
+            if order is not None and (it + 1) % REORDER_EVERY == 0 and it + 1 < n_iter:
+                order.refresh()
         except KeyboardInterrupt:
             # Python raises it between bytecodes, never inside a kernel: a step is either
             # applied completely or not at all; the count is set idempotently to match
@@ -225,6 +270,7 @@ def _center(Y):
 
 
 def _run_callbacks(callbacks, iteration, kl, Y):
+    """Call each callback with a copy of the positions ``Y`` (the user's order)."""
     stop = False
     for cb in callbacks:
         stop = bool(cb(iteration, kl, Y.copy())) or stop

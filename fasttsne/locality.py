@@ -1,0 +1,154 @@
+"""Renumbering the points of a large fit along a space-filling curve while it optimises.
+
+Every iteration reads ``Y[j]`` for each of P's ~3 * perplexity neighbours ``j`` of every
+point, and the FFT repulsion scatters every point onto its grid box and gathers its
+potentials back. In the user's order those are random reads over all of ``Y``: once the
+positions outgrow the per-core caches the attraction runs several times slower than its
+arithmetic. Optimising the points numbered along a Morton curve of their positions makes both
+nearly sequential; the numbering is refreshed as the layout moves.
+
+Measured on the 1M-point mixture (layout after 750 iterations, n_jobs=2): one attraction
+pass 1.21 s in the user's order, 0.57 s with only the column indices renumbered (P's rows
+then start at random places), 0.23 s with P's rows copied into curve order; one FFT
+repulsion 212 -> 160 ms. So the optimisation works on a private copy of P, renumbered (8
+bytes per entry of P: float32 values and int32 indices for the k-NN models), and on private
+copies of the positions and optimiser state; nothing the caller holds changes until the run
+ends and the positions and state are written back. Other threads and embeddings sharing P are
+unaffected. The copy is why only fits of at least ``MIN_SAMPLES`` points are renumbered.
+"""
+import dataclasses
+import signal
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._ext import _order
+
+__all__ = ["SpatialOrder", "MIN_SAMPLES", "REORDER_EVERY"]
+
+#: Fits with fewer points keep the caller's order. Below ~130k points the positions (16 bytes
+#: a point in 2-D) fit in one core's 2 MB L2 cache, so random reads of them are cheap: on the
+#: 100k mixture the optimisation took 39.9 s renumbered against 39.1 and 47.4 s plain (noise),
+#: and the copy of P cost 52 MB of peak memory. At 1M points it ran 584 -> 369 s.
+MIN_SAMPLES = 200_000
+#: Iterations between two renumberings (the layout moves little in 50 steps).
+REORDER_EVERY = 50
+
+
+class SpatialOrder:
+    """The points of one optimisation, numbered along a Morton curve of their positions.
+
+    Parameters
+    ----------
+    P : (N, N) CSR with int32 indptr and indices
+        The affinities (read only).
+    n_jobs : int
+
+    Attributes
+    ----------
+    rows : (N,) int32 or None
+        ``rows[i]`` is the caller's index of the point at position ``i``; None outside
+        :meth:`enter` / :meth:`leave`.
+    P_local : (N, N) CSR or None
+        P renumbered: ``P_local[a, b] = P[rows[a], rows[b]]``.
+    Y : (N, d) float64 or None
+        The positions in curve order, which the optimisation moves.
+    state : OptimizerState or None
+        The optimiser state in curve order.
+    """
+
+    def __init__(self, P, n_jobs=1):
+        self.P, self.n_jobs = P, n_jobs
+        self.rows = self.P_local = self.Y = self.state = None
+
+    @staticmethod
+    def worthwhile(n_samples, n_components):
+        """Whether a fit of this size gains from the renumbering."""
+        return n_samples >= MIN_SAMPLES and n_components <= 3
+
+    def enter(self, Y, state):
+        """Number the points along the curve through ``Y`` (N, d); return the positions and
+        the optimiser state in that order (copies: ``Y`` and ``state`` are not modified)."""
+        rows = self._curve_order(Y)
+        self.Y = Y[rows]
+        self.state = dataclasses.replace(state, update=state.update[rows], gains=state.gains[rows])
+        self.P_local = self._renumbered(rows)
+        self.rows = rows
+        return self.Y, self.state
+
+    def refresh(self):
+        """Renumber by the current positions: :attr:`Y` and :attr:`state` are permuted in place
+        and :attr:`P_local` rebuilt. Ctrl-C is held back until they all agree again."""
+        arrays = (self.Y, self.state.update, self.state.gains)
+        step = self._curve_order(self.Y)
+        moved = [a[step] for a in arrays]
+        rows = self.rows[step]
+        with _deferred_interrupt():
+            for a, b in zip(arrays, moved):
+                a[...] = b
+            del moved
+            self.P_local = None  # freed before its successor is built: one copy of P at a time
+            self.P_local = self._renumbered(rows)
+            self.rows = rows
+
+    def user_order(self, Y_local):
+        """A copy of positions ``Y_local`` (N, d) in the caller's order."""
+        out = np.empty_like(Y_local)
+        out[self.rows] = Y_local
+        return out
+
+    def leave(self, Y, state):
+        """Write the positions and the optimiser state back into ``Y`` and ``state`` (the
+        caller's order), all or nothing, and free the copies; nothing to do if :meth:`enter`
+        did not complete."""
+        with _deferred_interrupt():
+            if self.rows is None:
+                return
+            Y[self.rows] = self.Y
+            state.update[self.rows] = self.state.update
+            state.gains[self.rows] = self.state.gains
+            state.n_iter = self.state.n_iter
+            self.rows = self.P_local = self.Y = self.state = None
+
+    def _curve_order(self, Y):
+        keys = np.empty(Y.shape[0], dtype=np.uint64)
+        _order.morton_keys(Y, keys)
+        return np.argsort(keys, kind="stable").astype(np.int32)
+
+    def _renumbered(self, rows):
+        P = self.P
+        indptr = np.empty(P.shape[0] + 1, dtype=np.int32)
+        _order.permuted_indptr(P.indptr, rows, indptr)
+        indices = np.empty_like(P.indices)
+        data = np.empty_like(P.data)
+        _order.gather_rows(P.indptr, P.indices, P.data, rows, _inverse(rows), indptr, indices, data,
+                           self.n_jobs)
+        return sp.csr_matrix((data, indices, indptr), shape=P.shape, copy=False)
+
+
+def _inverse(order):
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0], dtype=order.dtype)
+    return rank
+
+
+@contextmanager
+def _deferred_interrupt():
+    """Hold back Ctrl-C until the block is done, so P is never left half renumbered.
+
+    Only the main thread receives signals; elsewhere there is nothing to defer.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        # None: a handler not installed from Python, which cannot be put back from here
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        if received:
+            raise KeyboardInterrupt
