@@ -89,8 +89,8 @@ class SpatialOrder:
             for a, b in zip(arrays, moved):
                 a[...] = b
             del moved
-            self.P_local = None  # freed before its successor is built: one copy of P at a time
-            self.P_local = self._renumbered(rows)
+            # rebuilt from P into its own arrays: no second copy, no fresh pages to fault in
+            self.P_local = self._renumbered(rows, out=self.P_local)
             self.rows = rows
 
     def user_order(self, Y_local):
@@ -117,15 +117,19 @@ class SpatialOrder:
         _order.morton_keys(Y, keys)
         return np.argsort(keys, kind="stable").astype(np.int32)
 
-    def _renumbered(self, rows):
+    def _renumbered(self, rows, out=None):
+        """P with its points in the order ``rows``, in the arrays of ``out`` when given."""
         P = self.P
-        indptr = np.empty(P.shape[0] + 1, dtype=np.int32)
-        _order.permuted_indptr(P.indptr, rows, indptr)
-        indices = np.empty_like(P.indices)
-        data = np.empty_like(P.data)
-        _order.gather_rows(P.indptr, P.indices, P.data, rows, _inverse(rows), indptr, indices, data,
-                           self.n_jobs)
-        return sp.csr_matrix((data, indices, indptr), shape=P.shape, copy=False)
+        if out is None:
+            indptr = np.empty(P.shape[0] + 1, dtype=np.int32)
+            _order.permuted_indptr(P.indptr, rows, indptr)
+            out = sp.csr_matrix((np.empty_like(P.data), np.empty_like(P.indices), indptr), shape=P.shape,
+                                copy=False)
+        else:
+            _order.permuted_indptr(P.indptr, rows, out.indptr)
+        _order.gather_rows(P.indptr, P.indices, P.data, rows, _inverse(rows), out.indptr, out.indices,
+                           out.data, self.n_jobs)
+        return out
 
 
 def _inverse(order):

@@ -209,7 +209,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     """
     args = (n_iter, exaggeration, learning_rate, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
             callbacks, callbacks_every_iters, center, progress)
-    order = objective.spatial_order(Y.shape[1])
+    # nothing to gain from renumbering for a run that only evaluates the objective
+    order = objective.spatial_order(Y.shape[1]) if n_iter > 0 else None
     if order is None:
         return _descend(Y, objective, state, None, *args)
     try:
