@@ -69,25 +69,21 @@ cdef inline Py_ssize_t _box(double y, double lo, double h, Py_ssize_t n, double 
     return b
 
 
-cdef inline void _lagrange(double u, int p, const double *inv_den, double *out) noexcept nogil:
+cdef inline void _lagrange(double u, int p, const double *den, double *out) noexcept nogil:
     """Weights of the ``p`` Lagrange basis polynomials at ``u`` (box-local, in node units;
-    nodes at k + 1/2).
-
-    ``out[k] = prod_{m != k} (u - m - 1/2) * inv_den[k]``, the products from a prefix and a
-    suffix pass (2p multiplications, no division: this runs twice per point and call).
-    """
-    cdef int k
-    cdef double suffix = 1.0
-    out[0] = 1.0
-    for k in range(1, p):
-        out[k] = out[k - 1] * (u - (k - 0.5))
-    for k in range(p - 1, -1, -1):
-        out[k] = out[k] * suffix * inv_den[k]
-        suffix = suffix * (u - (k + 0.5))
+    nodes at k + 1/2)."""
+    cdef int k, m
+    cdef double prod
+    for k in range(p):
+        prod = 1.0
+        for m in range(p):
+            if m != k:
+                prod = prod * (u - (m + 0.5))
+        out[k] = prod / den[k]
 
 
 cdef double *_denominators(int p) noexcept nogil:
-    """``1 / prod_{m != k} (k - m)`` for each node k (malloc'd; the caller frees)."""
+    """prod_{m != k} (k - m) for each node k (malloc'd; the caller frees)."""
     cdef double *den = <double *>malloc(max(p, 1) * sizeof(double))
     cdef int k, m
     if den == NULL:
@@ -97,21 +93,20 @@ cdef double *_denominators(int p) noexcept nogil:
         for m in range(p):
             if m != k:
                 den[k] = den[k] * (k - m)
-        den[k] = 1.0 / den[k]
     return den
 
 
-cdef inline Py_ssize_t _locate(const Geometry *g, const double *y, const double *inv_den, double *wx,
+cdef inline Py_ssize_t _locate(const Geometry *g, const double *y, const double *den, double *wx,
                                double *wy) noexcept nogil:
     """Box ``bx * n[1] + by`` of the point ``y``; its Lagrange weights along each axis
     (``p`` and ``py``) go to ``wx`` and ``wy``."""
     cdef double s
     cdef Py_ssize_t bx, by = 0
     bx = _box(y[0], g.lo[0], g.h[0], g.n[0], &s)
-    _lagrange(s * g.p, g.p, inv_den, wx)
+    _lagrange(s * g.p, g.p, den, wx)
     if g.d == 2:
         by = _box(y[1], g.lo[1], g.h[1], g.n[1], &s)
-        _lagrange(s * g.p, g.p, inv_den, wy)
+        _lagrange(s * g.p, g.p, den, wy)
     else:
         wy[0] = 1.0
     return bx * g.n[1] + by

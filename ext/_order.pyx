@@ -15,8 +15,10 @@ ctypedef fused real:
     float
     double
 
-#: Bits per coordinate of a key (at most 64 // d).
-DEF MAX_BITS = 21
+cdef enum:
+    # bits per coordinate of a key (at most 64 // d): 2^21 cells per axis is finer than any
+    # cache line of positions needs
+    MAX_BITS = 21
 
 
 def morton_keys(const double[:, ::1] Y, uint64_t[::1] keys):
