@@ -140,7 +140,8 @@ def _inverse(order):
 
 @contextmanager
 def _deferred_interrupt():
-    """Hold back Ctrl-C until the block is done, so P is never left half renumbered.
+    """Hold back Ctrl-C until the block is done, so the copies (or the caller's arrays being
+    written back) are never left half permuted.
 
     Only the main thread receives signals; elsewhere there is nothing to defer.
     """
