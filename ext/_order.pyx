@@ -21,38 +21,23 @@ cdef enum:
     MAX_BITS = 21
 
 
-def morton_keys(const double[:, ::1] Y, uint64_t[::1] keys):
+def morton_keys(const double[:, ::1] Y, const double[::1] lo, const double[::1] hi, uint64_t[::1] keys):
     """Fill ``keys`` (N,) with the Morton (Z-order) codes of the positions ``Y`` (N, d).
 
-    Each coordinate is quantised to ``min(21, 64 // d)`` bits over the positions' own box,
-    and the bits are interleaved, most significant first. Non-finite coordinates quantise
-    to 0 (the order is then arbitrary, never wrong: it only affects speed).
+    Each coordinate is quantised to ``min(21, 64 // d)`` bits over the box ``lo``, ``hi`` (d,)
+    (from ``_fft.extent``), and the bits are interleaved, most significant first. Non-finite
+    coordinates quantise to 0 (the order is then arbitrary, never wrong: it only affects speed).
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1], i, k
     cdef int bits = min(MAX_BITS, 64 // max(d, 1)), b
-    cdef double lo[64]
     cdef double scale[64]
     cdef uint64_t cell[64]
     cdef double v, top = <double>((<uint64_t>1 << bits) - 1)
     cdef uint64_t key
-    if d > 64:
-        raise ValueError("at most 64 components")
+    if d > 64 or lo.shape[0] < d or hi.shape[0] < d:
+        raise ValueError("morton_keys needs at most 64 components and (d,) bounds.")
     for k in range(d):
-        lo[k] = 0.0
-        scale[k] = 0.0
-    if n == 0:
-        return
-    for k in range(d):
-        lo[k] = Y[0, k]
-        scale[k] = Y[0, k]      # the upper end, for now
-        for i in range(n):
-            v = Y[i, k]
-            if isfinite(v):
-                if v < lo[k] or not isfinite(lo[k]):
-                    lo[k] = v
-                if v > scale[k] or not isfinite(scale[k]):
-                    scale[k] = v
-        scale[k] = top / (scale[k] - lo[k]) if scale[k] > lo[k] else 0.0
+        scale[k] = top / (hi[k] - lo[k]) if hi[k] > lo[k] else 0.0
     for i in range(n):
         for k in range(d):
             v = (Y[i, k] - lo[k]) * scale[k]

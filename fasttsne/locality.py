@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import numpy as np
 import scipy.sparse as sp
 
-from ._ext import _order
+from ._ext import _fft, _order
 
 __all__ = ["SpatialOrder", "MIN_SAMPLES", "REORDER_EVERY"]
 
@@ -114,8 +114,10 @@ class SpatialOrder:
             self.rows = self.P_local = self.Y = self.state = None
 
     def _curve_order(self, Y):
+        lo, hi = np.empty(Y.shape[1]), np.empty(Y.shape[1])
+        _fft.extent(Y, lo, hi)  # non-finite positions only cost locality here; the FFT reports them
         keys = np.empty(Y.shape[0], dtype=np.uint64)
-        _order.morton_keys(Y, keys)
+        _order.morton_keys(Y, lo, hi, keys)
         return np.argsort(keys, kind="stable").astype(np.int32)
 
     def _renumbered(self, rows, out=None):

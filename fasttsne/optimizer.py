@@ -245,7 +245,7 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
             if progress is not None and it > 0:
                 progress.update(kl)
             if due and _run_callbacks(callbacks, state.n_iter, kl,
-                                      Y.copy() if order is None else order.user_order(Y)):
+                                      Y if order is None else order.user_order(Y)):
                 return kl, True
             if final:
                 return kl, False
