@@ -9,11 +9,11 @@ Three stages, all on a float32 (N, d) copy of the searched coordinates:
 2. ``leaf_join``: all pairs within each leaf go into per-point bounded max-heaps. The leaves of
    one tree partition the points, so a thread working on one leaf is the only writer of its
    members' heaps: no locks, and the result does not depend on the thread count.
-3. ``descent_round``: one round of NN-descent's local join, point-centric. Each point v looks at
-   the hubs u whose sampled candidate lists hold it and measures the other members of those
-   lists (new x new and new x old pairs), updating only its own heap. Every pair is measured
-   from both ends (twice the work of the classic join) in exchange for lock-free, thread-count
-   independent updates.
+3. ``descent_round``: one round of NN-descent's local join. For every hub u, each new x new
+   and new x old pair of u's sampled candidate lists is measured once, and queued for a
+   point's heap when it can enter it. The queue is sorted by target and applied by the thread
+   owning each target range, in hub order: no locks, and the result does not depend on the
+   thread count.
 
 Heaps hold (squared distance, index, new-flag) triples; ties rank by index. Empty slots are
 (+inf, INT32_MAX).
@@ -21,11 +21,12 @@ Heaps hold (squared distance, index, new-flag) triples; ties rank by index. Empt
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy
 
 cdef extern from *:
     """
+    #include <stdint.h>
     /* float32 reductions in 16 independent lanes (four SSE registers): one running sum would
        chain every addition on the previous one and leave the loop latency-bound. */
     static inline float rpf_sqdist(const float* a, const float* b, long d) {
@@ -68,6 +69,12 @@ cdef extern from *:
     static inline void rpf_prefetch(const float* p, long d) {
         for (long f = 0; f < d; f += 16) __builtin_prefetch(p + f);
     }
+    /* Whether j is among the k ids; no early exit, so the compiler vectorises the scan. */
+    static inline int rpf_holds(const int32_t* ids, long k, int32_t j) {
+        int found = 0;
+        for (long a = 0; a < k; a++) found |= (ids[a] == j);
+        return found;
+    }
     static inline float rpf_dot(const float* a, const float* b, long d) {
         float s = 0.0f;
         #pragma omp simd reduction(+:s)
@@ -78,6 +85,7 @@ cdef extern from *:
     float rpf_sqdist(const float* a, const float* b, long d) noexcept nogil
     float rpf_dot(const float* a, const float* b, long d) noexcept nogil
     void rpf_prefetch(const float* p, long d) noexcept nogil
+    bint rpf_holds(const int32_t* ids, long k, int32_t j) noexcept nogil
     double rpf_sq64_d(const double* a, const double* b, long d) noexcept nogil
     double rpf_sq64_f(const float* a, const float* b, long d) noexcept nogil
 
@@ -138,13 +146,10 @@ cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, floa
                       bint check=True) noexcept nogil:
     """Insert j at squared distance d (flagged new) unless it is no better than the worst or
     (when ``check``) already present; 1 when inserted."""
-    cdef Py_ssize_t a
     if not _worse(hd[0], hi[0], d, j):
         return 0
-    if check:
-        for a in range(size):
-            if hi[a] == j:
-                return 0
+    if check and rpf_holds(hi, size, j):
+        return 0
     hd[0] = d
     hi[0] = j
     hf[0] = 1
@@ -502,116 +507,233 @@ def sample_candidates(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int
     free(old_p)
 
 
-def transpose_lists(const int32_t[:, ::1] lists, const int32_t[::1] counts, int64_t[::1] indptr,
-                    int32_t[::1] out):
-    """CSR transpose of candidate lists: for each point w, the ids u (increasing) with w in
-    lists[u]. indptr (N + 1,) and out (sum(counts),) are outputs."""
-    cdef Py_ssize_t n = lists.shape[0], u, a, w
-    cdef int64_t total = 0, c
-    with nogil:
-        for w in range(n + 1):
-            indptr[w] = 0
-        for u in range(n):
-            for a in range(counts[u]):
-                indptr[lists[u, a] + 1] += 1
-        for w in range(n):
-            total = total + indptr[w + 1]
-            indptr[w + 1] = total
-        for u in range(n):
-            for a in range(counts[u]):
-                w = lists[u, a]
-                out[indptr[w]] = <int32_t> u
-                indptr[w] += 1
-        # the fill advanced each start to the next row's start: shift back
-        for w in range(n, 0, -1):
-            indptr[w] = indptr[w - 1]
-        indptr[0] = 0
+# Updates found by the join, applied to the heaps afterwards by the thread owning the target.
+cdef packed struct Update:
+    int32_t target
+    int32_t other
+    float d
 
 
-cdef inline int64_t _join_list(const int32_t* cand, Py_ssize_t n_cand, const float* x0,
-                               const float* xv, Py_ssize_t d, int32_t* stamp, int32_t mark_seen,
-                               float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t K) noexcept nogil:
-    """Measure v (at ``xv``) against each not-yet-seen id of one candidate list and push it
-    into v's heap; returns the insertions. The rows two ahead are prefetched (the list's ids
-    are scattered over X)."""
-    cdef Py_ssize_t b
-    cdef int32_t w
-    cdef int64_t count = 0
-    for b in range(n_cand):
-        w = cand[b]
-        if b + 2 < n_cand:
-            rpf_prefetch(x0 + cand[b + 2] * d, d)
-        if stamp[w] != mark_seen:
-            stamp[w] = mark_seen
-            count = count + _push(hd, hi, hf, K, rpf_sqdist(xv, x0 + w * d, d), w)
-    return count
+cdef struct UpdateList:
+    Update* data
+    Py_ssize_t size
+    Py_ssize_t cap
+
+
+cdef enum:
+    # hubs per chunk (one task of the join); chunk boundaries do not depend on the thread
+    # count, so neither does the order in which a heap receives its updates
+    JOIN_CHUNK = 64
+    # chunks per block: the join's updates are held for one block at a time (4096 hubs, a few
+    # MB of updates in the first rounds at 1M points)
+    JOIN_BLOCK = 64
+    # target ranges of the update step, each applied by one thread
+    JOIN_PARTS = 256
+
+
+cdef inline int _reserve(UpdateList* lst, Py_ssize_t size) noexcept nogil:
+    """Room for ``size`` updates; -1 when memory ran out."""
+    cdef Py_ssize_t cap
+    cdef Update* grown
+    if size <= lst.cap:
+        return 0
+    cap = max(size, max(<Py_ssize_t> 1024, 2 * lst.cap))
+    grown = <Update*> realloc(lst.data, cap * sizeof(Update))
+    if grown == NULL:
+        return -1
+    lst.data = grown
+    lst.cap = cap
+    return 0
+
+
+cdef inline int _offer(UpdateList* out, const int32_t* idx0, Py_ssize_t K, const float* thr,
+                       int32_t target, int32_t other, float dd) noexcept nogil:
+    """Queue ``other`` for ``target``'s heap if it can enter: within the heap's worst distance
+    at the start of the round (which only shrinks) and not already there. -1: out of memory."""
+    if dd > thr[target] or rpf_holds(idx0 + target * K, K, other):
+        return 0
+    if out.size == out.cap and _reserve(out, out.size + 1) < 0:
+        return -1
+    out.data[out.size].target = target
+    out.data[out.size].other = other
+    out.data[out.size].d = dd
+    out.size = out.size + 1
+    return 0
+
+
+cdef inline void _prefetch_hub(const float* x0, Py_ssize_t d, const int32_t* cn, Py_ssize_t nn,
+                               const int32_t* co, Py_ssize_t no) noexcept nogil:
+    cdef Py_ssize_t a
+    for a in range(nn):
+        rpf_prefetch(x0 + cn[a] * d, d)
+    for a in range(no):
+        rpf_prefetch(x0 + co[a] * d, d)
+
+
+cdef int _join_hubs(const float* x0, Py_ssize_t d, const int32_t* idx0, Py_ssize_t K,
+                    const float* thr, const int32_t* new_c, const int32_t* new_n, Py_ssize_t S,
+                    const int32_t* old_c, const int32_t* old_n, Py_ssize_t So, Py_ssize_t u0,
+                    Py_ssize_t u1, UpdateList* out) noexcept nogil:
+    """The local join of hubs u0..u1-1: every new x new and new x old pair of a hub's candidate
+    lists measured once and offered to both heaps. -1: out of memory."""
+    cdef Py_ssize_t u, a, b, nn, no
+    cdef const int32_t* cn
+    cdef const int32_t* co
+    cdef const float* xp
+    cdef int32_t p, q
+    cdef float dd
+    if u0 < u1:
+        _prefetch_hub(x0, d, new_c + u0 * S, new_n[u0], old_c + u0 * So, old_n[u0])
+    for u in range(u0, u1):
+        cn = new_c + u * S
+        co = old_c + u * So
+        nn = new_n[u]
+        no = old_n[u]
+        if u + 1 < u1:
+            # the lists' members are scattered over X: ask for the next hub's rows now
+            _prefetch_hub(x0, d, new_c + (u + 1) * S, new_n[u + 1], old_c + (u + 1) * So,
+                          old_n[u + 1])
+        for a in range(nn):
+            p = cn[a]
+            xp = x0 + p * d
+            for b in range(a + 1, nn):
+                q = cn[b]
+                if q != p:
+                    dd = rpf_sqdist(xp, x0 + q * d, d)
+                    if (_offer(out, idx0, K, thr, p, q, dd) < 0
+                            or _offer(out, idx0, K, thr, q, p, dd) < 0):
+                        return -1
+            for b in range(no):
+                q = co[b]
+                if q != p:
+                    dd = rpf_sqdist(xp, x0 + q * d, d)
+                    if (_offer(out, idx0, K, thr, p, q, dd) < 0
+                            or _offer(out, idx0, K, thr, q, p, dd) < 0):
+                        return -1
+    return 0
+
+
+cdef inline Py_ssize_t _part(int32_t target, Py_ssize_t n_parts, Py_ssize_t n) noexcept nogil:
+    return <Py_ssize_t> ((<int64_t> target * n_parts) // n)
+
+
+cdef int _bucket(const UpdateList* src, UpdateList* dst, int64_t* off, Py_ssize_t n_parts,
+                 Py_ssize_t n) noexcept nogil:
+    """Stable counting sort of ``src`` by target range into ``dst``; ``off`` (n_parts + 1)
+    receives each range's start. -1: out of memory."""
+    cdef Py_ssize_t e, part
+    if _reserve(dst, src.size) < 0:
+        return -1
+    for part in range(n_parts + 1):
+        off[part] = 0
+    for e in range(src.size):
+        off[_part(src.data[e].target, n_parts, n) + 1] += 1
+    for part in range(n_parts):
+        off[part + 1] += off[part]
+    for e in range(src.size):
+        part = _part(src.data[e].target, n_parts, n)
+        dst.data[off[part]] = src.data[e]
+        off[part] += 1
+    # the fill advanced each start to the next range's start: shift back
+    for part in range(n_parts, 0, -1):
+        off[part] = off[part - 1]
+    off[0] = 0
+    dst.size = src.size
+    return 0
+
+
+cdef void _free_lists(UpdateList* lists, Py_ssize_t count) noexcept nogil:
+    cdef Py_ssize_t a
+    if lists == NULL:
+        return
+    for a in range(count):
+        free(lists[a].data)
+    free(lists)
 
 
 def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
                   const int32_t[:, ::1] new_c, const int32_t[::1] new_n, const int32_t[:, ::1] old_c,
-                  const int32_t[::1] old_n, const int64_t[::1] hub_new_ptr, const int32_t[::1] hub_new,
-                  const int64_t[::1] hub_old_ptr, const int32_t[::1] hub_old, int64_t[::1] updates,
-                  int n_jobs=1):
-    """One local-join round, each point updating only its own heap.
+                  const int32_t[::1] old_n, int n_jobs=1):
+    """One round of NN-descent's local join; returns the insertions into the heaps.
 
-    Point v measures, for every hub u with v among u's new candidates, all of u's candidates,
-    and for every hub with v among its old candidates, u's new candidates; each distinct
-    candidate once (per-thread stamps), skipping those already in v's heap. New entries of
-    v's heap that were sampled as candidates this round are marked old first.
+    New entries of each point's heap that were sampled as its candidates this round are marked
+    old first. Then, for every hub u, each new x new and new x old pair of u's candidate lists
+    is measured once; a pair that can enter a heap (closer than the heap's worst at the start of
+    the round, not already in it) is queued for it. The queue of 4096 hubs at a time is sorted
+    by target range and applied range by range, each range by one thread, in hub order: the
+    heaps receive the same updates in the same order whatever the thread count.
 
     Parameters
     ----------
     X : (N, d) float32
     dist, idx, flag : (N, K) heaps, updated in place.
     new_c, new_n, old_c, old_n : from :func:`sample_candidates`.
-    hub_new_ptr, hub_new, hub_old_ptr, hub_old : :func:`transpose_lists` of new_c and old_c.
-    updates : (N,) int64
-        Output: insertions into each heap.
+    n_jobs : int
     """
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = dist.shape[1], v, a, h, u, w
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = dist.shape[1]
+    cdef Py_ssize_t S = new_c.shape[1], So = old_c.shape[1]
+    cdef Py_ssize_t n_parts = min(<Py_ssize_t> JOIN_PARTS, max(<Py_ssize_t> 1, n))
+    cdef Py_ssize_t n_chunks = (n + JOIN_CHUNK - 1) // JOIN_CHUNK
+    cdef Py_ssize_t v, a, b, c, c0, nb, part, e, u0, u1
     cdef int n_threads = max(1, n_jobs)
-    cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
-    cdef int32_t* stamp
-    cdef int32_t mark_new, mark_seen
-    cdef int64_t count
-    cdef const float* x0 = &X[0, 0]
-    cdef const float* xv
-    if stamps == NULL:
-        raise MemoryError()
+    cdef int32_t w
+    cdef int64_t cnt, total = 0
+    cdef float* thr = <float*> malloc(max(1, n) * sizeof(float))
+    cdef UpdateList* scratch = <UpdateList*> calloc(n_threads, sizeof(UpdateList))
+    cdef UpdateList* slots = <UpdateList*> calloc(JOIN_BLOCK, sizeof(UpdateList))
+    cdef int64_t* offs = <int64_t*> malloc(JOIN_BLOCK * (n_parts + 1) * sizeof(int64_t))
+    cdef int64_t* counts = <int64_t*> calloc(n_parts, sizeof(int64_t))
+    cdef uint8_t* failed = <uint8_t*> calloc(JOIN_BLOCK, 1)
+    cdef UpdateList* scr
+    cdef Update* up
+    cdef const float* x0 = &X[0, 0] if n > 0 else NULL
+    cdef const int32_t* idx0 = &idx[0, 0] if n > 0 else NULL
     try:
-        with nogil:
-            for v in range(n_threads * n):
-                stamps[v] = -1
-        for v in prange(n, nogil=True, num_threads=n_threads, schedule="guided"):
-            stamp = stamps + threadid() * n
-            # stamps: -(v + 2) marks v's sampled new candidates, v marks ids already seen
-            mark_new = <int32_t> (-v - 2)
-            mark_seen = <int32_t> v
-            for a in range(new_n[v]):
-                stamp[new_c[v, a]] = mark_new
+        if thr == NULL or scratch == NULL or slots == NULL or offs == NULL or counts == NULL or failed == NULL:
+            raise MemoryError()
+        if n == 0 or K == 0:
+            return 0
+        for v in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
             for a in range(K):
-                w = idx[v, a]
-                if w == INT32_MAX:
-                    continue
-                if flag[v, a] and stamp[w] == mark_new:
-                    flag[v, a] = 0
-                stamp[w] = mark_seen
-            stamp[v] = mark_seen
-            xv = x0 + v * d
-            count = 0
-            for h in range(hub_new_ptr[v], hub_new_ptr[v + 1]):
-                u = hub_new[h]
-                count = count + _join_list(&new_c[u, 0], new_n[u], x0, xv, d, stamp, mark_seen,
-                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
-                count = count + _join_list(&old_c[u, 0], old_n[u], x0, xv, d, stamp, mark_seen,
-                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
-            for h in range(hub_old_ptr[v], hub_old_ptr[v + 1]):
-                u = hub_old[h]
-                count = count + _join_list(&new_c[u, 0], new_n[u], x0, xv, d, stamp, mark_seen,
-                                           &dist[v, 0], &idx[v, 0], &flag[v, 0], K)
-            updates[v] = count
+                if flag[v, a]:
+                    w = idx[v, a]
+                    for b in range(new_n[v]):
+                        if new_c[v, b] == w:
+                            flag[v, a] = 0
+                            break
+            thr[v] = dist[v, 0]
+        for c0 in range(0, n_chunks, JOIN_BLOCK):
+            nb = min(<Py_ssize_t> JOIN_BLOCK, n_chunks - c0)
+            for c in prange(nb, nogil=True, num_threads=n_threads, schedule="dynamic"):
+                scr = scratch + threadid()
+                scr.size = 0
+                u0 = (c0 + c) * JOIN_CHUNK
+                u1 = min(n, u0 + JOIN_CHUNK)
+                if (_join_hubs(x0, d, idx0, K, thr, &new_c[0, 0], &new_n[0], S, &old_c[0, 0],
+                               &old_n[0], So, u0, u1, scr) < 0
+                        or _bucket(scr, slots + c, offs + c * (n_parts + 1), n_parts, n) < 0):
+                    failed[c] = 1
+            for c in range(nb):
+                if failed[c]:
+                    raise MemoryError()
+            for part in prange(n_parts, nogil=True, num_threads=n_threads, schedule="dynamic"):
+                cnt = 0
+                for c in range(nb):
+                    for e in range(offs[c * (n_parts + 1) + part], offs[c * (n_parts + 1) + part + 1]):
+                        up = slots[c].data + e
+                        cnt = cnt + _push(&dist[up.target, 0], &idx[up.target, 0], &flag[up.target, 0],
+                                          K, up.d, up.other)
+                counts[part] += cnt
+        for part in range(n_parts):
+            total += counts[part]
+        return total
     finally:
-        free(stamps)
+        free(thr)
+        _free_lists(scratch, n_threads)
+        _free_lists(slots, JOIN_BLOCK)
+        free(offs)
+        free(counts)
+        free(failed)
 
 
 # -- queries ----------------------------------------------------------------------------------
