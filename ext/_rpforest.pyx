@@ -89,7 +89,12 @@ cdef extern from *:
     double rpf_sq64_d(const double* a, const double* b, long d) noexcept nogil
     double rpf_sq64_f(const float* a, const float* b, long d) noexcept nogil
 
+cdef extern from *:
+    void __builtin_prefetch(const void* p) noexcept nogil
+
 cdef enum:
+    # heap entries the candidate sampling looks ahead to prefetch a reverse list
+    SAMPLE_AHEAD = 8
     # attempts at drawing two members with distinct coordinates for a split direction
     SPLIT_RETRIES = 4
 
@@ -450,26 +455,45 @@ cdef inline void _cand_push(int32_t* ci, uint32_t* cp, int32_t* count, Py_ssize_
     cp[pos] = pri
 
 
-cdef void _sample_kind(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, uint8_t kind,
-                       int32_t[:, ::1] cand, int32_t[::1] count, uint32_t* pri_buf,
-                       uint64_t seed) noexcept nogil:
-    """The candidate lists of the heap entries whose new-flag equals ``kind``.
+cdef void _sample_range(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int32_t[:, ::1] new_c,
+                        int32_t[::1] new_n, uint32_t* new_p, int32_t[:, ::1] old_c, int32_t[::1] old_n,
+                        uint32_t* old_p, uint64_t seed, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """The candidate lists of points lo..hi-1: every heap is scanned in order, and an entry
+    (i, j) is offered to i's list and to j's, whichever lie in the range.
 
     Priorities are pseudo-random: sampling the nearest entries instead converged far more
     slowly (docs/neighbors.md)."""
-    cdef Py_ssize_t n = idx.shape[0], K = idx.shape[1], S = cand.shape[1], i, a
+    cdef Py_ssize_t n = idx.shape[0], K = idx.shape[1], S = new_c.shape[1], So = old_c.shape[1]
+    cdef Py_ssize_t i, a
     cdef int32_t j
     cdef uint32_t pri
+    cdef bint own_i, own_j
+    for i in range(lo, hi):
+        new_n[i] = 0
+        old_n[i] = 0
     for i in range(n):
-        count[i] = 0
-    for i in range(n):
+        own_i = lo <= i < hi
         for a in range(K):
+            if a + SAMPLE_AHEAD < K:
+                # the reverse offers land in scattered lists: ask for a later one's root now
+                j = idx[i, a + SAMPLE_AHEAD]
+                if lo <= j < hi:
+                    __builtin_prefetch((new_p + j * S) if flag[i, a + SAMPLE_AHEAD] else (old_p + j * So))
             j = idx[i, a]
-            if j == INT32_MAX or flag[i, a] != kind:
+            own_j = lo <= j < hi
+            if j == INT32_MAX or not (own_i or own_j):
                 continue
             pri = _priority(seed, <uint32_t> i, <uint32_t> j)
-            _cand_push(&cand[i, 0], pri_buf + i * S, &count[i], S, j, pri)
-            _cand_push(&cand[j, 0], pri_buf + j * S, &count[j], S, <int32_t> i, pri)
+            if flag[i, a]:
+                if own_i:
+                    _cand_push(&new_c[i, 0], new_p + i * S, &new_n[i], S, j, pri)
+                if own_j:
+                    _cand_push(&new_c[j, 0], new_p + j * S, &new_n[j], S, <int32_t> i, pri)
+            else:
+                if own_i:
+                    _cand_push(&old_c[i, 0], old_p + i * So, &old_n[i], So, j, pri)
+                if own_j:
+                    _cand_push(&old_c[j, 0], old_p + j * So, &old_n[j], So, <int32_t> i, pri)
 
 
 def sample_candidates(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int32_t[:, ::1] new_c,
@@ -478,8 +502,10 @@ def sample_candidates(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int
     """Each point's sampled new and old candidates: its heap entries and the points whose heaps
     hold it (reverse neighbours), at most S of each kind, chosen by a pseudo-random edge priority.
 
-    Each kind's lists are filled serially in heap order (the reverse lists gather from every
-    heap), O(N K) and mostly rejections; the two kinds run on two threads.
+    Each thread fills the lists of one range of points, scanning every heap in order (the
+    reverse lists gather from every heap): a list receives the same offers in the same order
+    whatever the thread count. The scans are sequential reads; the offers, random writes, are
+    split between the threads.
 
     Parameters
     ----------
@@ -489,20 +515,17 @@ def sample_candidates(const int32_t[:, ::1] idx, const uint8_t[:, ::1] flag, int
     seed : int
         Differs every round, so different edges are sampled.
     """
-    cdef Py_ssize_t n = idx.shape[0], S = new_c.shape[1], S_old = old_c.shape[1]
-    cdef int kind
+    cdef Py_ssize_t n = idx.shape[0], S = new_c.shape[1], S_old = old_c.shape[1], part
+    cdef Py_ssize_t n_parts = max(1, min(<Py_ssize_t> max(1, n_jobs), n))
     cdef uint32_t* new_p = <uint32_t*> malloc(max(1, n * S) * sizeof(uint32_t))
     cdef uint32_t* old_p = <uint32_t*> malloc(max(1, n * S_old) * sizeof(uint32_t))
     if new_p == NULL or old_p == NULL:
         free(new_p)
         free(old_p)
         raise MemoryError()
-    # the new and the old lists are independent: one thread each
-    for kind in prange(2, nogil=True, num_threads=min(2, max(1, n_jobs)), schedule="static"):
-        if kind == 0:
-            _sample_kind(idx, flag, 1, new_c, new_n, new_p, seed)
-        else:
-            _sample_kind(idx, flag, 0, old_c, old_n, old_p, seed)
+    for part in prange(n_parts, nogil=True, num_threads=n_parts, schedule="static"):
+        _sample_range(idx, flag, new_c, new_n, new_p, old_c, old_n, old_p, seed,
+                      part * n // n_parts, (part + 1) * n // n_parts)
     free(new_p)
     free(old_p)
 
