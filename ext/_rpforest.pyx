@@ -547,8 +547,8 @@ cdef enum:
     # hubs per chunk (one task of the join); chunk boundaries do not depend on the thread
     # count, so neither does the order in which a heap receives its updates
     JOIN_CHUNK = 64
-    # chunks per block: the join's updates are held for one block at a time (4096 hubs, a few
-    # MB of updates in the first rounds at 1M points)
+    # chunks per block: the join's updates are held for one block at a time (4096 hubs), so
+    # the queue is bounded by the block, not by N (at most ~60 MB twice with 20 + 20 candidates)
     JOIN_BLOCK = 64
     # target ranges of the update step, each applied by one thread
     JOIN_PARTS = 256
