@@ -212,7 +212,8 @@ def symmetric_from_rows(const int32_t[:, ::1] cols, const double[:, ::1] vals, c
             s = indptr[i]
             for a in range(lengths[i]):
                 j = cols[i, a]
-                p = _find(&cols[j, 0], lengths[j], <int32_t>i)
+                # the flags already say which entries have a partner: search only for those
+                p = _find(&cols[j, 0], lengths[j], <int32_t>i) if partnered[i, a] else -1
                 v = vals[i, a] + vals[j, p] if p >= 0 else vals[i, a]
                 out_c[s + a] = j
                 out_v[s + a] = <float>(v / denominator)

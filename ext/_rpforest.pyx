@@ -22,7 +22,6 @@ from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport malloc, calloc, realloc, free
-from libc.string cimport memcpy
 
 cdef extern from *:
     """
@@ -593,18 +592,32 @@ cdef inline void _prefetch_hub(const float* x0, Py_ssize_t d, const int32_t* cn,
         rpf_prefetch(x0 + co[a] * d, d)
 
 
+cdef inline int _join_member(const float* x0, Py_ssize_t d, const int32_t* idx0, Py_ssize_t K,
+                             const float* thr, int32_t p, const int32_t* others, Py_ssize_t count,
+                             UpdateList* out) noexcept nogil:
+    """Measure p against others[:count] (equal ids skipped: mutual neighbours can take two slots
+    of a list), offering each pair to both heaps. -1: out of memory."""
+    cdef Py_ssize_t b
+    cdef int32_t q
+    cdef float dd
+    for b in range(count):
+        q = others[b]
+        if q != p:
+            dd = rpf_sqdist(x0 + p * d, x0 + q * d, d)
+            if _offer(out, idx0, K, thr, p, q, dd) < 0 or _offer(out, idx0, K, thr, q, p, dd) < 0:
+                return -1
+    return 0
+
+
 cdef int _join_hubs(const float* x0, Py_ssize_t d, const int32_t* idx0, Py_ssize_t K,
                     const float* thr, const int32_t* new_c, const int32_t* new_n, Py_ssize_t S,
                     const int32_t* old_c, const int32_t* old_n, Py_ssize_t So, Py_ssize_t u0,
                     Py_ssize_t u1, UpdateList* out) noexcept nogil:
     """The local join of hubs u0..u1-1: every new x new and new x old pair of a hub's candidate
     lists measured once and offered to both heaps. -1: out of memory."""
-    cdef Py_ssize_t u, a, b, nn, no
+    cdef Py_ssize_t u, a, nn, no
     cdef const int32_t* cn
     cdef const int32_t* co
-    cdef const float* xp
-    cdef int32_t p, q
-    cdef float dd
     if u0 < u1:
         _prefetch_hub(x0, d, new_c + u0 * S, new_n[u0], old_c + u0 * So, old_n[u0])
     for u in range(u0, u1):
@@ -617,22 +630,10 @@ cdef int _join_hubs(const float* x0, Py_ssize_t d, const int32_t* idx0, Py_ssize
             _prefetch_hub(x0, d, new_c + (u + 1) * S, new_n[u + 1], old_c + (u + 1) * So,
                           old_n[u + 1])
         for a in range(nn):
-            p = cn[a]
-            xp = x0 + p * d
-            for b in range(a + 1, nn):
-                q = cn[b]
-                if q != p:
-                    dd = rpf_sqdist(xp, x0 + q * d, d)
-                    if (_offer(out, idx0, K, thr, p, q, dd) < 0
-                            or _offer(out, idx0, K, thr, q, p, dd) < 0):
-                        return -1
-            for b in range(no):
-                q = co[b]
-                if q != p:
-                    dd = rpf_sqdist(xp, x0 + q * d, d)
-                    if (_offer(out, idx0, K, thr, p, q, dd) < 0
-                            or _offer(out, idx0, K, thr, q, p, dd) < 0):
-                        return -1
+            # new x (later) new, then new x old
+            if (_join_member(x0, d, idx0, K, thr, cn[a], cn + a + 1, nn - a - 1, out) < 0
+                    or _join_member(x0, d, idx0, K, thr, cn[a], co, no, out) < 0):
+                return -1
     return 0
 
 

@@ -31,8 +31,9 @@ __all__ = ["SpatialOrder", "MIN_SAMPLES", "REORDER_EVERY"]
 #: Fits with fewer points keep the caller's order. Below ~130k points the positions (16 bytes
 #: a point in 2-D) fit in one core's 2 MB L2 cache, so random reads of them are cheap: on the
 #: 100k mixture the optimisation took 39.9 s renumbered against 39.1 and 47.4 s plain (noise),
-#: and the copy of P cost 52 MB of peak memory. At 1M points it ran 584 -> 369 s. (Per call at
-#: the 100k layout it still gains, benchmarks/locality.py: worth re-measuring; docs/performance.md.)
+#: and the copy of P cost 52 MB of peak memory. At 1M points it ran 584 -> 369 s. Calls at the
+#: 100k layout do run faster (benchmarks/locality.py), but a whole 100k fit under tsnebench did
+#: not (48.8 vs 47.1 s), for 51 MB more and a worse KL (docs/performance.md, item 15).
 MIN_SAMPLES = 200_000
 #: Iterations between two renumberings (the layout moves little in 50 steps).
 REORDER_EVERY = 50

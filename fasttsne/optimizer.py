@@ -245,7 +245,7 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
             if progress is not None and it > 0:
                 progress.update(kl)
             if due and _run_callbacks(callbacks, state.n_iter, kl,
-                                      Y if order is None else order.user_order(Y)):
+                                      Y.copy if order is None else lambda: order.user_order(Y)):
                 return kl, True
             if final:
                 return kl, False
@@ -270,9 +270,10 @@ def _center(Y):
     _optimizer.center(Y)
 
 
-def _run_callbacks(callbacks, iteration, kl, Y):
-    """Call each callback with a copy of the positions ``Y`` (the user's order)."""
+def _run_callbacks(callbacks, iteration, kl, positions):
+    """Call each callback with its own copy of the positions, from ``positions()`` (a new
+    (N, d) array in the user's order each call)."""
     stop = False
     for cb in callbacks:
-        stop = bool(cb(iteration, kl, Y.copy())) or stop
+        stop = bool(cb(iteration, kl, positions())) or stop
     return stop

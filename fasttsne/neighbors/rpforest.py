@@ -5,8 +5,8 @@ random-projection trees with leaves of about k to 2k points give every point a f
 neighbours (all pairs within its leaves); rounds of NN-descent's local join (neighbours of
 neighbours, reverse neighbours included, sampled) then improve the lists until few change.
 The join measures each pair once and queues the updates; each heap receives its updates in
-an order fixed by the data, so the result depends on ``random_state`` only, not on ``n_jobs``. Parameters were measured on a 100k x 50 Gaussian
-mixture and on MNIST (docs/neighbors.md).
+an order fixed by the data, so the result depends on ``random_state`` only, not on ``n_jobs``.
+Parameters were measured on a 100k x 50 Gaussian mixture and on MNIST (docs/neighbors.md).
 """
 import numpy as np
 
@@ -22,8 +22,9 @@ __all__ = ["RPForest"]
 #: (docs/neighbors.md).
 DEFAULT_TREES = 8
 #: New (and, separately, old) candidates sampled per point and round in NN-descent. A round
-#: costs ~3 S^2 distances per point: S = 20 converged in the least time (25 and 30 take fewer
-#: rounds, each 1.6x and 2.3x as long).
+#: costs ~1.5 S^2 distances per point (each pair once): S = 20 converged in the least time (25
+#: and 30 take fewer rounds, each 1.6x and 2.3x as long; measured with the earlier join that
+#: measured every pair from both ends, and not re-measured since).
 DEFAULT_CANDIDATES = 20
 #: NN-descent stops after this many rounds, or after a round that inserts fewer than
 #: STOP_FRACTION * N * (heap size) entries. At 3% the 90-NN recall was 0.973 on the 100k x 50
