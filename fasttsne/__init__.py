@@ -6,11 +6,11 @@
 """
 from .affinity import PerplexityBasedNN
 from .embedding import Embedding
-from .io import load
+from .persist import load
 from .optimizer import OptimizationInterrupt
 from .plotting import plot
 from .tsne import TSNE
 from . import tl
+from ._version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "plot", "tl", "__version__"]

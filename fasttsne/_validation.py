@@ -143,3 +143,22 @@ def check_random_state(seed):
     if isinstance(seed, np.random.RandomState):
         return np.random.default_rng(seed.randint(2**31))
     raise ValueError(f"random_state must be None, an int or a numpy Generator, got {seed!r}.")
+
+
+def check_n_iter(n_iter):
+    """``n_iter`` unchanged, or a ValueError unless it is a non-negative integer."""
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+
+
+def check_callbacks(callbacks):
+    """A tuple of the callables given (one, several or None)."""
+    if callbacks is None:
+        return ()
+    if callable(callbacks):
+        return (callbacks,)
+    callbacks = tuple(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables f(iteration, kl, positions), got {cb!r}.")
+    return callbacks

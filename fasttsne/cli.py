@@ -343,7 +343,7 @@ def cmd_embed(args):
 
 def cmd_transform(args):
     """Place the points of a data file into a saved map; write their positions."""
-    from .io import load
+    from .persist import load
     _check_readable(args.map, "map file")
     _check_writable(args.output, OUTPUT_FORMATS, "output")
     if args.plot:

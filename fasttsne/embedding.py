@@ -5,37 +5,15 @@ import time
 
 import numpy as np
 
-from . import gradients as _gradients
-from ._validation import check_n_jobs, check_positive
+from . import gradients as _gradients, persist, registry
+from ._positions import PositionsArray
+from ._validation import check_callbacks as _as_callbacks, check_data, check_n_iter as _check_n_iter, \
+    check_n_jobs, check_positive
 from .optimizer import FitObjective, OptimizationInterrupt, OptimizerState, gradient_descent
+from .partial import PartialEmbedding, initial_partial_positions
 from .progress import IterationProgress
 
 __all__ = ["Embedding"]
-
-
-class PositionsArray:
-    """Array behaviour of an object holding read-only (N, d) float64 ``_positions``.
-
-    ``np.asarray(obj)`` is the positions themselves (read-only); ``np.array(obj)`` a
-    writable copy.
-    """
-
-    def __array__(self, dtype=None, copy=None):
-        if copy:
-            return np.array(self._positions, dtype=dtype, copy=True)
-        return self._positions if dtype is None else self._positions.astype(dtype)
-
-    @property
-    def positions(self):
-        """(N, d) float64, read-only."""
-        return self._positions
-
-    @property
-    def shape(self):
-        return self._positions.shape
-
-    def __len__(self):
-        return self._positions.shape[0]
 
 
 class Embedding(PositionsArray):
@@ -112,7 +90,7 @@ class Embedding(PositionsArray):
             if self._gradient is None:
                 n, d = self.shape
                 self._gradient = _gradients.get_gradient(self.negative_gradient_method, n_samples=n,
-                                                         n_components=d, **self.gradient_params)
+                                                         n_components=d, defaults=self.gradient_params)
             return self._gradient
 
     def _lock(self):
@@ -229,7 +207,7 @@ class Embedding(PositionsArray):
                 self._reference_cache = cache
             return cache[2]
 
-    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=5.0, random_state=None):
+    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=None, random_state=None):
         """Affinities and initial positions of new points, ready for ``.optimize``.
 
         Parameters
@@ -238,18 +216,16 @@ class Embedding(PositionsArray):
         initialization : "median", "weighted", "random" or (M, d) array, default "median"
         k : int, default 25
             Reference neighbours used by the "median" initialisation.
-        perplexity : float, default 5
-            Perplexity of the new points' affinities to the reference (a small value keeps
-            each new point close to its nearest reference points).
+        perplexity : float, optional
+            Perplexity of the new points' affinities to the reference, for the models that
+            have one (default: the model's, 5 for ``PerplexityBasedNN``: a small value keeps
+            each new point close to its nearest reference points); an error for the others.
         random_state : None, int or Generator
 
         Returns
         -------
         PartialEmbedding
         """
-        from ._validation import check_data
-        from .affinity import NEIGHBORS_PER_PERPLEXITY, _NeighborModel
-        from .partial import PartialEmbedding, initial_partial_positions
         index = self.affinities.index
         if index is None:
             raise ValueError("these affinities have no neighbour index (e.g. precomputed P), so new points "
@@ -259,23 +235,17 @@ class Embedding(PositionsArray):
         if self.n_features is not None and X_new.shape[1] != self.n_features:
             raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
                              f"{self.n_features}.")
-        check_positive(perplexity, "perplexity")
-        neighbors, extra = None, {}
-        if isinstance(initialization, str) and initialization == "median":
-            k = int(min(check_positive(k, "k", integer=True), self.shape[0]))
-            shared = isinstance(self.affinities, _NeighborModel)
-            # one query for both the median's k and the affinities' 3 * perplexity (a model
-            # needing more neighbours than that queries again for itself)
-            k_query = min(self.shape[0], max(k, int(NEIGHBORS_PER_PERPLEXITY * perplexity))) if shared else k
-            found = index.query(X_new, k_query)
-            neighbors = found[0][:, :k]
-            if shared:
-                extra = {"neighbors": found}
-        P_new = self.affinities.to_new(X_new, perplexity=perplexity, **extra)
-        Y0 = initial_partial_positions(initialization, self._positions, neighbors, P_new, random_state)
+        params = {} if perplexity is None else {"perplexity": perplexity}
+        median = isinstance(initialization, str) and initialization == "median"
+        k = int(min(check_positive(k, "k", integer=True), self.shape[0])) if median else 0
+        # one query for what the median and the affinities both need
+        found = index.query(X_new, max(k, self.affinities.neighbors_needed(**params)))
+        P_new = self.affinities.to_new(X_new, neighbors=found, **params)
+        Y0 = initial_partial_positions(initialization, self._positions, found[0][:, :k] if median else None,
+                                       P_new, random_state)
         return PartialEmbedding(Y0, self, P_new)
 
-    def transform(self, X_new, *, perplexity=5.0, initialization="median", k=25, learning_rate=0.1,
+    def transform(self, X_new, *, perplexity=None, initialization="median", k=25, learning_rate=0.1,
                   early_exaggeration=4.0, early_exaggeration_iter=0, exaggeration=1.5, n_iter=250,
                   initial_momentum=0.8, final_momentum=0.8, max_grad_norm=0.25, max_step_norm=None,
                   n_jobs=None, random_state=None, callbacks=None, callbacks_every_iters=50):
@@ -360,10 +330,9 @@ class Embedding(PositionsArray):
 
         The file holds the positions, P, the parameters, the optimiser state and what the
         neighbour index needs to answer queries, so ``transform`` works after loading, in
-        another process. See :mod:`fasttsne.io` for the format.
+        another process. See :mod:`fasttsne.persist` for the format.
         """
-        from .io import save
-        save(self, path)
+        persist.save(self, path)
 
     def _copy(self):
         new = object.__new__(Embedding)
@@ -380,6 +349,9 @@ class Embedding(PositionsArray):
         return new
 
 
+registry.declare(persist.MODEL_KIND, Embedding, label="embedding class")
+registry.register(persist.MODEL_KIND, persist.MODEL_NAME, Embedding)
+
 #: Guards the creation of each Embedding's own cache lock.
 _LOCK_CREATION = threading.Lock()
 
@@ -394,20 +366,3 @@ def _own_backend(method):
     if isinstance(method, _gradients.NegativeGradient):
         return copy.deepcopy(method)
     return method
-
-
-def _check_n_iter(n_iter):
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
-
-
-def _as_callbacks(callbacks):
-    if callbacks is None:
-        return ()
-    if callable(callbacks):
-        return (callbacks,)
-    callbacks = tuple(callbacks)
-    for cb in callbacks:
-        if not callable(cb):
-            raise TypeError(f"callbacks must be callables f(iteration, kl, positions), got {cb!r}.")
-    return callbacks

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._ext import _attractive, _optimizer
-from .affinity import sum_p_log_p
+from ._sparse import sum_p_log_p
 from .locality import REORDER_EVERY, SpatialOrder
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]

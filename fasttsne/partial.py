@@ -1,8 +1,9 @@
 """New points placed into a fixed reference embedding (``Embedding.transform``)."""
 import numpy as np
 
-from ._validation import check_n_jobs, check_positive, check_random_state
-from .embedding import PositionsArray
+from ._positions import PositionsArray
+from ._validation import check_callbacks, check_n_iter, check_n_jobs, check_positions, check_positive, \
+    check_random_state
 from .optimizer import OptimizationInterrupt, OptimizerState, PartialObjective, gradient_descent
 
 __all__ = ["PartialEmbedding", "initial_partial_positions"]
@@ -37,7 +38,6 @@ def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_st
             return Y_ref.mean(axis=0) + rng.normal(0.0, 1e-4, size=(m, d))
         raise ValueError(f"unknown initialization {initialization!r}; use 'median', 'weighted', 'random' "
                          f"or an array of shape ({m}, {d}).")
-    from ._validation import check_positions
     return check_positions(initialization, m, d)
 
 
@@ -93,8 +93,7 @@ class PartialEmbedding(PositionsArray):
         -------
         PartialEmbedding
         """
-        from .embedding import _as_callbacks, _check_n_iter
-        _check_n_iter(n_iter)
+        check_n_iter(n_iter)
         exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
         check_positive(learning_rate, "learning_rate")
         if not 0 <= momentum < 1:
@@ -110,7 +109,7 @@ class PartialEmbedding(PositionsArray):
             kl, _ = gradient_descent(Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
                                      learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
                                      max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=n_jobs,
-                                     callbacks=_as_callbacks(callbacks),
+                                     callbacks=check_callbacks(callbacks),
                                      callbacks_every_iters=callbacks_every_iters, center=False)
         except OptimizationInterrupt as interrupt:
             target.kl_divergence = None

@@ -2,7 +2,7 @@
 
 ``tsne(adata)`` writes the positions to ``adata.obsm["X_tsne"]`` and, under
 ``adata.uns["tsne"]``, the parameters and the reference map (the whole
-:class:`fasttsne.Embedding` as the bytes of :func:`fasttsne.io.save`, so it survives
+:class:`fasttsne.Embedding` as the bytes of :func:`fasttsne.persist.save`, so it survives
 ``adata.write_h5ad``). ``ingest(query, reference)`` places the query's cells into that map
 without moving it and can carry reference labels over to them, as ``scanpy.tl.ingest``
 does with UMAP.
@@ -113,7 +113,7 @@ def load_map(reference, key_added="X_tsne"):
         The key given to :func:`tsne`.
     """
     from .embedding import Embedding
-    from .io import load
+    from .persist import load
     if isinstance(reference, Embedding):
         return reference
     _check_adata(reference, "reference")

@@ -125,7 +125,7 @@ class TSNE:
         X = check_data(X, accept_sparse=True)
         # resolve the gradient backend first: a bad name, dimension or size fails before any work
         backend = _gradients.get_gradient(self.negative_gradient_method, n_samples=X.shape[0],
-                                          n_components=self.n_components, **self._gradient_params())
+                                          n_components=self.n_components, defaults=self._gradient_params())
         _check_exact_size(backend, X.shape[0], self.n_components)
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:

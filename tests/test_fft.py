@@ -83,7 +83,7 @@ def test_registered_under_its_name_and_aliases(name):
 
 
 def test_tsne_parameters_reach_the_backend():
-    backend = get_gradient("fft", n_samples=100, n_components=2, theta=0.5, n_interpolation_points=4,
+    backend = get_gradient("fft", n_samples=100, n_components=2, n_interpolation_points=4,
                            min_num_intervals=20, ints_in_interval=2.0)
     assert (backend.n_interpolation_points, backend.min_num_intervals, backend.ints_in_interval) \
         == (4, 20, 2.0)

@@ -48,9 +48,12 @@ def digits500(digits):
 
 @pytest.fixture
 def registry(monkeypatch):
-    """The backend registry, restored after the test."""
-    monkeypatch.setattr(neighbors, "_REGISTRY", dict(neighbors._REGISTRY))
-    return neighbors._REGISTRY
+    """The neighbour backends registered, restored after the test."""
+    from fasttsne import registry as registry_module
+    entry = registry_module._kind(neighbors.KIND)
+    monkeypatch.setattr(entry, "classes", dict(entry.classes))
+    monkeypatch.setattr(entry, "aliases", dict(entry.aliases))
+    return entry.classes
 
 
 # -- exact ----------------------------------------------------------------------------------
@@ -265,7 +268,7 @@ def test_pynndescent_pickles_and_answers_identically(nndescent_mnist, mnist3000)
 @slow_numba
 def test_pynndescent_pickle_free_state_rebuilds_an_equivalent_index(nndescent_mnist, mnist3000):
     backend, _ = nndescent_mnist
-    state = backend.__getstate__()  # what fasttsne.io stores: arrays and plain values only
+    state = backend.__getstate__()  # what fasttsne.persist stores: arrays and plain values only
     assert state["_index"] is None
     restored = NNDescent.__new__(NNDescent)
     restored.__dict__.update(state)

@@ -1,27 +1,37 @@
-"""Negative-gradient (repulsion) backends, registered by name."""
+"""Negative-gradient (repulsion) backends, registered by name.
+
+``get_gradient("bh", n_samples=..., n_components=..., theta=0.5)`` builds a backend;
+``register(name, cls, aliases)`` adds one. Third-party packages declare theirs under the
+entry-point group ``fasttsne.gradients`` (``my-method = my_package:MyGradient``), loaded the
+first time the name is asked for.
+"""
+import inspect
+
+from .. import registry
+from .._params import InvalidParameterError
 from .base import NegativeGradient
 from .exact import ExactGradient
 from .bh import BarnesHut
 from .fft import FFTInterpolation
 
-__all__ = ["NegativeGradient", "ExactGradient", "register", "available", "get_gradient", "choose_auto"]
+__all__ = ["NegativeGradient", "ExactGradient", "BarnesHut", "FFTInterpolation", "register", "available",
+           "get_gradient", "choose_auto", "ENTRY_POINT_GROUP", "KIND"]
 
-_REGISTRY = {"exact": ExactGradient}
-_ALIASES = {}
+ENTRY_POINT_GROUP = "fasttsne.gradients"
+KIND = "gradients"
+
+registry.declare(KIND, NegativeGradient, group=ENTRY_POINT_GROUP, label="negative_gradient_method",
+                 choices=("auto",))
 
 
 def register(name, cls, aliases=()):
     """Make ``cls`` (a :class:`NegativeGradient` subclass) available by ``name`` and aliases."""
-    if not (isinstance(cls, type) and issubclass(cls, NegativeGradient)):
-        raise TypeError(f"a gradient backend must subclass fasttsne.gradients.NegativeGradient, got {cls!r}.")
-    _REGISTRY[name] = cls
-    for a in aliases:
-        _ALIASES[a] = name
+    registry.register(KIND, name, cls, aliases)
 
 
 def available():
-    """Registered method names, sorted."""
-    return sorted(_REGISTRY)
+    """Registered method names and installed plugins' entry points, sorted (aliases not listed)."""
+    return registry.available(KIND)
 
 
 #: Below this many points "auto" uses the exact gradient: a whole run costs a few seconds at
@@ -46,28 +56,67 @@ def choose_auto(n_samples, n_components):
     return "bh"
 
 
-def get_gradient(method, *, n_samples, n_components, **params):
-    """Return a backend instance for ``method`` (a name, "auto", or an instance).
+def get_gradient(method, *, n_samples, n_components, defaults=None, **params):
+    """Return a backend instance for ``method`` (a name, an alias, "auto", or an instance).
 
-    ``params`` are passed to the backend's constructor; those it does not take are ignored
-    so one TSNE can carry the parameters of every backend (theta, n_interpolation_points, ...).
+    Parameters
+    ----------
+    method : str or NegativeGradient
+        An instance is used as is (it carries its own parameters).
+    n_samples, n_components : int
+        Size of the embedding, for "auto" and the dimension check.
+    defaults : dict, optional
+        Values for whichever of these parameters the chosen class takes; the others are
+        ignored, so that a front end can carry the parameters of every backend (``theta``,
+        ``n_interpolation_points``, ...) whichever one "auto" picks. Every name must be a
+        parameter of some registered backend.
+    **params
+        Parameters set for this method: each must be one the chosen class takes.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown method, a parameter the chosen class does not take (or no backend takes), or
+        parameters given with a backend instance.
+    ValueError
+        ``n_components`` beyond what the backend supports.
     """
     if isinstance(method, NegativeGradient):
+        if params:
+            raise InvalidParameterError(
+                f"parameters {sorted(params)} were given with a negative_gradient_method instance "
+                f"({method!r}); set them on the instance instead.")
         backend = method
     elif isinstance(method, str):
-        name = choose_auto(n_samples, n_components) if method == "auto" else _ALIASES.get(method, method)
-        if name not in _REGISTRY:
-            raise ValueError(f"unknown negative_gradient_method {method!r}; available: "
-                             f"{', '.join(['auto'] + available())}.")
-        cls = _REGISTRY[name]
-        import inspect
-        accepted = inspect.signature(cls.__init__).parameters
-        backend = cls(**{k: v for k, v in params.items() if k in accepted})
+        name = choose_auto(n_samples, n_components) if method == "auto" else method
+        cls = registry.lookup(KIND, name)
+        accepted = _parameters(cls)
+        unknown = sorted(set(params) - accepted)
+        if unknown:
+            takes = ", ".join(sorted(accepted)) or "no parameters"
+            raise InvalidParameterError(
+                f"negative_gradient_method={registry.name_of(KIND, cls)!r} does not take "
+                f"{', '.join(unknown)} (it takes {takes}).")
+        defaults = dict(defaults or {})
+        unused = sorted(set(defaults).difference(*map(_parameters, registry.registered(KIND).values())))
+        if unused:
+            raise InvalidParameterError(f"no negative_gradient_method takes {', '.join(unused)}.")
+        kwargs = {k: v for k, v in defaults.items() if k in accepted}
+        kwargs.update(params)
+        backend = cls(**kwargs)
     else:
-        raise TypeError(f"negative_gradient_method must be a name or a NegativeGradient instance, got {method!r}.")
+        raise InvalidParameterError("negative_gradient_method must be a name or a NegativeGradient instance, "
+                                    f"got {method!r}.")
     backend.check_components(n_components)
     return backend
 
 
+def _parameters(cls):
+    """Names of the keyword parameters of ``cls``'s constructor."""
+    return {name for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+register("exact", ExactGradient)
 register("bh", BarnesHut, aliases=("barnes-hut", "BH"))
 register("fft", FFTInterpolation, aliases=("interpolation", "FFT"))

@@ -6,8 +6,7 @@ adds one. Third-party packages declare theirs under the entry-point group
 the first time its name is asked for, so ``TSNE(neighbors="my-backend")`` works after
 ``pip install`` of the plugin.
 """
-from importlib import metadata
-
+from .. import registry
 from .annoy import Annoy
 from .base import NeighborBackend, canonical_metric
 from .exact import BLAS_METRICS, SPARSE_METRICS, Exact
@@ -15,15 +14,14 @@ from .nndescent import NNDescent
 from .rpforest import RPForest
 
 __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "RPForest", "register", "available", "get_backend",
-           "choose_auto", "ENTRY_POINT_GROUP"]
+           "choose_auto", "ENTRY_POINT_GROUP", "KIND"]
 
 ENTRY_POINT_GROUP = "fasttsne.neighbors"
-#: "auto" searches exactly below this size (BLAS metrics), measured on this project's 2-core
-#: machine against rpforest at k = 90, n_jobs=2 (docs/neighbors.md), wall s exact vs rpforest:
-#: 100k x 50 mixture 0.30 vs 0.15 at N = 5,000, 0.80 vs 0.31 at 10,000, 2.59 vs 1.16 at 20,000,
-#: 11.7 vs 3.2 at 50,000; MNIST (784-D) 2.0 vs 1.3 at 10,000, 6.2 vs 2.4 at 20,000, 23.0 vs 7.1
-#: at 40,000. Below 10,000 points exact search costs at most about a second more and has
-#: recall 1. (Against Annoy, before rpforest, the crossover was 50,000 on MNIST.)
+KIND = "neighbors"
+
+#: "auto" searches exactly below this size for BLAS metrics: up to here exact search costs
+#: about as much as rpforest's and has recall 1 (the measured crossover: docs/neighbors.md,
+#: "Exact against rpforest").
 AUTO_EXACT_MAX_SAMPLES = 10_000
 #: The same crossover for metrics that go through scipy's cdist (no BLAS).
 AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
@@ -31,14 +29,11 @@ AUTO_EXACT_MAX_SAMPLES_SCIPY = 5_000
 AUTO_EXACT_MAX_SAMPLES_SPARSE = 20_000
 #: Annoy metrics "auto" may pick: Annoy's hamming needs 0/1 data, which "auto" cannot assume.
 AUTO_ANNOY_METRICS = frozenset(Annoy.metrics) - {"hamming"}
-
-#: Above the exact crossover, dense data in these metrics go to rpforest: on the 100k x 50
-#: mixture it found the 90-NN graph in 0.27 of Annoy's time (16.9 vs 63.0 s, one core) at a
-#: higher recall (0.973 vs 0.960), on MNIST in 0.36 of Annoy's time (both searching 100
-#: principal components) at recall 0.973 against Annoy's 0.982 and openTSNE's 0.955.
+#: Above the exact crossover, dense data in these metrics go to rpforest, which finds the
+#: graph faster than Annoy at a similar recall (docs/neighbors.md, "rpforest").
 AUTO_RPFOREST_METRICS = frozenset(RPForest.metrics)
 
-_REGISTRY = {"exact": Exact, "annoy": Annoy, "pynndescent": NNDescent, "rpforest": RPForest}
+registry.declare(KIND, NeighborBackend, group=ENTRY_POINT_GROUP, label="neighbour backend", choices=("auto",))
 
 
 def register(name, cls):
@@ -51,37 +46,12 @@ def register(name, cls):
         Its constructor must take ``metric``, ``metric_params``, ``n_jobs`` and
         ``random_state`` keywords, like :class:`NeighborBackend`.
     """
-    if not isinstance(name, str) or not name or name == "auto":
-        raise ValueError(f"a backend name must be a non-empty string other than 'auto', got {name!r}.")
-    if not (isinstance(cls, type) and issubclass(cls, NeighborBackend)):
-        raise TypeError(f"a neighbour backend must subclass fasttsne.neighbors.NeighborBackend, got {cls!r}.")
-    _REGISTRY[name] = cls
-
-
-def _plugin_entry_points():
-    eps = metadata.entry_points()
-    if hasattr(eps, "select"):  # Python >= 3.10
-        return list(eps.select(group=ENTRY_POINT_GROUP))
-    return list(eps.get(ENTRY_POINT_GROUP, []))
-
-
-def _load_plugin(name):
-    """Register the entry point called ``name``; False when no installed package has one."""
-    for ep in _plugin_entry_points():
-        if ep.name == name:
-            try:
-                cls = ep.load()
-            except Exception as e:
-                raise ImportError(f"the neighbour backend plugin {name!r} ({ep.value}) failed to "
-                                  f"load: {e}") from e
-            register(name, cls)
-            return True
-    return False
+    registry.register(KIND, name, cls)
 
 
 def available():
     """Backend names: registered ones and installed plugins' entry points, sorted."""
-    return sorted(set(_REGISTRY) | {ep.name for ep in _plugin_entry_points()})
+    return registry.available(KIND)
 
 
 def choose_auto(n_samples, metric, sparse, n_features=None):
@@ -131,10 +101,7 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
             cls = neighbors
         elif isinstance(neighbors, str):
             name = choose_auto(n_samples, metric, sparse, n_features) if neighbors == "auto" else neighbors
-            if name not in _REGISTRY and not _load_plugin(name):
-                raise ValueError(f"unknown neighbour backend {name!r}; available: "
-                                 f"{', '.join(['auto'] + available())}.")
-            cls = _REGISTRY[name]
+            cls = registry.lookup(KIND, name)
         else:
             raise TypeError("neighbors must be a backend name, a NeighborBackend subclass or instance, "
                             f"got {neighbors!r}.")
@@ -143,3 +110,7 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
         raise TypeError(f"neighbour backend {backend.name!r} does not take sparse input; use "
                         "neighbors='pynndescent' (or 'auto'), or pass a dense array.")
     return backend
+
+
+for _name, _cls in (("exact", Exact), ("annoy", Annoy), ("pynndescent", NNDescent), ("rpforest", RPForest)):
+    register(_name, _cls)

@@ -9,6 +9,7 @@ this keeps the recall of the 90-NN graph at a fraction of the time (docs/neighbo
 import numpy as np
 
 from .._ext import _knn
+from .. import _linalg
 
 __all__ = ["PROJECT_ABOVE", "PROJECTION_DIM", "CANDIDATE_FACTOR", "PROJECTION_SAMPLE",
            "check_projection", "principal_axes", "project", "rerank"]
@@ -53,8 +54,7 @@ def principal_axes(X, projection, metric):
         m = PROJECTION_DIM
     if m is None or metric != "euclidean" or m >= X.shape[1]:
         return None
-    from ..initialization import principal_axes as _axes
-    mean, axes, _ = _axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
+    mean, axes, _ = _linalg.principal_axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
     return mean, np.ascontiguousarray(axes)
 
 

@@ -138,7 +138,7 @@ class NNDescent(NeighborBackend):
 
     # -- persistence ---------------------------------------------------------------------------
     # pickle keeps pynndescent's own index (queries answer identically after loading);
-    # __getstate__, which fasttsne.io's pickle-free format uses, keeps only arrays: the
+    # __getstate__, which fasttsne.persist's pickle-free format uses, keeps only arrays: the
     # reference data and the index graph, from which the index is rebuilt on the first query
     # (same neighbours graph; the search tree is redrawn, so answers may differ slightly).
 

@@ -1,8 +1,9 @@
-"""A stand-in third-party package that ships a fasttsne neighbour backend.
+"""A stand-in third-party package that ships a fasttsne neighbour backend and gradient method.
 
-``tests/test_neighbors.py`` puts this folder on ``sys.path``; the ``.dist-info`` next to this
-file declares the entry point, exactly as ``pip install`` of a real plugin would.
+The tests put this folder on ``sys.path``; the ``.dist-info`` next to this file declares the
+entry points, exactly as ``pip install`` of a real plugin would.
 """
+from fasttsne.gradients import ExactGradient
 from fasttsne.neighbors import Exact
 
 
@@ -10,3 +11,9 @@ class DemoBackend(Exact):
     """Exact search under another name (what the plugin adds does not matter to the test)."""
 
     name = "demo-plugin"
+
+
+class DemoGradient(ExactGradient):
+    """The exact repulsion under another name."""
+
+    name = "demo-gradient"

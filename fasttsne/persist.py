@@ -12,9 +12,13 @@ The encoded state is JSON in which arrays, byte strings and sparse matrices are
 references to the numeric members (``{"__array__": "a3"}``, ``{"__bytes__": "a4"}``,
 ``{"__csr__": {...}}``) and objects (the affinity model, the neighbour backend) are
 ``{"__object__": "<kind>:<name>", "state": {...}}``. Objects are rebuilt only from classes
-fasttsne knows by name (its affinity models, registered neighbour backends and gradient
-methods) by restoring their attribute dictionary: loading never unpickles and never runs
-code named by the file. Files are read with ``allow_pickle=False``.
+found by name in :mod:`fasttsne.registry` (affinity models, neighbour backends, gradient
+methods, and the embedding class itself) by restoring their attribute dictionary: loading
+never unpickles and never runs code named by the file. Files are read with
+``allow_pickle=False``.
+
+This module sits below the embedding it stores: it names every class, the embedding's
+included, through the registry, so ``Embedding.save`` can call it without an import cycle.
 """
 import json
 import os
@@ -23,11 +27,20 @@ import zipfile
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["save", "load", "FORMAT", "VERSION"]
+from . import registry
+from ._version import __version__
+from .optimizer import OptimizerState
+
+__all__ = ["save", "load", "FORMAT", "VERSION", "MODEL_KIND", "MODEL_NAME"]
 
 FORMAT = "fasttsne-embedding"
 VERSION = 1
 _METADATA = "metadata.json"
+#: Registry kind and name of the class a file of this format holds (``fasttsne.Embedding``).
+MODEL_KIND = "model"
+MODEL_NAME = "Embedding"
+#: The kinds a file's ``"__object__"`` entries name ("<kind>:<name>"), and their registry kinds.
+_FILE_KINDS = {"affinity": "affinity", "neighbors": "neighbors", "gradient": "gradients"}
 
 
 class _Encoder:
@@ -42,9 +55,6 @@ class _Encoder:
         return key
 
     def encode(self, value, where):
-        from .affinity import AffinityModel
-        from .gradients import NegativeGradient
-        from .neighbors import NeighborBackend
         if value is None or isinstance(value, (bool, int, float, str)):
             if isinstance(value, float) and not np.isfinite(value):
                 return {"__float__": repr(value)}
@@ -68,16 +78,17 @@ class _Encoder:
             if not all(isinstance(k, str) for k in value):
                 raise TypeError(f"cannot save {where}: a dict with non-string keys.")
             return {"__dict__": {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}}
-        from .optimizer import OptimizerState
         if isinstance(value, OptimizerState):
             return {"__optimizer__": {"update": self.encode(value.update, where), "gains": self.encode(value.gains, where),
                                       "n_iter": int(value.n_iter)}}
         if isinstance(value, np.random.Generator):
             return None  # a consumed generator cannot be restored; the result is already computed
-        for kind, base in (("affinity", AffinityModel), ("neighbors", NeighborBackend),
-                           ("gradient", NegativeGradient)):
-            if isinstance(value, base):
-                name = _class_name(kind, type(value))
+        for kind, registry_kind in _FILE_KINDS.items():
+            if isinstance(value, registry.base(registry_kind)):
+                try:
+                    name = registry.name_of(registry_kind, type(value))
+                except LookupError as e:
+                    raise TypeError(f"cannot save {where}: {e}") from None
                 state = value.__getstate__() if hasattr(value, "__getstate__") else value.__dict__
                 if state is None:
                     state = {}
@@ -117,7 +128,6 @@ class _Decoder:
         if "__dict__" in value:
             return {k: self.decode(v) for k, v in value["__dict__"].items()}
         if "__optimizer__" in value:
-            from .optimizer import OptimizerState
             o = value["__optimizer__"]
             return OptimizerState(self.decode(o["update"]), self.decode(o["gains"]), int(o["n_iter"]))
         if "__object__" in value:
@@ -133,41 +143,17 @@ class _Decoder:
         raise ValueError(f"malformed state entry with keys {sorted(value)[:5]}.")
 
 
-def _class_name(kind, cls):
-    """The name a class is saved under: its registry name (neighbours, gradients) or class name."""
-    if kind == "affinity":
-        return cls.__name__
-    if kind == "neighbors":
-        from . import neighbors
-        registry = neighbors._REGISTRY
-    else:
-        from . import gradients
-        registry = gradients._REGISTRY
-    for name, registered in registry.items():
-        if registered is cls:
-            return name
-    raise TypeError(f"cannot save a {kind} backend of unregistered class {cls.__qualname__}; register it "
-                    f"with fasttsne.{kind if kind == 'neighbors' else 'gradients'}.register(name, cls).")
-
-
 def _known_class(kind, name):
-    if kind == "affinity":
-        from . import affinity
-        from .affinity import AffinityModel
-        cls = getattr(affinity, name, None)
-        if isinstance(cls, type) and issubclass(cls, AffinityModel):
-            return cls
-    elif kind == "neighbors":
-        from . import neighbors
+    """The registered class a file's ``"<kind>:<name>"`` stands for.
+
+    Only names are looked up: the file can select a class registered here or an installed
+    plugin's entry point, never a module or attribute of its own choosing.
+    """
+    if kind in _FILE_KINDS and isinstance(name, str):
         try:
-            backend = neighbors.get_backend(name, n_samples=2)
-            return type(backend)
-        except (ValueError, TypeError):
+            return registry.lookup(_FILE_KINDS[kind], name)
+        except registry.UnknownNameError:
             pass
-    elif kind == "gradient":
-        from . import gradients
-        if name in gradients._REGISTRY:
-            return gradients._REGISTRY[name]
     raise ValueError(f"the file names an unknown {kind} class {name!r}: it was written with a backend "
                      "that is not installed or registered here.")
 
@@ -181,13 +167,12 @@ def save(embedding, path):
     path : str or os.PathLike or writable binary file
         Written exactly at this path (no extension is added).
     """
-    from .embedding import Embedding
-    if not isinstance(embedding, Embedding):
+    model = registry.lookup(MODEL_KIND, MODEL_NAME)
+    if not isinstance(embedding, model):
         raise TypeError(f"save expects a fasttsne.Embedding, got {type(embedding).__name__}.")
     enc = _Encoder()
     state = embedding.__getstate__()
     body = enc.encode(state, "Embedding")
-    from . import __version__
     meta = {"format": FORMAT, "version": VERSION, "fasttsne_version": __version__, "embedding": body}
     members = dict(enc.arrays)
     members[_METADATA] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
@@ -215,7 +200,6 @@ def load(path):
         When the file is truncated or corrupt, is not a fasttsne embedding, or was written
         by a newer format version than this fasttsne reads.
     """
-    from .embedding import Embedding
     name = getattr(path, "name", path)
     try:
         archive = np.load(path, allow_pickle=False)
@@ -245,6 +229,7 @@ def load(path):
     state = _Decoder(arrays).decode(meta["embedding"])
     if not isinstance(state, dict) or "_positions" not in state:
         raise ValueError(f"{name} is not a fasttsne embedding file (no positions).")
-    embedding = object.__new__(Embedding)
+    model = registry.lookup(MODEL_KIND, MODEL_NAME)
+    embedding = object.__new__(model)
     embedding.__setstate__(state)
     return embedding

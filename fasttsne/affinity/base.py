@@ -1,0 +1,182 @@
+"""The affinity-model protocol, and the machinery shared by the models built on a k-NN graph."""
+import scipy.sparse as sp
+
+from .. import neighbors as _neighbors
+from .._params import InvalidParameterError
+from .._sparse import sum_p_log_p, to_csr
+from .._validation import check_data, check_n_jobs
+from ..progress import phase
+
+__all__ = ["AffinityModel", "NeighborModel"]
+
+
+class AffinityModel:
+    """Base class of the affinity models.
+
+    A model, once fitted on the reference data, holds ``P`` and answers for new points:
+    :meth:`neighbors_needed` says how many reference neighbours :meth:`to_new` uses for given
+    new-point parameters, so a caller that needs neighbours too (``Embedding.transform``'s
+    "median" initialisation) queries the index once and hands the result to :meth:`to_new`.
+
+    Attributes (after fit)
+    ----------------------
+    P : scipy.sparse.csr_matrix, (N, N)
+        Symmetric, sums to 1, int32 indices; float32 values for the models built on a k-NN
+        graph (see :func:`~fasttsne.affinity.calibration.joint_from_neighbors`), float64
+        otherwise.
+    index : NeighborBackend or None
+        The fitted neighbour backend that places new points (None for :class:`Precomputed`).
+    n_samples : int
+    new_point_params : tuple of str
+        Names of the keyword parameters :meth:`to_new` and :meth:`neighbors_needed` take
+        besides ``k`` (e.g. ``("perplexity",)``).
+    """
+
+    P = None
+    index = None
+    n_samples = None
+    new_point_params = ()
+
+    def fit(self, X):
+        raise NotImplementedError
+
+    def neighbors_needed(self, *, k=None, **params):
+        """Reference neighbours per new point that ``to_new(X_new, k=k, **params)`` uses.
+
+        Returns
+        -------
+        int
+            0 when the model takes the new points' rows as given (no neighbour search).
+        """
+        raise NotImplementedError
+
+    def to_new(self, X_new, *, k=None, neighbors=None, **params):
+        """Affinities of new points to the reference: (M, N) CSR, rows summing to 1.
+
+        New points' rows are not symmetrised: new points do not attract the reference.
+
+        Parameters
+        ----------
+        X_new : (M, D) array, or what the model takes for new points
+        k : int, optional
+            Reference neighbours per new point (each model's default otherwise).
+        neighbors : ((M, >= k) indices, (M, >= k) distances), optional
+            X_new's reference neighbours sorted by distance, if already found; the first k
+            columns are used instead of a new query.
+        **params
+            The model's :attr:`new_point_params`.
+        """
+        raise NotImplementedError
+
+    @property
+    def sum_p_log_p(self):
+        """sum_ij p_ij log p_ij, the constant part of KL(P || Q) (nats)."""
+        if getattr(self, "_sum_p_log_p", None) is None:
+            self._sum_p_log_p = sum_p_log_p(self.P.data)
+        return self._sum_p_log_p
+
+    def _check_new_params(self, params):
+        unknown = sorted(set(params) - set(self.new_point_params))
+        if unknown:
+            takes = ", ".join(("k",) + tuple(self.new_point_params))
+            raise InvalidParameterError(f"{type(self).__name__} does not take {', '.join(unknown)} for new "
+                                        f"points (it takes {takes}).")
+
+    def _check_fitted(self):
+        if self.P is None:
+            raise RuntimeError(f"the {type(self).__name__} model has not been fitted.")
+
+
+class NeighborModel(AffinityModel):
+    """Shared machinery of the models built on a k-NN graph from a neighbour backend.
+
+    Subclasses say how many neighbours the reference graph needs (``_n_neighbors``), how
+    its P is built (``_P_from``), how new-point parameters turn into k and a kernel
+    (``_plan_new``) and the rows that kernel gives (``_new_values``).
+
+    Parameters (common to all subclasses)
+    -------------------------------------
+    neighbors : str, NeighborBackend class or instance, default "auto"
+        See :func:`fasttsne.neighbors.get_backend`.
+    metric : str or callable, default "euclidean"
+        "precomputed" takes a distance matrix or a sparse k-NN graph as X.
+    metric_params : dict, optional
+    n_jobs : int, default 1
+    random_state : None, int or Generator
+        Seeds approximate neighbour search.
+    """
+
+    def __init__(self, *, neighbors="auto", metric="euclidean", metric_params=None, n_jobs=1,
+                 random_state=None):
+        self.neighbors = neighbors
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = check_n_jobs(n_jobs)
+        self.random_state = random_state
+
+    def _n_neighbors(self, n_samples):
+        """k for the reference graph, after any lowering (warns)."""
+        raise NotImplementedError
+
+    def _P_from(self, knn):
+        """Symmetric P from the reference k-NN graph ``[indices, distances]`` (may empty the list)."""
+        raise NotImplementedError
+
+    def _plan_new(self, k, warn, **params):
+        """(k, kernel settings) for new points, k lowered to what the reference allows.
+
+        ``warn`` False lowers silently: :meth:`neighbors_needed` only reports the k that
+        :meth:`to_new`, which warns, will use.
+        """
+        raise NotImplementedError
+
+    def _new_values(self, distances, settings):
+        """(M, k) conditional affinities of new points from their neighbour distances."""
+        raise NotImplementedError
+
+    def fit(self, X):
+        """Find the neighbours of ``X`` and compute P; returns self.
+
+        Parameters
+        ----------
+        X : (N, D) array, CSR matrix (backends with sparse support), or with
+            ``metric="precomputed"`` an (N, N) distance matrix or sparse k-NN graph.
+        """
+        X = check_data(X, accept_sparse=True)
+        n = X.shape[0]
+        k = self._n_neighbors(n)
+        self.index = _neighbors.get_backend(
+            self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
+            sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
+            n_features=X.shape[1])
+        with phase("neighbours"):
+            knn = list(self.index.build(X, k))
+        with phase("affinities"):
+            self.P = self._P_from(knn)  # empties knn: the graph is freed as P is built
+        self.n_samples = n
+        self._sum_p_log_p = None
+        return self
+
+    def neighbors_needed(self, *, k=None, **params):
+        self._check_new_params(params)
+        self._check_fitted()
+        return self._plan_new(k, False, **params)[0]
+
+    def to_new(self, X_new, *, k=None, neighbors=None, **params):
+        self._check_new_params(params)
+        self._check_fitted()
+        k, settings = self._plan_new(k, True, **params)
+        indices, distances = self._new_neighbors(X_new, k, neighbors)
+        return to_csr(indices, self._new_values(distances, settings), self.n_samples)
+
+    neighbors_needed.__doc__ = AffinityModel.neighbors_needed.__doc__
+    to_new.__doc__ = AffinityModel.to_new.__doc__
+
+    def _new_neighbors(self, X_new, k, neighbors=None):
+        """Neighbours of new points among the reference: (M, k) indices, distances."""
+        if self.index is None:
+            raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
+        if neighbors is not None and neighbors[0].shape[1] >= k:
+            return neighbors[0][:, :k], neighbors[1][:, :k]
+        X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
+        return self.index.query(X_new, k)
