@@ -1,11 +1,14 @@
 """Affinity models: each gives a symmetric, normalised CSR P and row-normalised ``to_new``;
 perplexity lowering warns; duplicates and far neighbours stay finite; precomputed input."""
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 import fasttsne
+from fasttsne._params import InvalidParameterError
 from fasttsne.affinity import FixedSigmaNN, Multiscale, PerplexityBasedNN, Precomputed, Uniform
 
 
@@ -159,3 +162,66 @@ def test_transform_places_new_points_with_every_neighbour_model(X, name):
                               random_state=0).fit(X[:200], affinities=models()[name]())
     placed = embedding.transform(X[200:220], n_iter=5)
     assert np.asarray(placed).shape == (20, 2) and np.all(np.isfinite(np.asarray(placed)))
+
+
+# -- the new-point protocol ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, params, expected", [
+    ("perplexity", {}, 15), ("perplexity", {"perplexity": 8}, 24), ("multiscale", {}, 60),
+    ("multiscale", {"perplexity": [2, 4]}, 12), ("fixed-sigma", {}, 15), ("uniform", {"k": 7}, 7)])
+def test_neighbors_needed_is_the_k_to_new_uses(X, name, params, expected):
+    model = models()[name]().fit(X[:300])
+    assert model.neighbors_needed(**params) == expected
+    assert model.to_new(X[300:305], **params).getnnz(axis=1).max() <= expected
+
+
+def test_neighbors_needed_is_lowered_silently_where_to_new_warns(X):
+    model = PerplexityBasedNN(5, neighbors="exact").fit(X[:30])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.neighbors_needed(perplexity=20) == 30
+    with pytest.warns(UserWarning, match="perplexity 20 is too large for 30 reference points"):
+        model.to_new(X[30:32], perplexity=20)
+
+
+@pytest.mark.parametrize("name", models())
+def test_to_new_from_a_given_query_equals_to_new_querying_itself(X, name):
+    model = models()[name]().fit(X[:300])
+    found = model.index.query(X[300:320], model.neighbors_needed() + 5)
+    assert (model.to_new(X[300:320], neighbors=found) != model.to_new(X[300:320])).nnz == 0
+
+
+@pytest.mark.parametrize("name", ["fixed-sigma", "uniform"])
+def test_models_without_a_perplexity_refuse_one_for_new_points(X, name):
+    model = models()[name]().fit(X[:100])
+    with pytest.raises(InvalidParameterError, match="does not take perplexity"):
+        model.to_new(X[100:105], perplexity=5)
+    with pytest.raises(InvalidParameterError, match="does not take perplexity"):
+        model.neighbors_needed(perplexity=5)
+
+
+def test_transform_with_a_perplexity_the_model_does_not_take_is_refused(X):
+    embedding = fasttsne.TSNE(early_exaggeration_iter=5, n_iter=5, negative_gradient_method="exact",
+                              random_state=0).fit(X[:200], affinities=Uniform(k=15, neighbors="exact"))
+    with pytest.raises(InvalidParameterError, match="Uniform does not take perplexity"):
+        embedding.transform(X[200:210], perplexity=5, n_iter=5)
+
+
+def test_fixed_sigma_new_points_take_their_own_sigma(X):
+    model = FixedSigmaNN(sigma=20.0, k=15, neighbors="exact").fit(X[:300])
+    wide, narrow = model.to_new(X[300:301], sigma=1e3), model.to_new(X[300:301], sigma=1.0)
+    np.testing.assert_allclose(wide.data, 1 / 15, rtol=1e-3)
+    assert narrow.data.max() > 0.9
+
+
+def test_precomputed_needs_no_neighbours_and_refuses_a_query():
+    model = Precomputed(np.ones((4, 4)) - np.eye(4))
+    assert model.neighbors_needed() == 0
+    with pytest.raises(InvalidParameterError, match="not neighbours"):
+        model.to_new(np.ones((1, 4)), neighbors=(np.zeros((1, 2), int), np.zeros((1, 2))))
+
+
+def test_precomputed_to_new_keeps_each_rows_k_largest():
+    model = Precomputed(np.ones((4, 4)) - np.eye(4))
+    P_new = model.to_new(np.array([[1.0, 3.0, 2.0, 0.5]]), k=2)
+    np.testing.assert_allclose(P_new.toarray(), [[0, 0.6, 0.4, 0]])

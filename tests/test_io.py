@@ -171,3 +171,18 @@ def test_every_backend_combination_saves_loads_and_transforms(digits, tmp_path, 
         assert np.mean(np.linalg.norm(Y_loaded - Y, axis=1)) < 0.1 * np.asarray(emb).std()
     else:
         assert np.array_equal(Y_loaded, Y)
+
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def test_a_version_1_file_from_before_the_registry_still_loads_and_transforms(digits):
+    """``data/embedding-v1.tsne`` was written by fasttsne at 83f12a1 (io.py): TSNE(perplexity=10,
+    neighbors="exact", negative_gradient_method=BarnesHut(0.5), early_exaggeration_iter=10,
+    n_iter=10, random_state=0) on the first 150 bundled digits; the .npz holds that code's results."""
+    X, _ = digits
+    expected = np.load(os.path.join(DATA_DIR, "embedding-v1-expected.npz"))
+    loaded = fasttsne.load(os.path.join(DATA_DIR, "embedding-v1.tsne"))
+    assert np.array_equal(np.asarray(loaded), expected["positions"])
+    assert np.array_equal(loaded.transform(X[150:160], n_iter=5, random_state=0), expected["transformed"])
+    assert np.array_equal(np.asarray(loaded.optimize(3)), expected["optimized"])

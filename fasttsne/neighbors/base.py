@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import scipy.sparse as sp
 
+from .._ext import _knn
+
 __all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows"]
 
 #: Other spellings of metric names, mapped to the name backends declare.
@@ -172,7 +174,6 @@ def sort_rows(indices, distances):
     -------
     indices, distances : (M, k), rows in increasing (distance, index) order.
     """
-    from .._ext import _knn
     indices = np.array(indices, dtype=np.int64, order="C")
     distances = np.array(distances, dtype=np.float64, order="C")
     _knn.sort_rows_inplace(indices, distances)

@@ -1,0 +1,142 @@
+"""Imports in one direction: the package's import graph (module-level and function-level imports
+of fasttsne modules, read from the source with ``ast``) has no cycle, and no module imports a
+layer above its own."""
+import ast
+import os
+
+import pytest
+
+PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fasttsne")
+
+#: The layers, lowest first: a module may import its own layer and the ones before it. A module
+#: belongs to the first layer with a prefix matching its dotted name; modules matching none
+#: (front ends: tsne, sklearn, tl, cli, plotting, ..., and the package itself) may import anything.
+LAYERS = [
+    ("low-level helpers", ["fasttsne._ext", "fasttsne._params", "fasttsne._threads", "fasttsne._validation",
+                           "fasttsne._sparse", "fasttsne._linalg", "fasttsne._version", "fasttsne._positions",
+                           "fasttsne.registry", "fasttsne.progress"]),
+    ("neighbours", ["fasttsne.neighbors"]),
+    ("affinities", ["fasttsne.affinity", "fasttsne.initialization"]),
+    ("gradients", ["fasttsne.gradients"]),
+    ("optimisation", ["fasttsne.optim", "fasttsne.optimizer", "fasttsne.locality"]),
+    ("persistence", ["fasttsne.persist"]),
+    ("model", ["fasttsne.embedding", "fasttsne.partial"]),
+]
+
+
+def module_files():
+    """Dotted module name -> source path, for every .py file of the package."""
+    modules = {}
+    for root, _, files in os.walk(PACKAGE_DIR):
+        for f in files:
+            if f.endswith(".py"):
+                path = os.path.join(root, f)
+                rel = os.path.relpath(path, os.path.dirname(PACKAGE_DIR))[:-3].split(os.sep)
+                if rel[-1] == "__init__":
+                    rel = rel[:-1]
+                modules[".".join(rel)] = path
+    return modules
+
+
+def imported_modules(name, path, known):
+    """The fasttsne modules ``name`` imports anywhere in its source (a set of dotted names).
+
+    ``from X import y`` counts as an import of ``X.y`` when that is a module, else of ``X``.
+    """
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in known else module for a in node.names]
+        else:
+            continue
+        for t in targets:
+            while t and t not in known:  # "fasttsne._ext._knn" (compiled) -> "fasttsne._ext"
+                t = t.rpartition(".")[0]
+            if t.startswith("fasttsne") and t != name:
+                found.add(t)
+    return found
+
+
+def import_graph():
+    modules = module_files()
+    return {name: imported_modules(name, path, modules) for name, path in modules.items()}
+
+
+def find_cycle(graph):
+    """One cycle of ``graph`` as a list of names (first == last), or None."""
+    state = {}
+    stack = []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def layer_of(name):
+    for i, (_, prefixes) in enumerate(LAYERS):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return i
+    return len(LAYERS)
+
+
+def layer_violations(graph):
+    return sorted(f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
+                  for a, targets in graph.items() for b in targets if layer_of(b) > layer_of(a))
+
+
+def test_the_graph_covers_the_package_and_its_imports():
+    graph = import_graph()
+    assert {"fasttsne.registry", "fasttsne.persist", "fasttsne.affinity.models"} <= set(graph)
+    assert "fasttsne.registry" in graph["fasttsne.neighbors"]
+    assert "fasttsne._linalg" in graph["fasttsne.neighbors._projection"]
+
+
+def test_the_package_has_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    assert layer_violations(import_graph()) == []
+
+
+@pytest.mark.parametrize("edges, expected", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+])
+def test_find_cycle_reports_a_cycle_and_only_a_cycle(edges, expected):
+    assert find_cycle(edges) == expected
+
+
+def test_an_upward_import_is_reported():
+    graph = {"fasttsne.neighbors.exact": {"fasttsne.affinity.base"}}
+    assert layer_violations(graph) == ["fasttsne.neighbors.exact (neighbours) imports fasttsne.affinity.base "
+                                       "(affinities)"]
