@@ -484,8 +484,9 @@ def build_parser():
     transform.add_argument("map", metavar="MAP", help="map file written by 'fasttsne embed --save'")
     transform.add_argument("input", metavar="INPUT", help="data file, one row per point (formats as for embed)")
     transform.add_argument("-o", "--output", required=True, metavar="OUT", help="positions file (.npy, .csv or .tsv)")
-    transform.add_argument("--perplexity", type=float, default=5.0,
-                           help="perplexity of the new points' affinities to the map (default 5)")
+    transform.add_argument("--perplexity", type=float, default=None,
+                           help="perplexity of the new points' affinities to the map (default: the "
+                                "map's affinity model's, 5 for the perplexity model)")
     transform.add_argument("--n-iter", type=int, default=250, metavar="N", help="iterations (default 250)")
     _add_input_options(transform)
     transform.set_defaults(func=cmd_transform)

@@ -215,14 +215,10 @@ class Uniform(NeighborModel):
     Parameters
     ----------
     k : int, default 30
-        Neighbours per point; lowered, with a warning, to N - 1 when needed.
+        Neighbours per point (lowered to N - 1 with a warning), and for new points the default
+        of :meth:`to_new`'s ``k`` (at most N): each gets 1 / k on each of its k neighbours.
     neighbors, metric, metric_params, n_jobs, random_state
         See :class:`~fasttsne.affinity.base.NeighborModel`.
-
-    Notes
-    -----
-    New points (:meth:`to_new`) get 1 / k on each of their k reference neighbours (``k``
-    default the model's, at most N).
     """
 
     def __init__(self, k=DEFAULT_K, *, neighbors="auto", metric="euclidean", metric_params=None,

@@ -30,7 +30,7 @@ AUTO_EXACT_MAX_SAMPLES_SPARSE = 20_000
 #: Annoy metrics "auto" may pick: Annoy's hamming needs 0/1 data, which "auto" cannot assume.
 AUTO_ANNOY_METRICS = frozenset(Annoy.metrics) - {"hamming"}
 #: Above the exact crossover, dense data in these metrics go to rpforest, which finds the
-#: graph faster than Annoy at a similar recall (docs/neighbors.md, "rpforest").
+#: graph faster than Annoy at a similar recall (docs/neighbors.md, "Measurements").
 AUTO_RPFOREST_METRICS = frozenset(RPForest.metrics)
 
 registry.declare(KIND, NeighborBackend, group=ENTRY_POINT_GROUP, label="neighbour backend", choices=("auto",))

@@ -18,7 +18,9 @@ import numpy as np
 __all__ = ["CAN_FORK", "shared_empty", "run_split"]
 
 CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
-#: Fewest rows worth a process of their own: a fork of a large interpreter costs ~10 ms.
+#: Fewest rows worth a process of their own: forking a large interpreter has a fixed cost
+#: that a smaller share of rows would not repay (docs/neighbors.md, "Figures behind the
+#: backends' constants").
 MIN_ROWS_PER_PROCESS = 500
 
 

@@ -79,8 +79,7 @@ def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
     order : (M,) int array, optional
         The order to process the rows in. Rows whose candidates overlap, processed together,
         read the same reference rows from cache: the rpforest backend passes its trees' leaf
-        order (MNIST, 70k x 122 candidates in 784 features: 11.5 s in row order, 10.1 s in leaf
-        order).
+        order, for that reason.
     kernel : callable, optional
         ``kernel(Q, R, cand, out, n_jobs)`` computing the squared distances; default
         ``_knn.squared_distances``.

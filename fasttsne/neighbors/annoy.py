@@ -1,6 +1,6 @@
 """Approximate nearest neighbours with Annoy (random-projection forests).
 
-Parameters were measured on MNIST (see docs/neighbors.md): recall is set mostly by
+The parameters' measurements are in docs/neighbors.md: recall is set mostly by
 ``search_k`` (candidates inspected per query), which is set per neighbour asked for; trees
 are cheap to build and, at a given ``search_k``, make queries both faster and more
 accurate, so the forest grows with N up to 50 trees.
@@ -25,14 +25,13 @@ ANNOY_METRICS = {"euclidean": "euclidean", "cosine": "angular", "manhattan": "ma
 #: Trees: clip(round(sqrt(N) / TREES_SQRT_DIVISOR), MIN_TREES, MAX_TREES): 33 at N = 10,000,
 #: 50 from N = 22,500. At a fixed search_k, more trees cost little to build and make queries
 #: cheaper (their candidate lists overlap, so fewer distinct points are measured) and more
-#: accurate: on MNIST at search_k = 4550, 10 trees took 11.4 s of CPU for recall 0.969, 30
-#: trees 8.6 s for 0.971 (docs/neighbors.md).
+#: accurate (docs/neighbors.md, "Measurements").
 MIN_TREES = 10
 MAX_TREES = 50
 TREES_SQRT_DIVISOR = 3.0
 #: Default search_k = SEARCH_K_PER_NEIGHBOR * neighbours requested. Recall of the 90-NN graph
-#: falls with N at a fixed search_k (MNIST: 0.969 at 10k, 0.954 at 70k with 50); 60 keeps it
-#: above openTSNE's (50 trees, search_k 50 * 91) at 70k for less CPU time (docs/neighbors.md).
+#: falls with N at a fixed search_k; 60 keeps it above openTSNE's (50 trees, search_k 50 * 91)
+#: at MNIST's size for less CPU time (docs/neighbors.md, "Measurements").
 SEARCH_K_PER_NEIGHBOR = 60
 #: Rows converted to Python lists at a time while adding items to the index.
 ADD_CHUNK_ROWS = 4096
@@ -113,8 +112,8 @@ class Annoy(NeighborBackend):
         self._index = index
         self.n_samples_, self.n_features_ = n, d
         # with a projection, more candidates than asked for, to re-rank in all features; the
-        # search effort stays that of the neighbours asked for (MNIST 70k: recall 0.978 in
-        # 35 s, against 0.963 in 61 s unprojected and 0.992 in 49 s at twice the effort)
+        # search effort stays that of the neighbours asked for, which keeps the projected
+        # search both faster and more accurate than the unprojected one (docs/neighbors.md)
         k_ask = k + 1 if self._axes is None else min(n, CANDIDATE_FACTOR * (k + 1))
         search_k = self._search_k(k + 1)
 

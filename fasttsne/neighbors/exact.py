@@ -154,11 +154,27 @@ class Exact(NeighborBackend):
             out[start:start + step] = X[start:start + step] - self._center
         return out
 
+    def _candidates(self, n_q, n_r, k, exclude_self, step, products, r_key):
+        """(n_q, c) indices of each query's c smallest ranking keys, c = k plus the re-rank margin.
+
+        The key of reference row r for query q is ``|r|^2 - 2 q.r`` (the squared distance less
+        ``|q|^2``, which does not change a row's order); ``products(start, stop)`` gives the
+        (stop - start, n_r) block of ``q.r``, written over.
+        """
+        n_avail = n_r - 1 if exclude_self else n_r
+        n_cand = min(n_avail, k + max(RERANK_MIN_MARGIN, int(RERANK_MARGIN_FRACTION * k)))
+        cand = np.empty((n_q, n_cand), dtype=np.int64)
+        for start in range(0, n_q, step):
+            stop = min(n_q, start + step)
+            keys = products(start, stop)
+            keys *= -2.0
+            keys += r_key
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+        return cand
+
     def _blas_search(self, Q, k, exclude_self):
         R = self._reference
         n_q, n_r = Q.shape[0], R.shape[0]
-        n_avail = n_r - 1 if exclude_self else n_r
-        n_cand = min(n_avail, k + max(RERANK_MIN_MARGIN, int(RERANK_MARGIN_FRACTION * k)))
         R32 = self._ranking_copy(R)
         Q32 = R32 if exclude_self else self._ranking_copy(Q)
         r_key = np.einsum("ij,ij->i", R32, R32, dtype=np.float64)
@@ -166,15 +182,9 @@ class Exact(NeighborBackend):
             # a zero row is at distance 1 (|q - r|^2 = 2) from every unit q, not at |q|^2 = 1
             r_key[~np.any(R, axis=1)] += 1.0
         r_key = r_key.astype(np.float32)
-        cand = np.empty((n_q, n_cand), dtype=np.int64)
-        step = max(1, BLOCK_ENTRIES // n_r)
-        for start in range(0, n_q, step):
-            stop = min(n_q, start + step)
-            keys = Q32[start:stop] @ R32.T
-            keys *= -2.0
-            keys += r_key
-            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
-        sq = np.empty((n_q, n_cand), dtype=np.float64)
+        cand = self._candidates(n_q, n_r, k, exclude_self, max(1, BLOCK_ENTRIES // n_r),
+                                lambda start, stop: Q32[start:stop] @ R32.T, r_key)
+        sq = np.empty(cand.shape, dtype=np.float64)
         if Q.dtype != R.dtype:
             Q = Q.astype(R.dtype)
         _knn.squared_distances(Q, R, cand, sq, self.n_jobs)
@@ -211,21 +221,14 @@ class Exact(NeighborBackend):
     def _sparse_search(self, Q, k, exclude_self):
         R = self._reference
         n_q, n_r = Q.shape[0], R.shape[0]
-        n_avail = n_r - 1 if exclude_self else n_r
-        n_cand = min(n_avail, k + max(RERANK_MIN_MARGIN, int(RERANK_MARGIN_FRACTION * k)))
         r_sq = np.asarray(R.multiply(R).sum(axis=1)).ravel()
         if self.metric == "cosine":
             r_sq[r_sq == 0] = 1.0  # a zero row is at |q - r|^2 = 2 from unit q (cosine distance 1)
-        cand = np.empty((n_q, n_cand), dtype=np.int64)
         # a dense block of queries times the sparse reference: one pass over R's non-zeros
         step = max(1, min(BLOCK_ENTRIES // n_r, BLOCK_ENTRIES // max(1, Q.shape[1])))
-        for start in range(0, n_q, step):
-            stop = min(n_q, start + step)
-            keys = np.ascontiguousarray((R @ Q[start:stop].toarray().T).T)
-            keys *= -2.0
-            keys += r_sq
-            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
-        sq = np.empty((n_q, n_cand), dtype=np.float64)
+        cand = self._candidates(n_q, n_r, k, exclude_self, step,
+                                lambda start, stop: np.ascontiguousarray((R @ Q[start:stop].toarray().T).T), r_sq)
+        sq = np.empty(cand.shape, dtype=np.float64)
         _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
                                       cand, sq, self.n_jobs)
         return self._finish(Q, R, cand, sq, k)

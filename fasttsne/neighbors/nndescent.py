@@ -24,12 +24,12 @@ PYNNDESCENT_METRICS = frozenset({
     "rogerstanimoto", "russellrao", "sokalsneath", "sokalmichener", "yule", "bit_hamming",
     "bit_jaccard",
 })
-#: The index graph is built with this many neighbours and searched for k + 1: for k = 90 on
-#: MNIST that is much faster than building the k + 1 graph, and 20 gave more recall than 15
-#: for the same time at N = 70,000 (docs/neighbors.md).
+#: The index graph is built with this many neighbours and searched for k + 1: much faster than
+#: building the k + 1 graph, and 20 gave more recall than 15 for the same time
+#: (docs/neighbors.md, "Measurements").
 BUILD_NEIGHBORS = 20
 #: Candidates per point in each descent step (pynndescent's default is lower for small graphs):
-#: 60 converged faster on MNIST 70,000 at equal recall.
+#: 60 converged faster on large data at equal recall (docs/neighbors.md, "Measurements").
 MAX_CANDIDATES = 60
 #: Search breadth of the query (pynndescent's default 0.1); raised on a retry when some
 #: rows come back short of neighbours.

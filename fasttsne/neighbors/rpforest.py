@@ -6,7 +6,7 @@ neighbours (all pairs within its leaves); rounds of NN-descent's local join (nei
 neighbours, reverse neighbours included, sampled) then improve the lists until few change.
 The join measures each pair once and queues the updates; each heap receives its updates in
 an order fixed by the data, so the result depends on ``random_state`` only, not on ``n_jobs``.
-Parameters were measured on a 100k x 50 Gaussian mixture and on MNIST (docs/neighbors.md).
+The parameters' measurements are in docs/neighbors.md and docs/performance.md.
 """
 import numpy as np
 
@@ -17,25 +17,21 @@ from .base import NeighborBackend, seed_from
 __all__ = ["RPForest"]
 
 #: Trees in the forest. Each tree costs one all-pairs pass over leaves of k + 1 to 2k + 1
-#: points; NN-descent repairs what the trees miss. With 8 trees NN-descent reached recall
-#: 0.97 of the 90-NN graph in one round fewer than with 4 on MNIST, for ~1.5 s more trees
-#: (docs/neighbors.md).
+#: points; NN-descent repairs what the trees miss. 8 trees save NN-descent a round over 4, for
+#: less than the round costs (docs/neighbors.md, "Figures behind the backends' constants").
 DEFAULT_TREES = 8
 #: New (and, separately, old) candidates sampled per point and round in NN-descent. A round
-#: costs ~1.5 S^2 distances per point (each pair once): S = 20 converged in the least time (25
-#: and 30 take fewer rounds, each 1.6x and 2.3x as long; measured with the earlier join that
-#: measured every pair from both ends, and not re-measured since).
+#: costs ~1.5 S^2 distances per point (each pair once); larger S take fewer but longer rounds,
+#: and S = 20 converged in the least time (docs/neighbors.md).
 DEFAULT_CANDIDATES = 20
 #: NN-descent stops after this many rounds, or after a round that inserts fewer than
-#: STOP_FRACTION * N * (heap size) entries. At 3% the 90-NN recall was 0.973 on the 100k x 50
-#: mixture (5 rounds) and 0.972 on MNIST (4 rounds); at 1%, 0.989 in 12.8 s and 0.980 in
-#: 14.5 s (n_jobs=2, quiet machine). The whole fit's KL under tsnebench's common P then went
-#: from 4.2173 to 4.2152 on the mixture (openTSNE: 4.2169), for no measurable fit time.
+#: STOP_FRACTION * N * (heap size) entries. 1% rather than 3% buys recall for a few more
+#: rounds, and with it a whole fit's KL below openTSNE's (docs/performance.md).
 DEFAULT_MAX_ROUNDS = 10
 STOP_FRACTION = 0.01
 #: Projected search (wide data): heaps of ceil(PROJECTED_HEAP_FACTOR * (k + 1)) candidates are
-#: re-ranked in all features. MNIST: 4/3 gave recall 0.972 in 4 rounds of ~4 s; Annoy's factor
-#: 2 gave 0.984 with rounds of ~7 s (heaps and leaves twice as large).
+#: re-ranked in all features. Annoy's factor 2 finds more of the neighbours but makes heaps and
+#: leaves, and so every round, about twice as large (docs/neighbors.md).
 PROJECTED_HEAP_FACTOR = 4 / 3
 #: Graph edges kept per point for queries (the best-first expansion's out-degree).
 QUERY_GRAPH_DEGREE = 15
@@ -132,7 +128,7 @@ class RPForest(NeighborBackend):
         """Grow the trees; returns ``search`` renumbered in the first tree's leaf order.
 
         Neighbours mostly share leaves, so in that order the rows the joins read are close in
-        memory: NN-descent on the 100k x 50 mixture ran ~2x faster. ``_order[local] = original``
+        memory, which makes NN-descent markedly faster. ``_order[local] = original``
         and ``_rank[original] = local`` convert ids.
         """
         n = search.shape[0]
