@@ -131,3 +131,14 @@ def test_a_default_no_method_takes_is_refused():
 def test_parameters_with_a_backend_instance_are_refused():
     with pytest.raises(InvalidParameterError, match="set them on the instance"):
         get_gradient(BarnesHut(), n_samples=100, n_components=2, theta=0.2)
+
+
+def test_saving_an_embedding_whose_backend_class_is_not_registered_says_how_to_register_it(digits, tmp_path):
+    class Unlisted(Exact):
+        pass
+
+    emb = fasttsne.TSNE(neighbors=Unlisted(), perplexity=5, early_exaggeration_iter=2, n_iter=2,
+                        negative_gradient_method="exact", random_state=0).fit(digits[0][:100])
+    with pytest.raises(TypeError, match=r"cannot save .*registry.register\('neighbors', name, cls\)"):
+        emb.save(tmp_path / "m")
+    assert not os.path.exists(tmp_path / "m")
