@@ -79,7 +79,7 @@ def register(kind, name, cls, aliases=()):
     ------
     InvalidParameterError
         ``name`` or an alias is not a non-empty string, or is "auto" (reserved for the
-        automatic choice).
+        automatic choice); an alias is the registered name of another class.
     TypeError
         ``cls`` does not subclass the kind's base class.
     """
@@ -88,6 +88,10 @@ def register(kind, name, cls, aliases=()):
         if not isinstance(n, str) or not n or n == "auto":
             raise InvalidParameterError(f"a {entry.label} name must be a non-empty string other than "
                                         f"'auto', got {n!r}.")
+    taken = [a for a in aliases if a in entry.classes and entry.classes[a] is not cls]
+    if taken:
+        raise InvalidParameterError(f"{', '.join(map(repr, taken))} already name{'s' if len(taken) == 1 else ''} "
+                                    f"another {entry.label}; an alias cannot replace a registered name.")
     if not (isinstance(cls, type) and issubclass(cls, entry.base)):
         raise TypeError(f"a {entry.label} must subclass {entry.base.__module__}.{entry.base.__qualname__}, "
                         f"got {cls!r}.")

@@ -142,3 +142,12 @@ def test_saving_an_embedding_whose_backend_class_is_not_registered_says_how_to_r
     with pytest.raises(TypeError, match=r"cannot save .*registry.register\('neighbors', name, cls\)"):
         emb.save(tmp_path / "m")
     assert not os.path.exists(tmp_path / "m")
+
+
+def test_an_alias_cannot_take_over_another_class_name(restored):
+    class Other(ExactGradient):
+        pass
+
+    with pytest.raises(InvalidParameterError, match="'bh' already names another"):
+        gradients.register("other", Other, aliases=("bh",))
+    assert registry.lookup("gradients", "bh") is BarnesHut
