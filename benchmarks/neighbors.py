@@ -83,8 +83,8 @@ def parse_impl(spec):
 # -- worker: one timed neighbour search in this (fresh) process ------------------------------
 
 def fasttsne_knn(X, backend, k, n_jobs, seed, params):
-    from fasttsne.neighbors import _REGISTRY
-    index = _REGISTRY[backend](n_jobs=n_jobs, random_state=seed, **params)
+    from fasttsne import registry
+    index = registry.lookup("neighbors", backend)(n_jobs=n_jobs, random_state=seed, **params)
     return index.build(X, k)[0]
 
 
