@@ -29,7 +29,8 @@ import scipy.sparse as sp
 
 from . import neighbors as _neighbors
 from ._ext import _affinity
-from ._validation import check_data, check_n_jobs, check_positive
+from ._threads import check_n_jobs, effective_n_jobs
+from ._validation import check_data, check_positive
 from .progress import phase
 
 __all__ = ["AffinityModel", "PerplexityBasedNN", "Multiscale", "FixedSigmaNN", "Uniform", "Precomputed",
@@ -265,7 +266,8 @@ class _NeighborModel(AffinityModel):
     metric : str or callable, default "euclidean"
         "precomputed" takes a distance matrix or a sparse k-NN graph as X.
     metric_params : dict, optional
-    n_jobs : int, default 1
+    n_jobs : None or int, default 1
+        Threads, kept as given and resolved at each call (see :mod:`fasttsne._threads`).
     random_state : None, int or Generator
         Seeds approximate neighbour search.
     """
@@ -309,7 +311,11 @@ class _NeighborModel(AffinityModel):
         self._sum_p_log_p = None
         return self
 
-    def _new_neighbors(self, X_new, k, neighbors=None):
+    def _threads(self, n_jobs=None):
+        """Threads for the work now: ``n_jobs`` when given, else the model's, resolved now."""
+        return effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
+
+    def _new_neighbors(self, X_new, k, neighbors=None, n_jobs=None):
         """Neighbours of new points among the reference: (M, k) indices, distances.
 
         ``neighbors``, a query of the same points for at least k neighbours (sorted
@@ -321,7 +327,7 @@ class _NeighborModel(AffinityModel):
         if neighbors is not None and neighbors[0].shape[1] >= k:
             return neighbors[0][:, :k], neighbors[1][:, :k]
         X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
-        return self.index.query(X_new, k)
+        return self.index.query(X_new, k, n_jobs=n_jobs)
 
 
 class PerplexityBasedNN(_NeighborModel):
@@ -357,17 +363,17 @@ class PerplexityBasedNN(_NeighborModel):
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * self.perplexity_))
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, self._conditionals(self.perplexity_), self.n_jobs)
+        return joint_from_neighbors(knn, self._conditionals(self.perplexity_), self._threads())
 
     def _conditionals(self, perplexity):
-        return lambda distances: conditional_probabilities(distances, perplexity, self.n_jobs)[0]
+        return lambda distances: conditional_probabilities(distances, perplexity, self._threads())[0]
 
     def from_neighbors(self, indices, distances, perplexity=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexity = self.perplexity if perplexity is None else perplexity
-        return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self.n_jobs)
+        return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self._threads())
 
-    def to_new(self, X_new, k=None, perplexity=NEW_POINT_PERPLEXITY, neighbors=None):
+    def to_new(self, X_new, k=None, perplexity=NEW_POINT_PERPLEXITY, neighbors=None, n_jobs=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -379,6 +385,8 @@ class PerplexityBasedNN(_NeighborModel):
             Lowered, with a warning, to k / 3 when k neighbours cannot support it.
         neighbors : ((M, >= k) indices, distances), optional
             X_new's reference neighbours, if already found (see ``_new_neighbors``).
+        n_jobs : int, optional
+            Threads of the query and the calibration (None: the model's), resolved now.
         """
         check_positive(perplexity, "perplexity")
         if k is None:
@@ -388,8 +396,8 @@ class PerplexityBasedNN(_NeighborModel):
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")
             perplexity = lowered_perplexity(perplexity, k, f"k = {k} neighbours", "k / 3")
-        indices, distances = self._new_neighbors(X_new, k, neighbors)
-        cond, _ = conditional_probabilities(distances, perplexity, self.n_jobs)
+        indices, distances = self._new_neighbors(X_new, k, neighbors, n_jobs)
+        cond, _ = conditional_probabilities(distances, perplexity, self._threads(n_jobs))
         return to_csr(indices, cond, self.n_samples)
 
 
@@ -441,20 +449,20 @@ class Multiscale(_NeighborModel):
             for p in self.perplexities]
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * max(self.perplexities_)))
 
-    def _conditionals(self, distances, perplexities):
-        return sum(conditional_probabilities(distances, p, self.n_jobs)[0] for p in perplexities) \
+    def _conditionals(self, distances, perplexities, n_jobs=None):
+        return sum(conditional_probabilities(distances, p, self._threads(n_jobs))[0] for p in perplexities) \
             / len(perplexities)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: self._conditionals(d, self.perplexities_), self.n_jobs)
+        return joint_from_neighbors(knn, lambda d: self._conditionals(d, self.perplexities_), self._threads())
 
     def from_neighbors(self, indices, distances, perplexities=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexities = self._check_perplexities(self.perplexities if perplexities is None else perplexities)
         return joint_from_neighbors([indices, distances], lambda d: self._conditionals(d, perplexities),
-                                    self.n_jobs)
+                                    self._threads())
 
-    def to_new(self, X_new, k=None, perplexity=None, neighbors=None):
+    def to_new(self, X_new, k=None, perplexity=None, neighbors=None, n_jobs=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -467,6 +475,8 @@ class Multiscale(_NeighborModel):
             when needed.
         neighbors : ((M, >= k) indices, distances), optional
             X_new's reference neighbours, if already found (see ``_new_neighbors``).
+        n_jobs : int, optional
+            Threads of the query and the calibration (None: the model's), resolved now.
         """
         perplexities = self._check_perplexities(self.perplexities_ if perplexity is None else perplexity)
         if k is None:
@@ -477,8 +487,8 @@ class Multiscale(_NeighborModel):
         else:
             k = _lowered_k(_check_k(k), self.n_samples, "reference points")
             perplexities = [lowered_perplexity(p, k, f"k = {k} neighbours", "k / 3") for p in perplexities]
-        indices, distances = self._new_neighbors(X_new, k, neighbors)
-        return to_csr(indices, self._conditionals(distances, perplexities), self.n_samples)
+        indices, distances = self._new_neighbors(X_new, k, neighbors, n_jobs)
+        return to_csr(indices, self._conditionals(distances, perplexities, n_jobs), self.n_samples)
 
 
 class FixedSigmaNN(_NeighborModel):
@@ -505,9 +515,9 @@ class FixedSigmaNN(_NeighborModel):
         return _lowered_k(self.k, n_samples - 1, "other points", stacklevel=5)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self.n_jobs)
+        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self._threads())
 
-    def to_new(self, X_new, k=None, sigma=None, perplexity=None, neighbors=None):
+    def to_new(self, X_new, k=None, sigma=None, perplexity=None, neighbors=None, n_jobs=None):
         """Affinities of new points to the reference, (M, N) CSR with rows summing to 1.
 
         Parameters
@@ -522,10 +532,12 @@ class FixedSigmaNN(_NeighborModel):
             can call every model the same way.
         neighbors : ((M, >= k) indices, distances), optional
             X_new's reference neighbours, if already found (see ``_new_neighbors``).
+        n_jobs : int, optional
+            Threads of the query and the calibration (None: the model's), resolved now.
         """
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
-        indices, distances = self._new_neighbors(X_new, k, neighbors)
+        indices, distances = self._new_neighbors(X_new, k, neighbors, n_jobs)
         return to_csr(indices, fixed_sigma_probabilities(distances, sigma), self.n_samples)
 
 
@@ -550,9 +562,9 @@ class Uniform(_NeighborModel):
         return _lowered_k(self.k, n_samples - 1, "other points", stacklevel=5)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: np.full(d.shape, 1.0 / d.shape[1]), self.n_jobs)
+        return joint_from_neighbors(knn, lambda d: np.full(d.shape, 1.0 / d.shape[1]), self._threads())
 
-    def to_new(self, X_new, k=None, perplexity=None, neighbors=None):
+    def to_new(self, X_new, k=None, perplexity=None, neighbors=None, n_jobs=None):
         """Affinities of new points to the reference: 1 / k on each of its k neighbours.
 
         Parameters
@@ -565,9 +577,11 @@ class Uniform(_NeighborModel):
             call every model the same way.
         neighbors : ((M, >= k) indices, distances), optional
             X_new's reference neighbours, if already found (see ``_new_neighbors``).
+        n_jobs : int, optional
+            Threads of the query and the calibration (None: the model's), resolved now.
         """
         k = _lowered_k(self.k if k is None else _check_k(k), self.n_samples, "reference points")
-        indices, _ = self._new_neighbors(X_new, k, neighbors)
+        indices, _ = self._new_neighbors(X_new, k, neighbors, n_jobs)
         return to_csr(indices, np.full(indices.shape, 1.0 / k), self.n_samples)
 
 

@@ -173,11 +173,11 @@ class Exact(NeighborBackend):
             keys = Q32[start:stop] @ R32.T
             keys *= -2.0
             keys += r_key
-            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.threads)
         sq = np.empty((n_q, n_cand), dtype=np.float64)
         if Q.dtype != R.dtype:
             Q = Q.astype(R.dtype)
-        _knn.squared_distances(Q, R, cand, sq, self.n_jobs)
+        _knn.squared_distances(Q, R, cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     def _finish(self, Q, R, cand, sq, k):
@@ -224,10 +224,10 @@ class Exact(NeighborBackend):
             keys = np.ascontiguousarray((R @ Q[start:stop].toarray().T).T)
             keys *= -2.0
             keys += r_sq
-            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.threads)
         sq = np.empty((n_q, n_cand), dtype=np.float64)
         _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
-                                      cand, sq, self.n_jobs)
+                                      cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     # -- scipy path -------------------------------------------------------------------------
@@ -251,7 +251,7 @@ class Exact(NeighborBackend):
         n_q, n_r = Q.shape[0], R.shape[0]
         indices = np.empty((n_q, k), dtype=np.int64)
         dist = np.empty((n_q, k), dtype=np.float64)
-        n_workers = max(1, self.n_jobs)
+        n_workers = self.threads
         step = max(1, BLOCK_ENTRIES // (n_r * n_workers))
 
         def one_block(start):
@@ -275,7 +275,7 @@ class Exact(NeighborBackend):
         if sp.issparse(D):
             return _graph_neighbors(D, k, exclude_self)
         indices = np.empty((D.shape[0], k), dtype=np.int64)
-        _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.n_jobs)
+        _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.threads)
         dist = np.take_along_axis(D, indices, 1).astype(np.float64)
         return sort_rows(indices, dist)
 
