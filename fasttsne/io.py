@@ -68,7 +68,7 @@ class _Encoder:
             if not all(isinstance(k, str) for k in value):
                 raise TypeError(f"cannot save {where}: a dict with non-string keys.")
             return {"__dict__": {k: self.encode(v, f"{where}.{k}") for k, v in value.items()}}
-        from .optimizer import OptimizerState
+        from .optim import OptimizerState
         if isinstance(value, OptimizerState):
             return {"__optimizer__": {"update": self.encode(value.update, where), "gains": self.encode(value.gains, where),
                                       "n_iter": int(value.n_iter)}}
@@ -117,7 +117,7 @@ class _Decoder:
         if "__dict__" in value:
             return {k: self.decode(v) for k, v in value["__dict__"].items()}
         if "__optimizer__" in value:
-            from .optimizer import OptimizerState
+            from .optim import OptimizerState
             o = value["__optimizer__"]
             return OptimizerState(self.decode(o["update"]), self.decode(o["gains"]), int(o["n_iter"]))
         if "__object__" in value:

@@ -7,12 +7,12 @@ import pytest
 import scipy.sparse as sp
 
 import fasttsne
-import fasttsne.locality
+import fasttsne.optim.locality
 from fasttsne._ext import _fft, _order
 from fasttsne.affinity import PerplexityBasedNN
-from fasttsne.locality import SpatialOrder
+from fasttsne.optim.locality import SpatialOrder
 from fasttsne.gradients.fft import FFTInterpolation
-from fasttsne.optimizer import FitObjective, OptimizerState
+from fasttsne.optim import FitObjective, OptimizerState
 
 
 @pytest.fixture
@@ -176,6 +176,6 @@ def test_ctrl_c_during_a_renumbered_fit_keeps_the_positions_reached(mnist2000_em
 
 
 def test_small_fits_keep_the_users_order():
-    assert not SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES - 1, 2)
-    assert SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES, 2)
-    assert not SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES, 4)
+    assert not SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES - 1, 2)
+    assert SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES, 2)
+    assert not SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES, 4)

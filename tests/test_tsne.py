@@ -33,14 +33,14 @@ def test_kl_decreases_during_the_main_phase(digits_run):
 
 
 def test_reported_kl_is_the_kl_of_the_final_positions(digits_run):
-    from fasttsne.optimizer import kl_divergence
+    from fasttsne.optim import kl_divergence
     emb, _ = digits_run
     expected = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, emb.gradient)
     assert emb.kl_divergence == pytest.approx(expected, rel=1e-12)
 
 
 def test_reported_kl_is_within_one_percent_of_the_exact_kl(digits_run):
-    from fasttsne.optimizer import kl_divergence
+    from fasttsne.optim import kl_divergence
     from fasttsne.gradients import ExactGradient
     emb, _ = digits_run
     exact = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, ExactGradient())
