@@ -129,9 +129,9 @@ def test_embed_is_quiet_when_not_on_a_terminal(files, capsys):
 
 def test_embed_verbose_prints_one_timing_line_per_phase(files, capsys):
     d, _, _ = files
-    _, out, _ = run(["embed", d / "X.npy", "-o", d / "Y.npy", "--verbose", *FAST], capsys)
+    _, _, err = run(["embed", d / "X.npy", "-o", d / "Y.npy", "--verbose", *FAST], capsys)
     for phase in ("neighbours", "affinities", "initialisation", "optimisation"):
-        assert re.search(rf"^fasttsne: {phase} \d+\.\d\d s$", out, re.M), (phase, out)
+        assert re.search(rf"^fasttsne: {phase} \d+\.\d\d s$", err, re.M), (phase, err)
 
 
 def test_warnings_are_one_line_each(files, capsys):
