@@ -18,7 +18,7 @@ from fasttsne.optim import FitObjective, OptimizerState
 @pytest.fixture
 def renumbered_always(monkeypatch):
     """Every fit, however small, takes the renumbered path."""
-    monkeypatch.setattr(fasttsne.locality, "MIN_SAMPLES", 1)
+    monkeypatch.setattr(fasttsne.optim.locality, "MIN_SAMPLES", 1)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_renumbered_fit_reaches_the_plain_fits_kl(mnist2000, renumbered_always, 
     params = dict(n_iter=100, early_exaggeration_iter=50, negative_gradient_method="fft", neighbors="exact",
                   random_state=0, n_jobs=2)
     renumbered = fasttsne.TSNE(**params).fit(X)
-    monkeypatch.setattr(fasttsne.locality, "MIN_SAMPLES", 10 ** 9)
+    monkeypatch.setattr(fasttsne.optim.locality, "MIN_SAMPLES", 10 ** 9)
     plain = fasttsne.TSNE(**params).fit(X)
     # rounding differences grow through the early exaggeration's unstable phase into a
     # slightly different layout, of the same quality
