@@ -182,7 +182,7 @@ def ingest(adata, reference, *, obs=None, use_rep=None, key_added="X_tsne", k_la
     adata.obsm[key_added] = embedding.transform(X, n_jobs=n_jobs, random_state=random_state, **transform_params)
     if labels:
         k = int(min(k_labels, len(embedding)))
-        neighbors, _ = embedding.affinities.index.query(X, k)
+        neighbors, _ = embedding.affinities.index.query(X, k, n_jobs=n_jobs)
         for name in labels:
             adata.obs[name] = _majority(reference.obs[name], neighbors)
     adata.uns[_uns_key(key_added)] = {"params": {"use_rep": use_rep, "ingested": True,
