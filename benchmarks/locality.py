@@ -40,8 +40,8 @@ def main(argv=None):
     import fasttsne
     from fasttsne._ext import _attractive
     from fasttsne.gradients.fft import FFTInterpolation
-    from fasttsne.locality import SpatialOrder
-    from fasttsne.optimizer import OptimizerState
+    from fasttsne.optim.locality import SpatialOrder
+    from fasttsne.optim import OptimizerState
 
     X, _ = load_dataset(a.data)
     emb = fasttsne.TSNE(n_jobs=a.n_jobs, random_state=0).fit(X)

@@ -4,13 +4,15 @@
 >>> embedding = fasttsne.TSNE(random_state=0).fit(X)        # doctest: +SKIP
 >>> Y = np.asarray(embedding)                               # doctest: +SKIP
 """
+from ._params import InvalidParameterError
 from .affinity import PerplexityBasedNN
 from .embedding import Embedding
 from .persist import load
-from .optimizer import OptimizationInterrupt
+from .optim import OptimizationInterrupt
 from .plotting import plot
 from .tsne import TSNE
 from . import tl
 from ._version import __version__
 
-__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "plot", "tl", "__version__"]
+__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "InvalidParameterError",
+           "plot", "tl", "__version__"]

@@ -1,4 +1,4 @@
-"""Array behaviour shared by ``Embedding`` and ``PartialEmbedding``."""
+"""Array behaviour shared by :class:`~fasttsne.Embedding` and :class:`~fasttsne.partial.PartialEmbedding`."""
 import numpy as np
 
 __all__ = ["PositionsArray"]

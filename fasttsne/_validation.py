@@ -1,7 +1,8 @@
-"""Input validation, done once at the door of every public entry point.
+"""Validation of data (and of positions), done once at the door of every public entry point.
 
-Every check raises ``TypeError`` (wrong kind of object) or ``ValueError`` (wrong values)
-with a message that says what is wrong and how to fix it. Nothing here modifies the
+Data checks raise ``TypeError`` (wrong kind of object) or ``ValueError`` (wrong values) with a
+message that says what is wrong and how to fix it; parameter values are checked against the
+table in :mod:`fasttsne._params` and raise its ``InvalidParameterError``. Nothing here modifies the
 caller's data: arrays are converted (copied) only when their dtype or layout must change.
 """
 import numbers
@@ -9,7 +10,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_data", "check_positions", "check_positive", "check_n_jobs", "check_random_state"]
+from ._params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, InvalidParameterError, Param, check
+
+__all__ = ["check_data", "check_positions", "check_positive", "check_random_state"]
 
 
 def _describe_nonfinite(X):
@@ -102,36 +105,34 @@ def _check_shape(shape, ndim, name, min_samples):
 
 
 def check_positions(Y, n_samples, n_components, name="initialization"):
-    """Validate user-given positions: finite, shape (n_samples, n_components); return a float64 copy."""
-    arr = np.array(Y, dtype=np.float64, copy=True)
+    """Validate user-given positions: finite, shape (n_samples, n_components); return a float64 copy.
+
+    Raises
+    ------
+    InvalidParameterError
+        The positions are a parameter (``initialization``).
+    """
+    try:
+        arr = np.array(Y, dtype=np.float64, copy=True)
+    except (ValueError, TypeError) as e:
+        raise InvalidParameterError(f"{name} must be an array of numbers, got {type(Y).__name__} ({e}).") from None
     if arr.ndim != 2 or arr.shape != (n_samples, n_components):
-        raise ValueError(f"{name} must have shape ({n_samples}, {n_components}) to match the data "
-                         f"and n_components, got {arr.shape}.")
+        raise InvalidParameterError(f"{name} must have shape ({n_samples}, {n_components}) to match the data "
+                                    f"and n_components, got {arr.shape}.")
     if not np.all(np.isfinite(arr)):
         n_bad, row = _describe_nonfinite(arr)
-        raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s) (first in row {row}).")
+        raise InvalidParameterError(f"{name} contains {n_bad} NaN or infinite value(s) (first in row {row}).")
     return np.ascontiguousarray(arr)
 
 
 def check_positive(value, name, *, allow_zero=False, integer=False):
-    """Return ``value`` if it is a finite number > 0 (>= 0 with ``allow_zero``), else raise."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise TypeError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}.")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}.")
+    """Return ``value`` if it is a finite number > 0 (>= 0 with ``allow_zero``), else raise
+    :class:`~fasttsne._params.InvalidParameterError` (for the constructors of the backends and
+    affinity models, whose parameters are not in a front door's table)."""
+    constraint = {(False, False): POSITIVE, (True, False): NON_NEGATIVE, (False, True): POSITIVE_INT,
+                  (True, True): NON_NEGATIVE_INT}[bool(allow_zero), bool(integer)]
+    check({name: Param(name, (constraint,), None, "")}, {name: value})
     return value
-
-
-def check_n_jobs(n_jobs):
-    """Resolve ``n_jobs`` (negative counts back from the number of cores, as in joblib)."""
-    import os
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (-1 for all cores), got {n_jobs!r}.")
-    n_cores = os.cpu_count() or 1
-    if n_jobs < 0:
-        n_jobs = max(1, n_cores + 1 + n_jobs)
-    return int(n_jobs)
 
 
 def check_random_state(seed):
@@ -142,23 +143,4 @@ def check_random_state(seed):
         return seed
     if isinstance(seed, np.random.RandomState):
         return np.random.default_rng(seed.randint(2**31))
-    raise ValueError(f"random_state must be None, an int or a numpy Generator, got {seed!r}.")
-
-
-def check_n_iter(n_iter):
-    """``n_iter`` unchanged, or a ValueError unless it is a non-negative integer."""
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
-
-
-def check_callbacks(callbacks):
-    """A tuple of the callables given (one, several or None)."""
-    if callbacks is None:
-        return ()
-    if callable(callbacks):
-        return (callbacks,)
-    callbacks = tuple(callbacks)
-    for cb in callbacks:
-        if not callable(cb):
-            raise TypeError(f"callbacks must be callables f(iteration, kl, positions), got {cb!r}.")
-    return callbacks
+    raise InvalidParameterError(f"random_state must be None, an int or a numpy Generator, got {seed!r}.")

@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from ._params import TRANSFORM_PARAMS, check
+
 __all__ = ["main", "build_parser", "read_data", "write_positions"]
 
 #: Exit status for user mistakes (argparse uses the same for bad arguments).
@@ -317,15 +319,16 @@ def cmd_embed(args):
     if args.plot:
         _check_writable(args.plot, None, "plot")
         _require_matplotlib()
-    with _timed(args, "reading input"):
-        X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
-                         drop=_split(args.drop))
-    _say(args, f"{X.shape[0]} points x {X.shape[1]} features from {args.input}")
     tsne = TSNE(n_components=args.n_components, perplexity=args.perplexity, n_iter=args.n_iter,
                 early_exaggeration_iter=args.early_exaggeration_iter, exaggeration=args.exaggeration,
                 dof=args.dof, initialization=args.initialization, metric=args.metric,
                 neighbors=args.neighbors, negative_gradient_method=args.method, n_jobs=args.n_jobs,
                 random_state=args.seed, verbose=_verbose(args))
+    tsne.check_params()  # a bad option fails before the input is read
+    with _timed(args, "reading input"):
+        X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
+                         drop=_split(args.drop))
+    _say(args, f"{X.shape[0]} points x {X.shape[1]} features from {args.input}")
     embedding = tsne.fit(X)
     write_positions(args.output, np.asarray(embedding))
     print(f"wrote {embedding.shape[0]} x {embedding.shape[1]} positions to {args.output} "
@@ -349,14 +352,15 @@ def cmd_transform(args):
     if args.plot:
         _check_writable(args.plot, None, "plot")
         _require_matplotlib()
+    options = dict(perplexity=args.perplexity, n_iter=args.n_iter, n_jobs=args.n_jobs, random_state=args.seed)
+    check(TRANSFORM_PARAMS, options)  # a bad option fails before the map and the input are read
     with _timed(args, "loading the map"):
         reference = load(args.map)
     with _timed(args, "reading input"):
         X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
                          drop=_split(args.drop))
     with _timed(args, f"placing {X.shape[0]} points into the map of {len(reference)}"):
-        Y = reference.transform(X, perplexity=args.perplexity, n_iter=args.n_iter, n_jobs=args.n_jobs,
-                                random_state=args.seed)
+        Y = reference.transform(X, **options)
     write_positions(args.output, Y)
     print(f"wrote {Y.shape[0]} x {Y.shape[1]} positions to {args.output}")
     if args.plot:

@@ -1,17 +1,17 @@
 """The Embedding: positions, the affinities behind them, and the optimiser state."""
 import copy
 import threading
-import time
 
 import numpy as np
 
 from . import gradients as _gradients, persist, registry
+from ._params import (OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
+                      InvalidParameterError, check, doc)
+from ._threads import effective_n_jobs
 from ._positions import PositionsArray
-from ._validation import check_callbacks as _as_callbacks, check_data, check_n_iter as _check_n_iter, \
-    check_n_jobs, check_positive
-from .optimizer import FitObjective, OptimizationInterrupt, OptimizerState, gradient_descent
+from ._validation import check_data
+from .optim import FitObjective, OptimizationInterrupt, OptimizerState, Phase, run_phases, transform_schedule
 from .partial import PartialEmbedding, initial_partial_positions
-from .progress import IterationProgress
 
 __all__ = ["Embedding"]
 
@@ -34,7 +34,9 @@ class Embedding(PositionsArray):
         Parameters of the gradient backend (theta, n_interpolation_points, ...).
     dof : float, default 1
         Degrees of freedom of the output kernel (1 is standard t-SNE; < 1 heavier tails).
-    n_jobs : int, default 1
+    n_jobs : None or int, default 1
+        Threads, kept (and saved) as given and resolved at each call, so a map saved with
+        ``n_jobs=-1`` uses the cores of the machine that loads it.
     random_state : None, int or Generator
     optimizer_state : OptimizerState, optional
     kl_divergence : float, optional
@@ -48,6 +50,10 @@ class Embedding(PositionsArray):
     P : scipy.sparse.csr_matrix, the affinities' P.
     kl_divergence : float or None
     n_iter : int, iterations done so far.
+    phases_ : tuple of fasttsne.optim.Phase
+        The phases run so far, each with the learning rate actually used ("auto" resolved).
+    learning_rate_ : float or None
+        The learning rate of the last phase run.
     """
 
     def __init__(self, positions, affinities, *, negative_gradient_method="auto", gradient_params=None,
@@ -62,12 +68,14 @@ class Embedding(PositionsArray):
         self.affinities = affinities
         self.negative_gradient_method = _own_backend(negative_gradient_method)
         self.gradient_params = dict(gradient_params or {})
-        self.dof = check_positive(dof, "dof")
-        self.n_jobs = check_n_jobs(n_jobs)
+        check(TSNE_PARAMS, {"dof": dof, "n_jobs": n_jobs})
+        self.dof = dof
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
         self.kl_divergence = kl_divergence
         self.n_features = n_features
+        self.phases_ = ()
         self._gradient = None
 
     # ---------------------------------------------------------------- array-like
@@ -82,6 +90,14 @@ class Embedding(PositionsArray):
     @property
     def n_iter(self):
         return self.optimizer_state.n_iter
+
+    @property
+    def learning_rate_(self):
+        return self.phases_[-1].learning_rate if self.phases_ else None
+
+    def _threads(self, n_jobs=None):
+        """Threads for the work now: ``n_jobs`` when given, else this embedding's, resolved now."""
+        return effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
 
     @property
     def gradient(self):
@@ -106,126 +122,116 @@ class Embedding(PositionsArray):
                  max_grad_norm=None, max_step_norm=5.0, min_gain=0.01, dof=None,
                  negative_gradient_method=None, n_jobs=None, callbacks=None,
                  callbacks_every_iters=50, inplace=False, verbose=False):
-        """Continue the optimisation for ``n_iter`` iterations.
+        """Continue the optimisation for ``n_iter`` iterations (one phase).
 
         Parameters
         ----------
-        n_iter : int >= 0
-        exaggeration : float, optional
-            Multiplies the attractive forces (None or 1: none). Early exaggeration is this
-            with a value around 12.
-        learning_rate : float or "auto"
-            "auto" is N / exaggeration (the gradient here is divided by 4).
-        momentum : float in [0, 1)
-        max_grad_norm, max_step_norm : float or None
-            Per-point clipping of the gradient / of the step, in embedding units.
-        min_gain : float
-        dof : float, optional
-            Override the kernel's degrees of freedom from here on.
-        negative_gradient_method : str or NegativeGradient, optional
-            Switch repulsion backend from here on.
-        n_jobs : int, optional
-        callbacks : callable or list of callables, optional
-            ``f(iteration, kl, positions) -> bool``; True stops early.
-        callbacks_every_iters : int
-        inplace : bool
-            Update this Embedding instead of returning a new one (used internally by TSNE
-            to avoid copies; the public default keeps the original unchanged).
-        verbose : bool
-            Show a progress bar (iteration, KL, ETA) and print one summary line.
+{params}
 
         Returns
         -------
         Embedding
+            A new one (this one is unchanged) unless ``inplace``; its ``learning_rate_`` is
+            the learning rate used.
 
         Raises
         ------
+        InvalidParameterError
+            For a bad parameter value, before any iteration.
         OptimizationInterrupt
             On Ctrl-C, within about one iteration; its ``embedding`` attribute holds the
             result so far (a new Embedding unless ``inplace``).
         """
-        _check_n_iter(n_iter)
-        exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
-        n = self.shape[0]
-        if isinstance(learning_rate, str):
-            if learning_rate != "auto":
-                raise ValueError(f"learning_rate must be a positive number or 'auto', got {learning_rate!r}.")
-            learning_rate = max(n / exaggeration, 1.0)
-        check_positive(learning_rate, "learning_rate")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-        callbacks = _as_callbacks(callbacks)
+        params = check(OPTIMIZE_PARAMS, dict(
+            n_iter=n_iter, exaggeration=exaggeration, learning_rate=learning_rate, momentum=momentum,
+            max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, dof=dof,
+            negative_gradient_method=negative_gradient_method, n_jobs=n_jobs, callbacks=callbacks,
+            callbacks_every_iters=callbacks_every_iters, inplace=inplace, verbose=verbose))
+        phase = Phase(n_iter, 1.0 if exaggeration is None else exaggeration, momentum, learning_rate,
+                      max_grad_norm, max_step_norm, min_gain)
         target = self if inplace else self._copy()
         if dof is not None:
-            target.dof = check_positive(dof, "dof")
+            target.dof = dof
         if negative_gradient_method is not None:
             target.negative_gradient_method = _own_backend(negative_gradient_method)
             target._gradient = None
+            target._resolve_gradient()  # a bad name or dimension fails before any iteration
         if n_jobs is not None:
-            target.n_jobs = check_n_jobs(n_jobs)
+            target.n_jobs = n_jobs
+        target._run([phase], callbacks=params["callbacks"], callbacks_every_iters=callbacks_every_iters,
+                    verbose=verbose)
+        return target
 
-        Y = target._positions
-        Y.setflags(write=True)
-        t0 = time.perf_counter()
-        progress = IterationProgress(n_iter, f"exaggeration {exaggeration:g}") if verbose else None
+    def _resolve_gradient(self):
+        """:attr:`gradient`, a name or dimension it cannot serve reported as a parameter error."""
         try:
-            objective = FitObjective(target.P, target.affinities.sum_p_log_p, target.gradient, target.dof,
-                                     target.n_jobs)
-            kl, stopped = gradient_descent(
-                Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
-                learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
-                max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=target.n_jobs,
-                callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, progress=progress)
+            return self.gradient
+        except InvalidParameterError:
+            raise
+        except (ValueError, TypeError) as e:
+            raise InvalidParameterError(str(e)) from None
+
+    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50, verbose=False):
+        """Run ``phases`` (:class:`~fasttsne.optim.Phase`) on this embedding, in place.
+
+        Returns
+        -------
+        kl : float
+        stopped : bool
+            Whether a callback stopped the run (the later phases were then not run).
+        """
+        threads = self._threads(n_jobs)
+        phases = [p.resolved(self.shape[0]) for p in phases]
+        ran = []
+        Y = self._positions
+        Y.setflags(write=True)
+        try:
+            objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof,
+                                     threads)
+            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
+                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran)
         except OptimizationInterrupt as interrupt:
-            target.kl_divergence = None
-            interrupt.embedding = target
+            self.kl_divergence = None
+            interrupt.embedding = self
             raise
         finally:
             Y.setflags(write=False)
-            if progress is not None:
-                progress.close()
-        target.kl_divergence = kl
-        if verbose:
-            print(f"fasttsne: {target.n_iter:5d} iterations, KL {kl:.4f} "
-                  f"(exaggeration {exaggeration:g}, {time.perf_counter() - t0:.2f} s)"
-                  + (", stopped by a callback" if stopped else ""), flush=True)
-        return target
+            self.phases_ = tuple(self.phases_) + tuple(ran)
+        self.kl_divergence = kl
+        return kl, stopped
 
     # ---------------------------------------------------------------- new points
-    def reference_repulsion(self):
+    def reference_repulsion(self, n_jobs=None):
         """The repulsion of these (fixed) positions on new points, built once and cached.
 
         Thread-safe: concurrent ``transform`` calls on one Embedding build it once and share
-        it (it is only read afterwards).
+        it (it is only read afterwards). ``n_jobs``: threads of the build (None: this
+        embedding's), which do not change the result.
         """
         with self._lock():
             gradient = self.gradient
             cache = getattr(self, "_reference_cache", None)
             # keyed by the backend object itself (not its id, which a new one could reuse)
             if cache is None or cache[0] is not gradient or cache[1] != self.dof:
-                cache = (gradient, self.dof, gradient.reference(self._positions, self.dof))
+                cache = (gradient, self.dof, gradient.reference(self._positions, self.dof, self._threads(n_jobs)))
                 self._reference_cache = cache
             return cache[2]
 
-    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=None, random_state=None):
+    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=None, random_state=None,
+                        n_jobs=None):
         """Affinities and initial positions of new points, ready for ``.optimize``.
 
         Parameters
         ----------
         X_new : (M, D) array-like, M >= 1, same features as the reference data
-        initialization : "median", "weighted", "random" or (M, d) array, default "median"
-        k : int, default 25
-            Reference neighbours used by the "median" initialisation.
-        perplexity : float, optional
-            Perplexity of the new points' affinities to the reference, for the models that
-            have one (default: the model's, 5 for ``PerplexityBasedNN``: a small value keeps
-            each new point close to its nearest reference points); an error for the others.
-        random_state : None, int or Generator
+{params}
 
         Returns
         -------
         PartialEmbedding
         """
+        check(PREPARE_PARTIAL_PARAMS, dict(initialization=initialization, k=k, perplexity=perplexity,
+                                           random_state=random_state, n_jobs=n_jobs))
         index = self.affinities.index
         if index is None:
             raise ValueError("these affinities have no neighbour index (e.g. precomputed P), so new points "
@@ -237,10 +243,10 @@ class Embedding(PositionsArray):
                              f"{self.n_features}.")
         params = {} if perplexity is None else {"perplexity": perplexity}
         median = isinstance(initialization, str) and initialization == "median"
-        k = int(min(check_positive(k, "k", integer=True), self.shape[0])) if median else 0
+        k = int(min(k, self.shape[0])) if median else 0
         # one query for what the median and the affinities both need
-        found = index.query(X_new, max(k, self.affinities.neighbors_needed(**params)))
-        P_new = self.affinities.to_new(X_new, neighbors=found, **params)
+        found = index.query(X_new, max(k, self.affinities.neighbors_needed(**params)), n_jobs=n_jobs)
+        P_new = self.affinities.to_new(X_new, neighbors=found, n_jobs=n_jobs, **params)
         Y0 = initial_partial_positions(initialization, self._positions, found[0][:, :k] if median else None,
                                        P_new, random_state)
         return PartialEmbedding(Y0, self, P_new)
@@ -263,17 +269,7 @@ class Embedding(PositionsArray):
             Same features as the reference data. Any real dtype, memory layout, memmap or
             DataFrame is accepted (and never modified); sparse input where the reference's
             neighbour backend takes it.
-        perplexity, initialization, k, random_state : see :meth:`prepare_partial`
-        learning_rate : float, default 0.1
-        early_exaggeration : float, default 4
-        early_exaggeration_iter : int, default 0
-        exaggeration : float, default 1.5
-        n_iter : int, default 250
-        initial_momentum, final_momentum : float, default 0.8
-        max_grad_norm : float or None, default 0.25
-        max_step_norm : float or None
-        n_jobs : int, optional
-        callbacks, callbacks_every_iters : see :meth:`optimize`
+{params}
 
         Returns
         -------
@@ -281,22 +277,25 @@ class Embedding(PositionsArray):
 
         Raises
         ------
+        InvalidParameterError
+            For a bad parameter value, before any work.
         ValueError
             When ``X_new`` is not 2-D (a single point must be passed as one row,
             ``x.reshape(1, -1)``), has no rows (an empty batch is an error, as in
             scikit-learn, rather than an empty result), has a different number of features
             than the reference, or holds NaN or infinite values.
         """
+        params = check(TRANSFORM_PARAMS, dict(
+            perplexity=perplexity, initialization=initialization, k=k, learning_rate=learning_rate,
+            early_exaggeration=early_exaggeration, early_exaggeration_iter=early_exaggeration_iter,
+            exaggeration=exaggeration, n_iter=n_iter, initial_momentum=initial_momentum,
+            final_momentum=final_momentum, max_grad_norm=max_grad_norm, max_step_norm=max_step_norm,
+            n_jobs=n_jobs, random_state=random_state, callbacks=callbacks,
+            callbacks_every_iters=callbacks_every_iters))
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
-                                       random_state=random_state)
-        common = dict(learning_rate=learning_rate, max_grad_norm=max_grad_norm, max_step_norm=max_step_norm,
-                      n_jobs=n_jobs, callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
-                      inplace=True)
-        if early_exaggeration_iter > 0:
-            partial.optimize(early_exaggeration_iter, exaggeration=early_exaggeration,
-                             momentum=initial_momentum, **common)
-        if partial.n_iter == early_exaggeration_iter:  # not stopped by a callback
-            partial.optimize(n_iter, exaggeration=exaggeration, momentum=final_momentum, **common)
+                                       random_state=random_state, n_jobs=n_jobs)
+        partial._run(transform_schedule(**params), n_jobs=n_jobs, callbacks=callbacks,
+                     callbacks_every_iters=callbacks_every_iters)
         return np.array(partial)
 
     # ---------------------------------------------------------------- copies
@@ -305,6 +304,7 @@ class Embedding(PositionsArray):
         state["_gradient"] = None  # scratch buffers and caches are rebuilt on demand
         state["_reference_cache"] = None
         state.pop("_cache_lock", None)
+        state["phases_"] = [p.to_dict() for p in self.__dict__.get("phases_", ())]
         return state
 
     def __setstate__(self, state):
@@ -321,6 +321,7 @@ class Embedding(PositionsArray):
             raise ValueError("inconsistent embedding state: non-finite positions.")
         positions.setflags(write=False)
         self.__dict__.update(state)
+        self.phases_ = tuple(Phase(**p) if isinstance(p, dict) else p for p in state.get("phases_", ()))
         self._positions = positions
         self._gradient = None
         self._reference_cache = None
@@ -351,6 +352,10 @@ class Embedding(PositionsArray):
 
 registry.declare(persist.MODEL_KIND, Embedding, label="embedding class")
 registry.register(persist.MODEL_KIND, persist.MODEL_NAME, Embedding)
+Embedding.optimize.__doc__ = Embedding.optimize.__doc__.format(params=doc(OPTIMIZE_PARAMS, indent=8))
+Embedding.prepare_partial.__doc__ = Embedding.prepare_partial.__doc__.format(
+    params=doc(PREPARE_PARTIAL_PARAMS, indent=8))
+Embedding.transform.__doc__ = Embedding.transform.__doc__.format(params=doc(TRANSFORM_PARAMS, indent=8))
 
 #: Guards the creation of each Embedding's own cache lock.
 _LOCK_CREATION = threading.Lock()

@@ -1,10 +1,11 @@
 """New points placed into a fixed reference embedding (``Embedding.transform``)."""
 import numpy as np
 
+from ._params import PARTIAL_PARAMS, check, doc
 from ._positions import PositionsArray
-from ._validation import check_callbacks, check_n_iter, check_n_jobs, check_positions, check_positive, \
-    check_random_state
-from .optimizer import OptimizationInterrupt, OptimizerState, PartialObjective, gradient_descent
+from ._validation import check_positions, check_random_state
+from ._sparse import sum_p_log_p
+from .optim import OptimizationInterrupt, OptimizerState, PartialObjective, Phase, run_phases
 
 __all__ = ["PartialEmbedding", "initial_partial_positions"]
 
@@ -83,39 +84,53 @@ class PartialEmbedding(PositionsArray):
     def optimize(self, n_iter, *, exaggeration=None, learning_rate=0.1, momentum=0.8, max_grad_norm=0.25,
                  max_step_norm=None, min_gain=0.01, n_jobs=None, callbacks=None, callbacks_every_iters=50,
                  inplace=False):
-        """Move the new points for ``n_iter`` iterations; the reference stays fixed.
+        """Move the new points for ``n_iter`` iterations (one phase); the reference stays fixed.
 
-        Parameters are those of :meth:`Embedding.optimize`; the defaults are the transform
-        defaults (learning rate 0.1, gradient clipped to 0.25 per point), and the KL reported
-        is the sum over new points of KL(P_i || Q_i).
+        The KL reported is the sum over new points of KL(P_i || Q_i).
+
+        Parameters
+        ----------
+{params}
 
         Returns
         -------
         PartialEmbedding
         """
-        check_n_iter(n_iter)
-        exaggeration = 1.0 if exaggeration is None else check_positive(exaggeration, "exaggeration")
-        check_positive(learning_rate, "learning_rate")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-        n_jobs = self.reference.n_jobs if n_jobs is None else check_n_jobs(n_jobs)
+        check(PARTIAL_PARAMS, dict(
+            n_iter=n_iter, exaggeration=exaggeration, learning_rate=learning_rate, momentum=momentum,
+            max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, n_jobs=n_jobs,
+            callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, inplace=inplace))
+        phase = Phase(n_iter, 1.0 if exaggeration is None else exaggeration, momentum, learning_rate,
+                      max_grad_norm, max_step_norm, min_gain)
         target = self if inplace else PartialEmbedding(self._positions, self.reference, self.P,
                                                        self.optimizer_state.copy())
+        target._run([phase], n_jobs=n_jobs, callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
+        return target
+
+    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50):
+        """Run ``phases`` on these points, in place; return (kl, stopped) as ``Embedding._run``.
+
+        ``n_jobs`` (None: the reference's) sets the threads of every stage: the reference
+        repulsion's build (when not cached yet) and each step.
+        """
         ref = self.reference
-        objective = PartialObjective(self.P, ref.positions, ref.reference_repulsion(), ref.dof, n_jobs)
-        Y = target._positions
+        threads = ref._threads(n_jobs)
+        objective = PartialObjective(self.P, sum_p_log_p(self.P.data), ref.positions,
+                                     ref.reference_repulsion(n_jobs), ref.dof, threads)
+        Y = self._positions
         Y.setflags(write=True)
         try:
-            kl, _ = gradient_descent(Y, objective, target.optimizer_state, int(n_iter), exaggeration=exaggeration,
-                                     learning_rate=learning_rate, momentum=momentum, min_gain=min_gain,
-                                     max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, n_jobs=n_jobs,
-                                     callbacks=check_callbacks(callbacks),
-                                     callbacks_every_iters=callbacks_every_iters, center=False)
+            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
+                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
+                                        center=False)
         except OptimizationInterrupt as interrupt:
-            target.kl_divergence = None
-            interrupt.embedding = target
+            self.kl_divergence = None
+            interrupt.embedding = self
             raise
         finally:
             Y.setflags(write=False)
-        target.kl_divergence = kl
-        return target
+        self.kl_divergence = kl
+        return kl, stopped
+
+
+PartialEmbedding.optimize.__doc__ = PartialEmbedding.optimize.__doc__.format(params=doc(PARTIAL_PARAMS, indent=8))

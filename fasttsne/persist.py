@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from . import registry
 from ._version import __version__
-from .optimizer import OptimizerState
+from .optim import OptimizerState
 
 __all__ = ["save", "load", "FORMAT", "VERSION", "MODEL_KIND", "MODEL_NAME"]
 

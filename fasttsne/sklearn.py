@@ -19,6 +19,7 @@ except ImportError:  # validate_data is new in scikit-learn 1.6
 import numpy as np
 
 from . import tsne as _tsne
+from ._params import TRANSFORM_PARAMS, InvalidParameterError, check
 
 __all__ = ["TSNE"]
 
@@ -26,9 +27,11 @@ __all__ = ["TSNE"]
 class TSNE(TransformerMixin, BaseEstimator):
     """t-SNE as a scikit-learn transformer.
 
-    The parameters are those of :class:`fasttsne.TSNE`, with the same names and defaults
-    (see there); ``transform_params`` holds keyword arguments for
-    :meth:`fasttsne.Embedding.transform` (e.g. ``{"n_iter": 100, "perplexity": 10}``).
+    The parameters are those of :class:`fasttsne.TSNE`, with the same names, defaults and
+    checks (see there; one table, :mod:`fasttsne._params`, describes them all);
+    ``transform_params`` holds keyword arguments for :meth:`fasttsne.Embedding.transform`
+    (e.g. ``{"n_iter": 100, "perplexity": 10}``). Every value, ``transform_params`` included,
+    is checked when :meth:`fit` starts and a bad one raises ``InvalidParameterError``.
 
     Attributes
     ----------
@@ -41,6 +44,8 @@ class TSNE(TransformerMixin, BaseEstimator):
         KL(P || Q) of the final positions, nats.
     n_iter_ : int
         Iterations run.
+    learning_rate_ : float
+        The learning rate of the last phase ("auto" resolved).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
@@ -94,11 +99,17 @@ class TSNE(TransformerMixin, BaseEstimator):
         X : (n_samples, n_features) array-like or DataFrame
         y : ignored
         """
+        core = self._core()
+        core.check_params()
+        if self.transform_params is not None and not isinstance(self.transform_params, dict):
+            raise InvalidParameterError(f"transform_params must be None or a dict, got {self.transform_params!r}.")
+        check(TRANSFORM_PARAMS, self.transform_params or {})
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-        self.model_ = self._core().fit(X)
+        self.model_ = core.fit(X)
         self.embedding_ = np.array(self.model_)
         self.kl_divergence_ = float(self.model_.kl_divergence)
         self.n_iter_ = int(self.model_.n_iter)
+        self.learning_rate_ = float(self.model_.learning_rate_)
         return self
 
     def fit_transform(self, X, y=None):

@@ -15,6 +15,8 @@ import numbers
 
 import numpy as np
 
+from ._params import TRANSFORM_PARAMS, check
+
 __all__ = ["tsne", "ingest", "load_map"]
 
 #: Reference neighbours voting for each transferred label.
@@ -86,11 +88,13 @@ def tsne(adata, use_rep="X_pca", key_added="X_tsne", *, n_components=2, perplexi
     _check_adata(adata)
     if not isinstance(key_added, str) or not key_added:
         raise TypeError(f"key_added must be a non-empty string, got {key_added!r}.")
-    adata = adata.copy() if copy else adata
-    X = _representation(adata, use_rep)
     params = dict(n_components=n_components, perplexity=perplexity, metric=metric, n_jobs=n_jobs,
                   random_state=random_state, **tsne_params)
-    embedding = TSNE(**params).fit(X)
+    estimator = TSNE(**params)
+    estimator.check_params()  # a bad value fails before any copy or work
+    adata = adata.copy() if copy else adata
+    X = _representation(adata, use_rep)
+    embedding = estimator.fit(X)
     adata.obsm[key_added] = np.array(embedding)
     entry = {"params": {"use_rep": use_rep, **_recordable(params)},
              "kl_divergence": float(embedding.kl_divergence), "n_iter": int(embedding.n_iter)}
@@ -160,6 +164,7 @@ def ingest(adata, reference, *, obs=None, use_rep=None, key_added="X_tsne", k_la
         The modified copy when ``copy``, else None.
     """
     _check_adata(adata)
+    check(TRANSFORM_PARAMS, dict(n_jobs=n_jobs, random_state=random_state, **transform_params))
     embedding = load_map(reference, key_added)
     is_adata = not hasattr(reference, "positions")
     stored = reference.uns[_uns_key(key_added)]["params"] if is_adata else {}
@@ -177,7 +182,7 @@ def ingest(adata, reference, *, obs=None, use_rep=None, key_added="X_tsne", k_la
     adata.obsm[key_added] = embedding.transform(X, n_jobs=n_jobs, random_state=random_state, **transform_params)
     if labels:
         k = int(min(k_labels, len(embedding)))
-        neighbors, _ = embedding.affinities.index.query(X, k)
+        neighbors, _ = embedding.affinities.index.query(X, k, n_jobs=n_jobs)
         for name in labels:
             adata.obs[name] = _majority(reference.obs[name], neighbors)
     adata.uns[_uns_key(key_added)] = {"params": {"use_rep": use_rep, "ingested": True,

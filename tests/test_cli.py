@@ -129,9 +129,9 @@ def test_embed_is_quiet_when_not_on_a_terminal(files, capsys):
 
 def test_embed_verbose_prints_one_timing_line_per_phase(files, capsys):
     d, _, _ = files
-    _, out, _ = run(["embed", d / "X.npy", "-o", d / "Y.npy", "--verbose", *FAST], capsys)
+    _, _, err = run(["embed", d / "X.npy", "-o", d / "Y.npy", "--verbose", *FAST], capsys)
     for phase in ("neighbours", "affinities", "initialisation", "optimisation"):
-        assert re.search(rf"^fasttsne: {phase} \d+\.\d\d s$", out, re.M), (phase, out)
+        assert re.search(rf"^fasttsne: {phase} \d+\.\d\d s$", err, re.M), (phase, err)
 
 
 def test_warnings_are_one_line_each(files, capsys):
@@ -172,7 +172,7 @@ def test_missing_value_in_a_table_names_its_line(files, capsys):
 def test_bad_parameter_value_is_a_one_line_error(files, capsys):
     d, _, _ = files
     assert_one_line_error(*run(["embed", d / "X.npy", "-o", d / "Y.npy", "--perplexity", "-5"], capsys)[::2],
-                          "perplexity must be > 0")
+                          "perplexity must be a positive number, got -5.0")
 
 
 def test_unparseable_option_is_a_one_line_error(files, capsys):

@@ -56,7 +56,7 @@ def test_exact_gradient_matches_finite_differences_of_kl(dof, d):
 
 
 def test_kl_from_kernels_matches_dense_reference():
-    from fasttsne.optimizer import kl_divergence
+    from fasttsne.optim import kl_divergence
     rng = np.random.default_rng(3)
     Y = rng.normal(size=(40, 2))
     P = random_P(40, rng)

@@ -18,7 +18,7 @@ LAYERS = [
     ("neighbours", ["fasttsne.neighbors"]),
     ("affinities", ["fasttsne.affinity", "fasttsne.initialization"]),
     ("gradients", ["fasttsne.gradients"]),
-    ("optimisation", ["fasttsne.optim", "fasttsne.optimizer", "fasttsne.locality"]),
+    ("optimisation", ["fasttsne.optim"]),
     ("persistence", ["fasttsne.persist"]),
     ("model", ["fasttsne.embedding", "fasttsne.partial"]),
 ]

@@ -7,18 +7,18 @@ import pytest
 import scipy.sparse as sp
 
 import fasttsne
-import fasttsne.locality
+import fasttsne.optim.locality
 from fasttsne._ext import _fft, _order
 from fasttsne.affinity import PerplexityBasedNN
-from fasttsne.locality import SpatialOrder
+from fasttsne.optim.locality import SpatialOrder
 from fasttsne.gradients.fft import FFTInterpolation
-from fasttsne.optimizer import FitObjective, OptimizerState
+from fasttsne.optim import FitObjective, OptimizerState
 
 
 @pytest.fixture
 def renumbered_always(monkeypatch):
     """Every fit, however small, takes the renumbered path."""
-    monkeypatch.setattr(fasttsne.locality, "MIN_SAMPLES", 1)
+    monkeypatch.setattr(fasttsne.optim.locality, "MIN_SAMPLES", 1)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_renumbered_fit_reaches_the_plain_fits_kl(mnist2000, renumbered_always, 
     params = dict(n_iter=100, early_exaggeration_iter=50, negative_gradient_method="fft", neighbors="exact",
                   random_state=0, n_jobs=2)
     renumbered = fasttsne.TSNE(**params).fit(X)
-    monkeypatch.setattr(fasttsne.locality, "MIN_SAMPLES", 10 ** 9)
+    monkeypatch.setattr(fasttsne.optim.locality, "MIN_SAMPLES", 10 ** 9)
     plain = fasttsne.TSNE(**params).fit(X)
     # rounding differences grow through the early exaggeration's unstable phase into a
     # slightly different layout, of the same quality
@@ -176,6 +176,6 @@ def test_ctrl_c_during_a_renumbered_fit_keeps_the_positions_reached(mnist2000_em
 
 
 def test_small_fits_keep_the_users_order():
-    assert not SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES - 1, 2)
-    assert SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES, 2)
-    assert not SpatialOrder.worthwhile(fasttsne.locality.MIN_SAMPLES, 4)
+    assert not SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES - 1, 2)
+    assert SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES, 2)
+    assert not SpatialOrder.worthwhile(fasttsne.optim.locality.MIN_SAMPLES, 4)

@@ -1,6 +1,8 @@
 """Progress output: timing lines per phase and a tqdm bar when verbose, silence otherwise."""
 import io
+import logging
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -16,12 +18,15 @@ def X(digits):
     return digits[0][:150]
 
 
-def test_verbose_fit_prints_one_timing_line_per_phase(X, capsys):
+def test_verbose_fit_logs_one_timing_line_per_phase_on_stderr(X, capsys):
     fasttsne.TSNE(verbose=True, **SHORT).fit(X)
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert out == ""  # the library writes nothing to standard output
+    lines = re.split(r"[\r\n]", err)  # the bar, cleared with \r, shares stderr with the lines
     for phase in ("neighbours", "affinities", "initialisation", "optimisation"):
-        assert re.search(rf"^fasttsne: {phase} \d+\.\d\d s$", out, re.M), phase
-    assert len(re.findall(r"^fasttsne: +\d+ iterations, KL \d+\.\d{4} \(exaggeration", out, re.M)) == 2
+        assert any(re.fullmatch(rf"fasttsne: {phase} \d+\.\d\d s", line) for line in lines), phase
+    assert sum(bool(re.match(r"fasttsne: +\d+ iterations, KL \d+\.\d{4} \(exaggeration", line))
+               for line in lines) == 2
 
 
 def test_verbose_fit_draws_a_progress_bar_per_phase_on_stderr(X, capsys):
@@ -57,7 +62,7 @@ class _Recorder:
 
 def test_optimizer_reports_every_step_and_the_kl_every_kl_every_steps(X):
     emb = fasttsne.TSNE(**SHORT).prepare_initial(X)
-    from fasttsne.optimizer import FitObjective, gradient_descent
+    from fasttsne.optim import FitObjective, gradient_descent
     objective = FitObjective(emb.P, emb.affinities.sum_p_log_p, emb.gradient, 1.0, 1)
     recorder = _Recorder()
     Y = np.array(emb.positions)
@@ -76,7 +81,7 @@ def test_iteration_progress_shows_the_latest_kl():
         assert "KL 1.2346" in stream.getvalue() and "2/10" in stream.getvalue()
 
 
-def test_phase_prints_only_inside_a_verbose_reporting_block(capsys):
+def test_phase_logs_only_inside_a_verbose_reporting_block(capsys):
     with progress.phase("alone"):
         pass
     with progress.reporting(True):
@@ -85,5 +90,21 @@ def test_phase_prints_only_inside_a_verbose_reporting_block(capsys):
         with progress.reporting(False):  # a quiet callee cannot silence a verbose caller
             with progress.phase("nested"):
                 pass
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "alone" not in out and "fasttsne: inside" in out and "fasttsne: nested" in out
+
+
+def test_verbose_lines_go_to_the_configured_logging_handlers_instead_of_stderr(X, caplog, capsys):
+    with caplog.at_level(logging.INFO, logger="fasttsne"):
+        fasttsne.TSNE(verbose=True, **SHORT).fit(X)
+    messages = [r.getMessage() for r in caplog.records if r.name == "fasttsne"]
+    assert any(re.fullmatch(r"neighbours \d+\.\d\d s", m) for m in messages)
+    assert not re.search(r"^fasttsne: neighbours", capsys.readouterr().err, re.M)  # not twice
+
+
+def test_verbose_run_without_a_standard_error_stream_completes_silently(X, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stderr", None)
+    embedding = fasttsne.TSNE(verbose=True, **SHORT).fit(X)
+    monkeypatch.undo()
+    assert np.all(np.isfinite(np.asarray(embedding)))
+    assert capsys.readouterr().out == ""

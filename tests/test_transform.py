@@ -117,9 +117,9 @@ def test_transform_queries_the_neighbour_index_once_for_initialisation_and_affin
     asked = []
     original = index.query
 
-    def counting(X, k):
+    def counting(X, k, n_jobs=None):
         asked.append(k)
-        return original(X, k)
+        return original(X, k, n_jobs=n_jobs)
 
     index.query = counting
     try:

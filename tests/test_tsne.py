@@ -33,14 +33,14 @@ def test_kl_decreases_during_the_main_phase(digits_run):
 
 
 def test_reported_kl_is_the_kl_of_the_final_positions(digits_run):
-    from fasttsne.optimizer import kl_divergence
+    from fasttsne.optim import kl_divergence
     emb, _ = digits_run
     expected = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, emb.gradient)
     assert emb.kl_divergence == pytest.approx(expected, rel=1e-12)
 
 
 def test_reported_kl_is_within_one_percent_of_the_exact_kl(digits_run):
-    from fasttsne.optimizer import kl_divergence
+    from fasttsne.optim import kl_divergence
     from fasttsne.gradients import ExactGradient
     emb, _ = digits_run
     exact = kl_divergence(np.asarray(emb), emb.P, emb.affinities.sum_p_log_p, ExactGradient())
@@ -122,13 +122,13 @@ def test_callbacks_receive_iteration_kl_and_a_copy_of_the_positions(digits):
 @pytest.mark.parametrize("kw, message", [
     (dict(neighbors="nope"), "unknown neighbour backend 'nope'; available: auto, .*exact"),
     (dict(negative_gradient_method="nope"), "unknown negative_gradient_method 'nope'; available: auto, .*exact"),
-    (dict(perplexity=0), "perplexity must be > 0"),
+    (dict(perplexity=0), "perplexity must be a positive number, got 0"),
     (dict(n_iter=-1), "n_iter must be a non-negative integer"),
-    (dict(learning_rate=-5), "learning_rate must be > 0"),
-    (dict(dof=0), "dof must be > 0"),
+    (dict(learning_rate=-5), "learning_rate must be a positive number or 'auto', got -5"),
+    (dict(dof=0), "dof must be a positive number, got 0"),
     (dict(n_components=0), "n_components must be a positive integer"),
-    (dict(theta=-1), "theta must be >= 0"),
-    (dict(initialization="spectral?"), "unknown initialization"),
+    (dict(theta=-1), "theta must be a non-negative number, got -1"),
+    (dict(initialization="spectral?"), "initialization must be one of 'pca', 'random'"),
 ])
 def test_bad_parameters_are_rejected_with_a_clear_message(digits, kw, message):
     X, _ = digits

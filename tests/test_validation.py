@@ -215,7 +215,7 @@ def test_transform_accepts_a_dataframe(small_reference, kinds_data, tmp_path):
 
 
 def test_unknown_transform_initialization_is_rejected_listing_the_valid_names(small_reference, kinds_data):
-    with pytest.raises(ValueError, match="unknown initialization 'pca'; use 'median', 'weighted', 'random'"):
+    with pytest.raises(ValueError, match="initialization must be one of 'median', 'weighted', 'random' or an array of positions, got 'pca'"):
         small_reference.transform(kinds_data[:3], initialization="pca")
 
 

@@ -4,7 +4,8 @@ import scipy.sparse as sp
 from .. import neighbors as _neighbors
 from .._params import InvalidParameterError
 from .._sparse import sum_p_log_p, to_csr
-from .._validation import check_data, check_n_jobs
+from .._threads import check_n_jobs, effective_n_jobs
+from .._validation import check_data
 from ..progress import phase
 
 __all__ = ["AffinityModel", "NeighborModel"]
@@ -50,7 +51,7 @@ class AffinityModel:
         """
         raise NotImplementedError
 
-    def to_new(self, X_new, *, k=None, neighbors=None, **params):
+    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, **params):
         """Affinities of new points to the reference: (M, N) CSR, rows summing to 1.
 
         New points' rows are not symmetrised: new points do not attract the reference.
@@ -63,6 +64,8 @@ class AffinityModel:
         neighbors : ((M, >= k) indices, (M, >= k) distances), optional
             X_new's reference neighbours sorted by distance, if already found; the first k
             columns are used instead of a new query.
+        n_jobs : None or int, optional
+            Threads of the query and the calibration (None: the model's), resolved now.
         **params
             The model's :attr:`new_point_params`.
         """
@@ -101,7 +104,8 @@ class NeighborModel(AffinityModel):
     metric : str or callable, default "euclidean"
         "precomputed" takes a distance matrix or a sparse k-NN graph as X.
     metric_params : dict, optional
-    n_jobs : int, default 1
+    n_jobs : None or int, default 1
+        Threads, kept as given and resolved at each call (see :mod:`fasttsne._threads`).
     random_state : None, int or Generator
         Seeds approximate neighbour search.
     """
@@ -113,6 +117,10 @@ class NeighborModel(AffinityModel):
         self.metric_params = metric_params
         self.n_jobs = check_n_jobs(n_jobs)
         self.random_state = random_state
+
+    def _threads(self, n_jobs=None):
+        """Threads for the work now: ``n_jobs`` when given, else the model's, resolved now."""
+        return effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
 
     def _n_neighbors(self, n_samples):
         """k for the reference graph, after any lowering (warns)."""
@@ -130,8 +138,9 @@ class NeighborModel(AffinityModel):
         """
         raise NotImplementedError
 
-    def _new_values(self, distances, settings):
-        """(M, k) conditional affinities of new points from their neighbour distances."""
+    def _new_values(self, distances, settings, n_jobs=None):
+        """(M, k) conditional affinities of new points from their neighbour distances,
+        computed on ``n_jobs`` threads (None: the model's)."""
         raise NotImplementedError
 
     def fit(self, X):
@@ -162,21 +171,21 @@ class NeighborModel(AffinityModel):
         self._check_fitted()
         return self._plan_new(k, False, **params)[0]
 
-    def to_new(self, X_new, *, k=None, neighbors=None, **params):
+    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, **params):
         self._check_new_params(params)
         self._check_fitted()
         k, settings = self._plan_new(k, True, **params)
-        indices, distances = self._new_neighbors(X_new, k, neighbors)
-        return to_csr(indices, self._new_values(distances, settings), self.n_samples)
+        indices, distances = self._new_neighbors(X_new, k, neighbors, n_jobs)
+        return to_csr(indices, self._new_values(distances, settings, n_jobs), self.n_samples)
 
     neighbors_needed.__doc__ = AffinityModel.neighbors_needed.__doc__
     to_new.__doc__ = AffinityModel.to_new.__doc__
 
-    def _new_neighbors(self, X_new, k, neighbors=None):
+    def _new_neighbors(self, X_new, k, neighbors=None, n_jobs=None):
         """Neighbours of new points among the reference: (M, k) indices, distances."""
         if self.index is None:
             raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
         if neighbors is not None and neighbors[0].shape[1] >= k:
             return neighbors[0][:, :k], neighbors[1][:, :k]
         X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
-        return self.index.query(X_new, k)
+        return self.index.query(X_new, k, n_jobs=n_jobs)

@@ -72,23 +72,23 @@ class PerplexityBasedNN(NeighborModel):
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * self.perplexity_))
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, self._conditionals(self.perplexity_), self.n_jobs)
+        return joint_from_neighbors(knn, self._conditionals(self.perplexity_), self._threads())
 
-    def _conditionals(self, perplexity):
-        return lambda distances: conditional_probabilities(distances, perplexity, self.n_jobs)[0]
+    def _conditionals(self, perplexity, n_jobs=None):
+        return lambda distances: conditional_probabilities(distances, perplexity, self._threads(n_jobs))[0]
 
     def from_neighbors(self, indices, distances, perplexity=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexity = self.perplexity if perplexity is None else perplexity
-        return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self.n_jobs)
+        return joint_from_neighbors([indices, distances], self._conditionals(perplexity), self._threads())
 
     def _plan_new(self, k, warn, perplexity=NEW_POINT_PERPLEXITY):
         check_positive(perplexity, "perplexity")
         k, (perplexity,) = _perplexity_plan(self.n_samples, k, [perplexity], warn)
         return k, perplexity
 
-    def _new_values(self, distances, perplexity):
-        return self._conditionals(perplexity)(distances)
+    def _new_values(self, distances, perplexity, n_jobs=None):
+        return self._conditionals(perplexity, n_jobs)(distances)
 
 
 class Multiscale(NeighborModel):
@@ -147,25 +147,25 @@ class Multiscale(NeighborModel):
             for p in self.perplexities]
         return min(n_samples - 1, int(NEIGHBORS_PER_PERPLEXITY * max(self.perplexities_)))
 
-    def _conditionals(self, distances, perplexities):
-        return sum(conditional_probabilities(distances, p, self.n_jobs)[0] for p in perplexities) \
+    def _conditionals(self, distances, perplexities, n_jobs=None):
+        return sum(conditional_probabilities(distances, p, self._threads(n_jobs))[0] for p in perplexities) \
             / len(perplexities)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: self._conditionals(d, self.perplexities_), self.n_jobs)
+        return joint_from_neighbors(knn, lambda d: self._conditionals(d, self.perplexities_), self._threads())
 
     def from_neighbors(self, indices, distances, perplexities=None):
         """Symmetric P from a k-NN graph: (N, k) indices and distances."""
         perplexities = self._check_perplexities(self.perplexities if perplexities is None else perplexities)
         return joint_from_neighbors([indices, distances], lambda d: self._conditionals(d, perplexities),
-                                    self.n_jobs)
+                                    self._threads())
 
     def _plan_new(self, k, warn, perplexity=None):
         perplexities = self._check_perplexities(self.perplexities_ if perplexity is None else perplexity)
         return _perplexity_plan(self.n_samples, k, perplexities, warn)
 
-    def _new_values(self, distances, perplexities):
-        return self._conditionals(distances, perplexities)
+    def _new_values(self, distances, perplexities, n_jobs=None):
+        return self._conditionals(distances, perplexities, n_jobs)
 
 
 class FixedSigmaNN(NeighborModel):
@@ -199,13 +199,13 @@ class FixedSigmaNN(NeighborModel):
         return lowered_k(self.k, n_samples - 1, "other points", stacklevel=_WARN_DEPTH)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self.n_jobs)
+        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self._threads())
 
     def _plan_new(self, k, warn, sigma=None):
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         return _fixed_k_plan(self.n_samples, k, self.k, warn), sigma
 
-    def _new_values(self, distances, sigma):
+    def _new_values(self, distances, sigma, n_jobs=None):
         return fixed_sigma_probabilities(distances, sigma)
 
 
@@ -235,10 +235,10 @@ class Uniform(NeighborModel):
         return np.full(distances.shape, 1.0 / distances.shape[1])
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, self._uniform, self.n_jobs)
+        return joint_from_neighbors(knn, self._uniform, self._threads())
 
     def _plan_new(self, k, warn):
         return _fixed_k_plan(self.n_samples, k, self.k, warn), None
 
-    def _new_values(self, distances, settings):
+    def _new_values(self, distances, settings, n_jobs=None):
         return self._uniform(distances)

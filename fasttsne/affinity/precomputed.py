@@ -73,7 +73,7 @@ class Precomputed(AffinityModel):
         self._check_new_params(params)
         return 0
 
-    def to_new(self, X_new, *, k=None, neighbors=None, **params):
+    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, **params):
         """New points' affinities to the reference, each row normalised to sum to 1.
 
         Parameters
@@ -84,6 +84,8 @@ class Precomputed(AffinityModel):
             Keep only each row's k largest affinities.
         neighbors : None
             Not taken (there is no neighbour index); an error when given.
+        n_jobs : None or int, optional
+            Unused: normalising the rows is serial.
         """
         self._check_new_params(params)
         if neighbors is not None:

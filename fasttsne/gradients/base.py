@@ -38,7 +38,7 @@ class NegativeGradient:
         """
         raise NotImplementedError
 
-    def reference(self, Y_ref, dof):
+    def reference(self, Y_ref, dof, n_jobs=1):
         """Prepare the repulsion of a fixed reference embedding on new points (for transform).
 
         Whatever does not depend on the new points (a tree, a grid) is built here, once.
@@ -50,6 +50,8 @@ class NegativeGradient:
             and it is never modified.
         dof : float > 0
             Kernel degrees of freedom.
+        n_jobs : int, default 1
+            Threads of the build, a count >= 1 (backends whose build is serial ignore it).
 
         Returns
         -------

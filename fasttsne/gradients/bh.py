@@ -48,8 +48,9 @@ class BarnesHut(NegativeGradient):
         self._tree.build(Y)
         return self._tree.repulsion(self.theta, float(dof), out, self._z, n_jobs)
 
-    def reference(self, Y_ref, dof):
-        """Barnes-Hut repulsion of ``Y_ref`` on new points, tree built once; see the base class."""
+    def reference(self, Y_ref, dof, n_jobs=1):
+        """Barnes-Hut repulsion of ``Y_ref`` on new points, tree built once (serially: ``n_jobs``
+        is not used); see the base class."""
         return BarnesHutReference(Y_ref, dof, theta=self.theta)
 
     def __getstate__(self):

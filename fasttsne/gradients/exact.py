@@ -33,8 +33,9 @@ class ExactGradient(NegativeGradient):
             self._z = np.empty(n, dtype=np.float64)
         return _exact.negative_gradient(Y, float(dof), out, self._z, n_jobs)
 
-    def reference(self, Y_ref, dof):
-        """Exact O(M * N_ref) repulsion of ``Y_ref`` on new points; see the base class."""
+    def reference(self, Y_ref, dof, n_jobs=1):
+        """Exact O(M * N_ref) repulsion of ``Y_ref`` on new points (nothing to build: ``n_jobs``
+        is not used); see the base class."""
         return ExactReference(Y_ref, dof)
 
 

@@ -372,9 +372,10 @@ class FFTInterpolation(NegativeGradient):
         # the grid's near field (self-pairs included) out, the exact one in
         return energy - grid_near + ws.z_near.sum()
 
-    def reference(self, Y_ref, dof):
-        """Grid potentials of ``Y_ref`` built once, for new points; see :class:`FFTReference`."""
-        return FFTReference(Y_ref, dof, **self._params())
+    def reference(self, Y_ref, dof, n_jobs=1):
+        """Grid potentials of ``Y_ref`` built once (on ``n_jobs`` threads), for new points; see
+        :class:`FFTReference`."""
+        return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs)
 
     def __getstate__(self):
         # caches and scratch are rebuilt on first use
@@ -402,6 +403,8 @@ class FFTReference(ReferenceRepulsion):
     dof : float > 0
     n_interpolation_points, min_num_intervals, ints_in_interval, near_field_radius :
         see :class:`FFTInterpolation`
+    n_jobs : int, default 1
+        Threads of the grid build (the result does not depend on it).
 
     Attributes
     ----------
@@ -410,7 +413,7 @@ class FFTReference(ReferenceRepulsion):
     """
 
     def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
-                 near_field_radius=NEAR_FIELD_RADIUS):
+                 near_field_radius=NEAR_FIELD_RADIUS, n_jobs=1):
         self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
         self.n_components = self.Y_ref.shape[1]
         if isinstance(dof, bool) or not isinstance(dof, numbers.Real) or not 0 < dof < math.inf:
@@ -418,9 +421,9 @@ class FFTReference(ReferenceRepulsion):
         self.dof = float(dof)
         self._params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                      near_field_radius)
-        self._build()
+        self._build(max(1, int(n_jobs)))
 
-    def _build(self):
+    def _build(self, n_jobs):
         Y, p = self.Y_ref, self._params
         lo, hi = Y.min(axis=0), Y.max(axis=0)
         pad = REFERENCE_PADDING * (hi - lo)
@@ -430,22 +433,22 @@ class FFTReference(ReferenceRepulsion):
         # float32 grids and FFTs, as in the fit: the padded box of a 60k MNIST map is 2000 x
         # 2000 nodes, whose float64 build took 2.3 s; float32 moves F/z by ~1e-6, far under
         # the interpolation's error
-        kern = _Kernels(grid, self.dof, np.float32, R, 1)
+        kern = _Kernels(grid, self.dof, np.float32, R, n_jobs)
         self._ws = ws = _Workspace(Y.shape[0], grid, np.float32)
-        _charges(Y, grid, ws, 1)
+        _charges(Y, grid, ws, n_jobs)
         # channels: w * 1 (for z), then w^(1+1/dof) * (1, y - c) (for the forces), one at a
         # time: the padded spectra of a large reference are tens of MB each
         channels = [(0, kern.kw_hat)] + [(c, kern.k2_hat) for c in range(ws.charges.shape[0])]
         self._potentials = np.empty((len(channels),) + grid.nodes, dtype=np.float32)
         for out, (c, kernel) in enumerate(channels):
-            spectrum = _forward(ws.charges[c:c + 1], kern.fft_shape, 1)
+            spectrum = _forward(ws.charges[c:c + 1], kern.fft_shape, n_jobs)
             spectrum *= kernel
-            self._potentials[out] = _inverse(spectrum, kern.fft_shape, grid.nodes, 1)[0, :, :grid.nodes[1]]
+            self._potentials[out] = _inverse(spectrum, kern.fft_shape, grid.nodes, n_jobs)[0, :, :grid.nodes[1]]
             del spectrum
         if R >= 0:
             # new points may land in any box: correct them all
             _fft.near_field_rim(ws.charges, kern.kw_quadrant, kern.k2_quadrant, grid.n_int, grid.p, R,
-                                ws.box_start, True, self._potentials, True, ws.box_energy, 1)
+                                ws.box_start, True, self._potentials, True, ws.box_energy, n_jobs)
         # box by box, channels innermost: the layout _fft.reference_to_points reads
         n1, n2 = (int(m) for m in grid.n_int)
         by_box = self._potentials.reshape(len(channels), n1, grid.p, n2, grid.nodes[1] // n2)

@@ -108,7 +108,7 @@ class Annoy(NeighborBackend):
                 index.add_item(i, row)
         del Xs
         self.n_trees_ = self.n_trees or self.default_n_trees(n)
-        index.build(self.n_trees_, n_jobs=max(1, self.n_jobs))
+        index.build(self.n_trees_, n_jobs=self.threads)
         self._index = index
         self.n_samples_, self.n_features_ = n, d
         # with a projection, more candidates than asked for, to re-rank in all features; the
@@ -127,10 +127,10 @@ class Annoy(NeighborBackend):
             answers = self._rerank(X, answers[0], k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
         indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k))
-        _knn.drop_self(*answers, indices, distances, self.n_jobs)
+        _knn.drop_self(*answers, indices, distances, self.threads)
         del answers  # the shared mapping goes with it
         distances = self._to_metric_units(distances)
-        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
+        _knn.sort_rows_inplace(indices, distances, self.threads)
         return indices, distances
 
     def query(self, X_new, k):
@@ -149,14 +149,14 @@ class Annoy(NeighborBackend):
         if self._axes is not None:
             indices, distances = self._rerank(X_new, indices, k)
         indices, distances = indices.astype(np.int64), self._to_metric_units(distances.astype(np.float64))
-        _knn.sort_rows_inplace(indices, distances, self.n_jobs)
+        _knn.sort_rows_inplace(indices, distances, self.threads)
         return indices, distances
 
     def _run(self, fill, n_rows, k, copy=True):
         # Annoy computes in float32 and numbers items with int32: nothing is lost at this width
         indices = shared_empty((n_rows, k), np.int32 if self.n_samples_ < 2 ** 31 else np.int64)
         distances = shared_empty((n_rows, k), np.float32)
-        run_split(lambda start, stop: fill(indices, distances, start, stop), n_rows, self.n_jobs)
+        run_split(lambda start, stop: fill(indices, distances, start, stop), n_rows, self.threads)
         if not copy:
             return indices, distances
         # copied out of the shared mapping, which is released with these temporaries
@@ -175,7 +175,7 @@ class Annoy(NeighborBackend):
     def _rerank(self, Q, candidates, k):
         """The k nearest of each row's candidates by exact distance in all features:
         (M, k) int64 indices and float64 Euclidean distances, rows sorted by (distance, index)."""
-        indices, squared = _projection.rerank(Q, self._reference, candidates, k, self.n_jobs)
+        indices, squared = _projection.rerank(Q, self._reference, candidates, k, self.threads)
         return indices, np.sqrt(squared, out=squared)
 
     def _dense_input(self, X, what):

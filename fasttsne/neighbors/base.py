@@ -1,4 +1,6 @@
 """The neighbour-backend protocol every backend implements."""
+import contextvars
+import functools
 import numbers
 import pickle
 
@@ -6,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._ext import _knn
+from .._threads import check_n_jobs, effective_n_jobs
 
 __all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows"]
 
@@ -40,10 +43,29 @@ def seed_from(random_state):
     raise ValueError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}.")
 
 
+#: The ``n_jobs`` of the query in progress in this thread (None: the backend's own).
+_QUERY_N_JOBS = contextvars.ContextVar("fasttsne_query_n_jobs", default=None)
+
+
+def _with_query_threads(query):
+    """``query(X_new, k)`` that also takes ``n_jobs=``: the threads of that one call."""
+    @functools.wraps(query)
+    def wrapper(self, X_new, k, n_jobs=None):
+        token = _QUERY_N_JOBS.set(check_n_jobs(n_jobs))
+        try:
+            return query(self, X_new, k)
+        finally:
+            _QUERY_N_JOBS.reset(token)
+    wrapper.with_query_threads = True
+    return wrapper
+
+
 class NeighborBackend:
     """k-nearest-neighbour search over a reference set.
 
-    Subclasses set the class attributes and implement :meth:`build` and :meth:`query`.
+    Subclasses set the class attributes and implement :meth:`build` and :meth:`query`; their
+    ``query(X_new, k)`` also takes ``n_jobs=`` (added by this class), and they read the thread
+    count from :attr:`threads`.
     Backends pickle (``pickle.dumps(backend)``) without touching the file system, and
     :meth:`to_bytes` / :meth:`from_bytes` wrap that.
 
@@ -64,8 +86,9 @@ class NeighborBackend:
         Distance metric.
     metric_params : dict, optional
         Extra keyword arguments for the metric.
-    n_jobs : int
-        Threads (or processes) used for building and querying.
+    n_jobs : None or int
+        Threads (or processes) used for building and querying: kept (and saved) as given,
+        resolved by :attr:`threads` at each call.
     random_state : None, int or numpy Generator
         Seed of any randomised index.
     """
@@ -86,9 +109,22 @@ class NeighborBackend:
                              f"it supports: {', '.join(sorted(self.metrics))}.")
         self.metric = metric
         self.metric_params = dict(metric_params or {})
-        self.n_jobs = n_jobs
+        self.n_jobs = check_n_jobs(n_jobs)
         self.random_state = random_state
         self.n_samples_ = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        query = cls.__dict__.get("query")
+        if query is not None and not getattr(query, "with_query_threads", False):
+            cls.query = _with_query_threads(query)
+
+    @property
+    def threads(self):
+        """Threads for the work in progress: the ``n_jobs`` given to the current :meth:`query`,
+        else this backend's ``n_jobs``, resolved now (:func:`fasttsne._threads.effective_n_jobs`)."""
+        override = _QUERY_N_JOBS.get()
+        return effective_n_jobs(self.n_jobs if override is None else override)
 
     def build(self, X, k):
         """Index ``X`` and return the k nearest neighbours of each of its points.
@@ -107,8 +143,11 @@ class NeighborBackend:
         """
         raise NotImplementedError
 
-    def query(self, X_new, k):
+    def query(self, X_new, k, n_jobs=None):
         """Return the k nearest indexed points of each row of ``X_new``.
+
+        ``n_jobs``: threads of this call (None: the backend's ``n_jobs``); subclasses
+        implement ``query(X_new, k)`` and read :attr:`threads`.
 
         Returns
         -------

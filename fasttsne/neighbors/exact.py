@@ -169,7 +169,7 @@ class Exact(NeighborBackend):
             keys = products(start, stop)
             keys *= -2.0
             keys += r_key
-            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.n_jobs)
+            _knn.smallest_k(keys, start if exclude_self else -1, cand[start:stop], self.threads)
         return cand
 
     def _blas_search(self, Q, k, exclude_self):
@@ -187,7 +187,7 @@ class Exact(NeighborBackend):
         sq = np.empty(cand.shape, dtype=np.float64)
         if Q.dtype != R.dtype:
             Q = Q.astype(R.dtype)
-        _knn.squared_distances(Q, R, cand, sq, self.n_jobs)
+        _knn.squared_distances(Q, R, cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     def _finish(self, Q, R, cand, sq, k):
@@ -230,7 +230,7 @@ class Exact(NeighborBackend):
                                 lambda start, stop: np.ascontiguousarray((R @ Q[start:stop].toarray().T).T), r_sq)
         sq = np.empty(cand.shape, dtype=np.float64)
         _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
-                                      cand, sq, self.n_jobs)
+                                      cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     # -- scipy path -------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class Exact(NeighborBackend):
         n_q, n_r = Q.shape[0], R.shape[0]
         indices = np.empty((n_q, k), dtype=np.int64)
         dist = np.empty((n_q, k), dtype=np.float64)
-        n_workers = max(1, self.n_jobs)
+        n_workers = self.threads
         step = max(1, BLOCK_ENTRIES // (n_r * n_workers))
 
         def one_block(start):
@@ -278,7 +278,7 @@ class Exact(NeighborBackend):
         if sp.issparse(D):
             return _graph_neighbors(D, k, exclude_self)
         indices = np.empty((D.shape[0], k), dtype=np.int64)
-        _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.n_jobs)
+        _knn.smallest_k(D, 0 if exclude_self else -1, indices, self.threads)
         dist = np.take_along_axis(D, indices, 1).astype(np.float64)
         return sort_rows(indices, dist)
 

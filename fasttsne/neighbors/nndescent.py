@@ -102,11 +102,11 @@ class NNDescent(NeighborBackend):
         import pynndescent
 
         n_build = min(self.n_neighbors or BUILD_NEIGHBORS, X.shape[0] - 1)
-        params = {"parallel_batch_queries": self.n_jobs > 1, "max_candidates": MAX_CANDIDATES,
+        params = {"parallel_batch_queries": self.threads > 1, "max_candidates": MAX_CANDIDATES,
                   **self.nndescent_params, **extra}
         return pynndescent.NNDescent(
             X, metric=self.metric, metric_kwds=self.metric_params or None, n_neighbors=n_build,
-            random_state=self.seed_, n_jobs=max(1, self.n_jobs), **params)
+            random_state=self.seed_, n_jobs=self.threads, **params)
 
     def _self_neighbors(self, X, k):
         """The k nearest neighbours of the indexed points, themselves included."""

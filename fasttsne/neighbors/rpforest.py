@@ -106,7 +106,7 @@ class RPForest(NeighborBackend):
         dist, idx, flag = self._forest_graph(search, heap_size)
         self.n_rounds_ = self._descend(search, dist, idx, flag, seed)
         del flag
-        _rpforest.sort_heaps(dist, idx, self.n_jobs)
+        _rpforest.sort_heaps(dist, idx, self.threads)
         del dist
         self._graph = np.ascontiguousarray(idx[:, :min(QUERY_GRAPH_DEGREE, heap_size)])
         self._search = search
@@ -117,11 +117,11 @@ class RPForest(NeighborBackend):
         # (neighbouring rows share candidates, read from cache)
         candidates = self._order[idx[self._rank]]
         del idx
-        indices, squared = _projection.rerank(R, R, candidates, k, self.n_jobs, order=self._order,
+        indices, squared = _projection.rerank(R, R, candidates, k, self.threads, order=self._order,
                                               kernel=_rpforest.squared_distances)
         dist = self._to_metric_units(squared, R, R, indices)
         if self.metric == "cosine":
-            _knn.sort_rows_inplace(indices, dist, self.n_jobs)  # zero rows moved to distance 1
+            _knn.sort_rows_inplace(indices, dist, self.threads)  # zero rows moved to distance 1
         return indices, dist
 
     def _grow_forest(self, search, heap_size, seed):
@@ -143,7 +143,7 @@ class RPForest(NeighborBackend):
         self._leaf_bounds = np.zeros((n_trees, max_nodes + 1, 2), dtype=np.int32)
         self._counts = np.zeros((n_trees, 2), dtype=np.int32)
         _rpforest.build_forest(search, self._perm, self._normals, self._thresholds, self._children,
-                               self._leaf_bounds, self._counts, min_leaf, seed, self.n_jobs)
+                               self._leaf_bounds, self._counts, min_leaf, seed, self.threads)
         # trim the preallocated node arrays to the largest tree (they are pickled)
         used = max(1, int(self._counts[:, 0].max()))
         self._normals = np.ascontiguousarray(self._normals[:, :used])
@@ -165,7 +165,7 @@ class RPForest(NeighborBackend):
         _rpforest.init_heaps(dist, idx, flag)
         for t in range(self._perm.shape[0]):
             _rpforest.leaf_join(search, self._perm[t], self._leaf_bounds[t], int(self._counts[t, 1]),
-                                dist, idx, flag, t == 0, self.n_jobs)
+                                dist, idx, flag, t == 0, self.threads)
         return dist, idx, flag
 
     def _descend(self, search, dist, idx, flag, seed):
@@ -178,9 +178,9 @@ class RPForest(NeighborBackend):
         rng = np.random.default_rng(seed)
         for r in range(max_rounds):
             _rpforest.sample_candidates(idx, flag, new_c, new_n, old_c, old_n,
-                                        int(rng.integers(2 ** 63 - 1)), self.n_jobs)
+                                        int(rng.integers(2 ** 63 - 1)), self.threads)
             inserted = _rpforest.descent_round(search, dist, idx, flag, new_c, new_n, old_c, old_n,
-                                               self.n_jobs)
+                                               self.threads)
             if inserted <= STOP_FRACTION * n * heap_size:
                 return r + 1
         return max_rounds
@@ -198,7 +198,7 @@ class RPForest(NeighborBackend):
         local = np.empty((Q.shape[0], c), dtype=np.int32)
         _rpforest.query(self._search, self._search_coordinates(Q), self._perm, self._normals,
                         self._thresholds, self._children, self._leaf_bounds, self._counts,
-                        self._graph, QUERY_MAX_ROUNDS, local, self.n_jobs)
+                        self._graph, QUERY_MAX_ROUNDS, local, self.threads)
         # narrow data: distances from the float32 search copy (in the forest's order), ids
         # mapped back afterwards; projected data: candidates re-ranked in all features
         if self._reference is None:
@@ -214,13 +214,13 @@ class RPForest(NeighborBackend):
             # those rows take every indexed point as a candidate
             cand = cand.astype(np.int64)
             full = np.broadcast_to(np.arange(n), (short.size, n))
-            cand[short] = _projection.rerank(Q[short], R, full, c, self.n_jobs,
+            cand[short] = _projection.rerank(Q[short], R, full, c, self.threads,
                                              kernel=_rpforest.squared_distances)[0]
-        indices, squared = _projection.rerank(Q, R, cand, k, self.n_jobs, kernel=_rpforest.squared_distances)
+        indices, squared = _projection.rerank(Q, R, cand, k, self.threads, kernel=_rpforest.squared_distances)
         dist = self._to_metric_units(squared, Q, R, indices)
         if to_reference is None:
             indices = self._order[indices].astype(np.int64)
-        _knn.sort_rows_inplace(indices, dist, self.n_jobs)
+        _knn.sort_rows_inplace(indices, dist, self.threads)
         return indices, dist
 
     # -- helpers ----------------------------------------------------------------------------

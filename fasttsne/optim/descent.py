@@ -1,23 +1,23 @@
-"""Gradient descent for t-SNE: momentum, delta-bar-delta gains, per-point clipping.
+"""Gradient descent for t-SNE: momentum, delta-bar-delta gains, per-point clipping, and the
+loop that runs a schedule of phases.
 
-All gradients in fasttsne are the KL gradient divided by 4 (the convention of openTSNE,
-for which the "auto" learning rate N / exaggeration is tuned; Belkina et al. 2019 write
-the same rule as N / (4 * exaggeration) with the factor kept).
+The step itself is one fused kernel (``ext/_optimizer.pyx``); this module runs it, calls the
+callbacks, shows progress and keeps the optimiser state consistent when Ctrl-C arrives.
 """
-import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._ext import _attractive, _optimizer
-from ._sparse import sum_p_log_p
-from .locality import REORDER_EVERY, SpatialOrder
+from .._ext import _optimizer
+from .._params import OPTIMIZE_PARAMS
+from ..progress import IterationProgress, info
+from .locality import REORDER_EVERY
 
-__all__ = ["OptimizationInterrupt", "OptimizerState", "FitObjective", "PartialObjective", "gradient_descent", "kl_divergence", "MIN_GAIN"]
+__all__ = ["OptimizationInterrupt", "OptimizerState", "gradient_descent", "run_phases", "MIN_GAIN"]
 
-#: Smallest per-coordinate gain of delta-bar-delta.
-MIN_GAIN = 0.01
-
+#: Smallest per-coordinate gain of delta-bar-delta (the ``min_gain`` default).
+MIN_GAIN = OPTIMIZE_PARAMS["min_gain"].default
 
 class OptimizationInterrupt(KeyboardInterrupt):
     """Ctrl-C during an optimisation: carries the (usable) result so far.
@@ -69,98 +69,6 @@ class OptimizerState:
         return OptimizerState(self.update.copy(), self.gains.copy(), self.n_iter)
 
 
-class FitObjective:
-    """KL(P || Q) of a whole embedding: attraction over P, repulsion from a backend.
-
-    Parameters
-    ----------
-    P : (N, N) CSR, int32 indices, summing to 1
-    sum_p_log_p : float
-        Constant part of the KL.
-    gradient : NegativeGradient
-    dof : float
-    n_jobs : int
-    """
-
-    def __init__(self, P, sum_p_log_p, gradient, dof, n_jobs):
-        self.P, self.sum_p_log_p, self.gradient, self.dof, self.n_jobs = P, sum_p_log_p, gradient, dof, n_jobs
-        self._per_point = np.empty(P.shape[0])
-        self._order = None
-
-    def spatial_order(self, n_components):
-        """A :class:`~fasttsne.locality.SpatialOrder` for a fit this large, else None.
-
-        While it is entered, :meth:`evaluate` takes positions in its order.
-        """
-        if not SpatialOrder.worthwhile(self.P.shape[0], n_components):
-            return None
-        self._order = SpatialOrder(self.P, self.n_jobs)
-        return self._order
-
-    def evaluate(self, Y, attractive, repulsive, with_kl):
-        """Fill the (N, d) force arrays; return (KL or None, 1 / Z).
-
-        ``repulsive`` is left unnormalised: the step multiplies it by the returned 1 / Z.
-        """
-        P = self.P if self._order is None or self._order.rows is None else self._order.P_local
-        s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, self.dof, attractive,
-                                          self._per_point, with_kl, self.n_jobs)
-        Z = self.gradient(Y, self.dof, repulsive, self.n_jobs)
-        # KL(P || Q) = sum p log p - sum p log w + log Z, with the un-exaggerated P (sum P = 1)
-        kl = self.sum_p_log_p - s + math.log(Z) if with_kl else None
-        return kl, 1.0 / Z
-
-
-class PartialObjective:
-    """Sum over new points of KL(P_i || Q_i), each against the fixed reference.
-
-    Each new point has its own affinity row P_i (summing to 1) over the reference points and
-    its own normalisation z_i = sum_j w_ij over the reference, so new points do not interact:
-    a batch behaves exactly like its points optimised one by one.
-
-    Parameters
-    ----------
-    P : (M, N_ref) CSR, int32 indices, rows summing to 1
-    Y_ref : (N_ref, d) float64, the fixed reference positions (never modified)
-    repulsion : ReferenceRepulsion from the gradient backend's ``reference(Y_ref, dof)``
-    dof : float
-    n_jobs : int
-    """
-
-    def __init__(self, P, Y_ref, repulsion, dof, n_jobs):
-        self.P, self.Y_ref, self.repulsion, self.dof, self.n_jobs = P, Y_ref, repulsion, dof, n_jobs
-        self.sum_p_log_p = sum_p_log_p(P.data)
-        self._per_point = np.empty(P.shape[0])
-        self._z = np.empty(P.shape[0])
-
-    def spatial_order(self, n_components):
-        """None: new points read the reference, whose order is fixed."""
-        return None
-
-    def evaluate(self, Y, attractive, repulsive, with_kl):
-        """Fill the (M, d) forces, the repulsion already normalised per point; return (KL or None, 1)."""
-        P = self.P
-        _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
-                                                   attractive, self._per_point, with_kl, self.n_jobs)
-        self.repulsion(Y, repulsive, self._z, self.n_jobs)
-        repulsive /= self._z[:, None]
-        kl = None
-        if with_kl:
-            kl = self.sum_p_log_p - float(self._per_point.sum()) + float(np.log(self._z) @ _row_sums(P))
-        return kl, 1.0
-
-
-def _row_sums(P):
-    return np.asarray(P.sum(axis=1)).ravel()
-
-
-def kl_divergence(Y, P, sum_p_log_p, gradient, dof=1.0, n_jobs=1):
-    """KL(P || Q) in nats for positions ``Y`` (N, d), using ``gradient`` for Z."""
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
-    objective = FitObjective(P, sum_p_log_p, gradient, dof, n_jobs)
-    return objective.evaluate(Y, np.empty_like(Y), np.empty_like(Y), True)[0]
-
-
 def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
                      min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
                      callbacks_every_iters=50, center=True, progress=None):
@@ -170,7 +78,7 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     ----------
     Y : (N, d) float64, C-contiguous
         Positions, updated in place.
-    objective : FitObjective or PartialObjective
+    objective : FitObjective or PartialObjective (:mod:`fasttsne.optim.objective`)
         Computes the forces (P is never modified: exaggeration multiplies the attraction).
     state : OptimizerState
     n_iter : int
@@ -178,6 +86,7 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     max_grad_norm, max_step_norm : float or None
         Per-point clipping of the gradient / the step; None disables it.
     n_jobs : int
+        Threads, already resolved (a count >= 1).
     callbacks : sequence of callables ``f(iteration, kl, positions) -> bool``
         Called every ``callbacks_every_iters`` iterations (``iteration`` counts the
         embedding's whole history) with the KL at the current positions and a copy of
@@ -205,7 +114,7 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     Notes
     -----
     Large fits run on copies of ``Y`` and ``state`` numbered along a space-filling curve
-    (:mod:`fasttsne.locality`), written back when the run ends, however it ends.
+    (:mod:`fasttsne.optim.locality`), written back when the run ends, however it ends.
     """
     args = (n_iter, exaggeration, learning_rate, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
             callbacks, callbacks_every_iters, center, progress)
@@ -277,3 +186,54 @@ def _run_callbacks(callbacks, iteration, kl, positions):
     for cb in callbacks:
         stop = bool(cb(iteration, kl, positions())) or stop
     return stop
+
+
+def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_every_iters=50, center=True,
+               verbose=False, ran=None):
+    """Run the :class:`~fasttsne.optim.phase.Phase` list ``phases`` one after the other.
+
+    Parameters
+    ----------
+    Y, objective, state, n_jobs, callbacks, callbacks_every_iters, center
+        As in :func:`gradient_descent`.
+    phases : sequence of Phase
+        Each with a numeric learning rate (see :meth:`Phase.resolved`).
+    callbacks : None, a callable or a sequence of callables
+        As in :func:`gradient_descent` (checked by the caller).
+    verbose : bool
+        Show a progress bar per phase and log one line when each ends (logger "fasttsne").
+    ran : list, optional
+        The phases run are appended to it (all of them, or up to the one a callback stopped).
+
+    Returns
+    -------
+    kl : float or None
+        The objective at the final positions (None when ``phases`` is empty).
+    stopped : bool
+        Whether a callback stopped the run; the later phases were then not run.
+    n_iter : int
+        ``state.n_iter`` afterwards: iterations over the embedding's whole history.
+    """
+    callbacks = () if callbacks is None else (callbacks,) if callable(callbacks) else tuple(callbacks)
+    kl, stopped = None, False
+    for phase in phases:
+        t0 = time.perf_counter()
+        progress = IterationProgress(phase.n_iter, phase.label) if verbose else None
+        try:
+            kl, stopped = gradient_descent(
+                Y, objective, state, int(phase.n_iter), exaggeration=phase.exaggeration,
+                learning_rate=phase.learning_rate, momentum=phase.momentum, min_gain=phase.min_gain,
+                max_grad_norm=phase.max_grad_norm, max_step_norm=phase.max_step_norm, n_jobs=n_jobs,
+                callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, center=center,
+                progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+        if ran is not None:
+            ran.append(phase)
+        if verbose:
+            info("%5d iterations, KL %.4f (%s, learning rate %g, %.2f s)%s", state.n_iter, kl, phase.label,
+                      phase.learning_rate, time.perf_counter() - t0, ", stopped by a callback" if stopped else "")
+        if stopped:
+            break
+    return kl, stopped, state.n_iter

@@ -5,16 +5,16 @@ point, and the FFT repulsion scatters every point onto its grid box and gathers 
 potentials back. In the user's order those are random reads over all of ``Y``: once the
 positions outgrow the per-core caches the attraction runs several times slower than its
 arithmetic. Optimising the points numbered along a Morton curve of their positions makes both
-nearly sequential; the numbering is refreshed as the layout moves.
+nearly sequential; the numbering is refreshed as the layout moves. The measurements behind this
+(and behind ``MIN_SAMPLES``) are in docs/performance.md, item 15, with ``benchmarks/locality.py``.
 
-Measured on the 1M-point mixture (layout after 750 iterations, n_jobs=2): one attraction
-pass 1.21 s in the user's order, 0.57 s with only the column indices renumbered (P's rows
-then start at random places), 0.23 s with P's rows copied into curve order; one FFT
-repulsion 212 -> 160 ms. So the optimisation works on a private copy of P, renumbered (8
-bytes per entry of P: float32 values and int32 indices for the k-NN models), and on private
-copies of the positions and optimiser state; nothing the caller holds changes until the run
-ends and the positions and state are written back. Other threads and embeddings sharing P are
-unaffected. The copy is why only fits of at least ``MIN_SAMPLES`` points are renumbered.
+P's rows must be copied into curve order for the reads to become sequential (renumbering only the
+column indices leaves each row starting at a random place), so the optimisation works on a
+private copy of P, renumbered (8 bytes per entry of P: float32 values and int32 indices for the
+k-NN models), and on private copies of the positions and optimiser state; nothing the caller
+holds changes until the run ends and the positions and state are written back. Other threads
+and embeddings sharing P are unaffected. The copy is why only fits of at least ``MIN_SAMPLES``
+points are renumbered.
 """
 import dataclasses
 import signal
@@ -24,16 +24,13 @@ from contextlib import contextmanager
 import numpy as np
 import scipy.sparse as sp
 
-from ._ext import _fft, _order
+from .._ext import _fft, _order
 
 __all__ = ["SpatialOrder", "MIN_SAMPLES", "REORDER_EVERY"]
 
-#: Fits with fewer points keep the caller's order. Below ~130k points the positions (16 bytes
-#: a point in 2-D) fit in one core's 2 MB L2 cache, so random reads of them are cheap: on the
-#: 100k mixture the optimisation took 39.9 s renumbered against 39.1 and 47.4 s plain (noise),
-#: and the copy of P cost 52 MB of peak memory. At 1M points it ran 584 -> 369 s. Calls at the
-#: 100k layout do run faster (benchmarks/locality.py), but a whole 100k fit under tsnebench did
-#: not (48.8 vs 47.1 s), for 51 MB more and a worse KL (docs/performance.md, item 15).
+#: Fits with fewer points keep the caller's order: their positions fit in a core's cache, so
+#: random reads of them are cheap, and the copy of P would cost memory for no gain in a whole
+#: fit (docs/performance.md, item 15).
 MIN_SAMPLES = 200_000
 #: Iterations between two renumberings (the layout moves little in 50 steps).
 REORDER_EVERY = 50

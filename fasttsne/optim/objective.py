@@ -1,0 +1,115 @@
+"""The objectives gradient descent minimises: KL(P || Q) of a whole map, or of new points
+placed against a fixed reference.
+
+Both fill the attractive and (unnormalised) repulsive forces of the current positions and
+return the KL when asked. All gradients in fasttsne are the KL gradient divided by 4 (the
+convention of openTSNE, for which the "auto" learning rate N / exaggeration is tuned; Belkina
+et al. 2019 write the same rule as N / (4 * exaggeration) with the factor kept).
+"""
+import math
+
+import numpy as np
+
+from .._ext import _attractive
+from .locality import SpatialOrder
+
+__all__ = ["FitObjective", "PartialObjective", "kl_divergence"]
+
+
+class FitObjective:
+    """KL(P || Q) of a whole embedding: attraction over P, repulsion from a backend.
+
+    Parameters
+    ----------
+    P : (N, N) CSR, int32 indices, summing to 1
+    sum_p_log_p : float
+        Constant part of the KL.
+    gradient : NegativeGradient
+    dof : float
+    n_jobs : int
+        Threads, already resolved (a count >= 1).
+    """
+
+    def __init__(self, P, sum_p_log_p, gradient, dof, n_jobs):
+        self.P, self.sum_p_log_p, self.gradient, self.dof, self.n_jobs = P, sum_p_log_p, gradient, dof, n_jobs
+        self._per_point = np.empty(P.shape[0])
+        self._order = None
+
+    def spatial_order(self, n_components):
+        """A :class:`~fasttsne.optim.locality.SpatialOrder` for a fit this large, else None.
+
+        While it is entered, :meth:`evaluate` takes positions in its order.
+        """
+        if not SpatialOrder.worthwhile(self.P.shape[0], n_components):
+            return None
+        self._order = SpatialOrder(self.P, self.n_jobs)
+        return self._order
+
+    def evaluate(self, Y, attractive, repulsive, with_kl):
+        """Fill the (N, d) force arrays; return (KL or None, 1 / Z).
+
+        ``repulsive`` is left unnormalised: the step multiplies it by the returned 1 / Z.
+        """
+        P = self.P if self._order is None or self._order.rows is None else self._order.P_local
+        s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, self.dof, attractive,
+                                          self._per_point, with_kl, self.n_jobs)
+        Z = self.gradient(Y, self.dof, repulsive, self.n_jobs)
+        # KL(P || Q) = sum p log p - sum p log w + log Z, with the un-exaggerated P (sum P = 1)
+        kl = self.sum_p_log_p - s + math.log(Z) if with_kl else None
+        return kl, 1.0 / Z
+
+
+class PartialObjective:
+    """Sum over new points of KL(P_i || Q_i), each against the fixed reference.
+
+    Each new point has its own affinity row P_i (summing to 1) over the reference points and
+    its own normalisation z_i = sum_j w_ij over the reference, so new points do not interact:
+    a batch behaves exactly like its points optimised one by one.
+
+    Parameters
+    ----------
+    P : (M, N_ref) CSR, int32 indices, rows summing to 1
+    sum_p_log_p : float
+        sum of p log p over P's entries, the constant part of the KL.
+    Y_ref : (N_ref, d) float64, the fixed reference positions (never modified)
+    repulsion : ReferenceRepulsion from the gradient backend's ``reference(Y_ref, dof, n_jobs)``
+    dof : float
+    n_jobs : int
+        Threads, already resolved (a count >= 1).
+    """
+
+    def __init__(self, P, sum_p_log_p, Y_ref, repulsion, dof, n_jobs):
+        self.P, self.Y_ref, self.repulsion, self.dof, self.n_jobs = P, Y_ref, repulsion, dof, n_jobs
+        self.sum_p_log_p = sum_p_log_p
+        self._per_point = np.empty(P.shape[0])
+        self._z = np.empty(P.shape[0])
+
+    def spatial_order(self, n_components):
+        """None: new points read the reference, whose order is fixed."""
+        return None
+
+    def evaluate(self, Y, attractive, repulsive, with_kl):
+        """Fill the (M, d) forces, the repulsion already normalised per point; return (KL or None, 1)."""
+        P = self.P
+        _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
+                                                   attractive, self._per_point, with_kl, self.n_jobs)
+        self.repulsion(Y, repulsive, self._z, self.n_jobs)
+        repulsive /= self._z[:, None]
+        kl = None
+        if with_kl:
+            kl = self.sum_p_log_p - float(self._per_point.sum()) + float(np.log(self._z) @ _row_sums(P))
+        return kl, 1.0
+
+
+def _row_sums(P):
+    return np.asarray(P.sum(axis=1)).ravel()
+
+
+def kl_divergence(Y, P, sum_p_log_p, gradient, dof=1.0, n_jobs=1):
+    """KL(P || Q) in nats for positions ``Y`` (N, d), using ``gradient`` for Z.
+
+    ``n_jobs`` is a thread count (>= 1).
+    """
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    objective = FitObjective(P, sum_p_log_p, gradient, dof, n_jobs)
+    return objective.evaluate(Y, np.empty_like(Y), np.empty_like(Y), True)[0]

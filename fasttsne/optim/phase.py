@@ -1,0 +1,105 @@
+"""Phases of an optimisation and the two schedules built from them.
+
+A :class:`Phase` is a stretch of iterations with fixed settings. ``TSNE.fit`` and
+``Embedding.transform`` both run an early-exaggeration phase and a main phase:
+:func:`fit_schedule` and :func:`transform_schedule` build them here, from parameters whose
+defaults live in one place, :mod:`fasttsne._params` (``TSNE_PARAMS``, ``TRANSFORM_PARAMS``).
+"""
+import dataclasses
+
+from .._params import OPTIMIZE_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS
+
+__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """Settings of one stretch of gradient descent.
+
+    Attributes
+    ----------
+    n_iter : int
+        Iterations.
+    exaggeration : float
+        Multiplies the attraction (1: none).
+    momentum : float in [0, 1)
+    learning_rate : float or "auto"
+        "auto" until :meth:`resolved`, which puts the number used in its place.
+    max_grad_norm, max_step_norm : float or None
+        Per-point clipping of the gradient / the step, embedding units; None: none.
+    min_gain : float
+        Smallest per-coordinate delta-bar-delta gain.
+    """
+
+    n_iter: int
+    exaggeration: float
+    momentum: float
+    learning_rate: object
+    max_grad_norm: object
+    max_step_norm: object
+    min_gain: float
+
+    @property
+    def label(self):
+        """Short description for progress bars and log lines."""
+        return f"exaggeration {self.exaggeration:g}"
+
+    def resolved(self, n_samples):
+        """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points."""
+        if isinstance(self.learning_rate, str):
+            return dataclasses.replace(self, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
+        return self
+
+    def to_dict(self):
+        """The fields as a dict of plain values (for saving)."""
+        return dataclasses.asdict(self)
+
+
+def auto_learning_rate(n_samples, exaggeration):
+    """N / exaggeration, at least 1 (the gradient is divided by 4; see :mod:`.objective`)."""
+    return max(n_samples / exaggeration, 1.0)
+
+
+def fit_schedule(**params):
+    """The phases of ``TSNE.fit``: early exaggeration (when it has iterations), then the main phase.
+
+    Parameters
+    ----------
+    **params
+        ``TSNE`` parameters (``early_exaggeration_iter``, ``early_exaggeration``, ``n_iter``,
+        ``exaggeration``, ``learning_rate``, ``initial_momentum``, ``final_momentum``,
+        ``max_grad_norm``, ``max_step_norm``), already checked; the missing ones take
+        ``TSNE``'s defaults.
+
+    Returns
+    -------
+    list of Phase
+    """
+    return _two_phases(TSNE_PARAMS, params)
+
+
+def transform_schedule(**params):
+    """The phases of ``Embedding.transform``; as :func:`fit_schedule`, with the transform
+    parameters and their defaults."""
+    return _two_phases(TRANSFORM_PARAMS, params)
+
+
+def _two_phases(table, params):
+    p = {name: params.get(name, table[name].default) for name in _SCHEDULE_PARAMS}
+    common = dict(learning_rate=p["learning_rate"], max_grad_norm=p["max_grad_norm"],
+                  max_step_norm=p["max_step_norm"], min_gain=_MIN_GAIN)
+    phases = []
+    if p["early_exaggeration_iter"] > 0:
+        phases.append(Phase(p["early_exaggeration_iter"], _factor(p["early_exaggeration"]),
+                            p["initial_momentum"], **common))
+    phases.append(Phase(p["n_iter"], _factor(p["exaggeration"]), p["final_momentum"], **common))
+    return phases
+
+
+def _factor(exaggeration):
+    return 1.0 if exaggeration is None else exaggeration
+
+
+_SCHEDULE_PARAMS = ("early_exaggeration_iter", "early_exaggeration", "n_iter", "exaggeration", "learning_rate",
+                    "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm")
+_MIN_GAIN = OPTIMIZE_PARAMS["min_gain"].default
