@@ -308,6 +308,8 @@ class Embedding(PositionsArray):
         Returns
         -------
         (M, d) float64 ndarray
+            Or, for a ``dask.array.Array`` ``X_new``, a lazy one with its row chunks (see
+            :func:`fasttsne.dask.transform`).
 
         Raises
         ------
@@ -317,6 +319,10 @@ class Embedding(PositionsArray):
             scikit-learn, rather than an empty result), has a different number of features
             than the reference, or holds NaN or infinite values.
         """
+        if hasattr(X_new, "__dask_graph__"):  # a Dask array: a lazy result, chunk by chunk (fasttsne.dask)
+            params = {name: value for name, value in locals().items() if name not in ("self", "X_new")}
+            from .dask import transform as transform_chunks
+            return transform_chunks(self, X_new, **params)
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
                                        random_state=random_state)
         common = dict(learning_rate=learning_rate, max_grad_norm=max_grad_norm, max_step_norm=max_step_norm,
