@@ -399,7 +399,7 @@ def read_array(path, *, chunk_rows=None, component=None):
     else:
         raise ValueError(f"cannot read {path!r} lazily: use one of {', '.join(ON_DISK_FORMATS)}.")
     if X.ndim == 2:
-        X = X.rechunk({0: chunk_rows or X.chunks[0][0], 1: -1}) if chunk_rows else X.rechunk({1: -1})
+        X = X.rechunk({0: chunk_rows, 1: -1} if chunk_rows else {1: -1})
     return X
 
 

@@ -195,8 +195,8 @@ def test_killing_a_worker_that_holds_finished_chunks_mid_run_gives_the_identical
     _, queries = data
     placed = client.persist(maps["fft"].transform(chunked(queries, (10,) * 24), **PLACE))
     futures = client.futures_of(placed)
-    done = distributed.wait(futures, return_when="FIRST_COMPLETED").done
-    holder = next(iter(client.who_has(next(iter(done)))[next(iter(done)).key]))
+    finished = next(iter(distributed.wait(futures, return_when="FIRST_COMPLETED").done))
+    holder = client.who_has(finished)[finished.key][0]
     os.kill(client.run(os.getpid)[holder], signal.SIGKILL)
     try:
         assert np.array_equal(placed.compute(), maps["fft"].transform(queries, **PLACE))
