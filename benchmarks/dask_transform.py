@@ -12,8 +12,10 @@ Usage (from the project root)::
     python benchmarks/dask_transform.py --n-ref 100000 --n-query 2000000
     python benchmarks/dask_transform.py --n-ref 20000 --n-query 100000 --n-inprocess 20000
 
-Prints one table row per run: points, wall seconds, points per second, peak resident memory
-(MB) of the process or of each worker.
+Prints one table row per run: points, wall seconds, points per second, CPU seconds (of the
+process, or summed over the workers) and points per CPU second (what a run would reach with its
+cores to itself: on a shared machine the wall-clock figures follow the other jobs' load), peak
+resident memory (MB) of the process or of each worker.
 """
 import argparse
 import json
@@ -47,6 +49,12 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds():
+    """CPU time (user + system) this process has used so far, s."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def prepare(a):
     """The map and the query file in ``a.work`` (made once for these sizes)."""
     import fasttsne
@@ -78,11 +86,11 @@ def in_process(a, map_path, query_path, result_path):
     import fasttsne
     emb = fasttsne.load(map_path)
     X = np.array(np.load(query_path, mmap_mode="r")[: a.n_inprocess])
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     Y = emb.transform(X, n_jobs=a.n_jobs)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     np.save(result_path, Y)
-    print(json.dumps({"points": len(X), "wall": wall, "peak_mb": peak_mb()}))
+    print(json.dumps({"points": len(X), "wall": wall, "cpu": cpu, "peak_mb": peak_mb()}))
 
 
 def on_dask(a, map_path, query_path, n_workers):
@@ -99,11 +107,13 @@ def on_dask(a, map_path, query_path, n_workers):
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         X = fdask.read_array(query_path, chunk_rows=a.chunk_rows)
+        cpu0 = sum(client.run(cpu_seconds).values())
         t0 = time.perf_counter()
         fdask.write_array(emb.transform(X), out)
         wall = time.perf_counter() - t0
+        cpu = sum(client.run(cpu_seconds).values()) - cpu0
         peaks = sorted(client.run(peak_mb).values())
-    return {"points": X.shape[0], "wall": wall, "peak_mb": peaks, "output": out}
+    return {"points": X.shape[0], "wall": wall, "cpu": cpu, "peak_mb": peaks, "output": out}
 
 
 def main(argv=None):
@@ -132,20 +142,22 @@ def main(argv=None):
                            check=True, capture_output=True, text=True)
     base = json.loads(child.stdout.strip().splitlines()[-1])
     reference = np.load(result_path)
-    rows = [("in-process", f"n_jobs={a.n_jobs}", base["points"], base["wall"], f"{base['peak_mb']:.0f}")]
+    rows = [("in-process", f"n_jobs={a.n_jobs}", base["points"], base["wall"], base["cpu"], f"{base['peak_mb']:.0f}")]
     for n_workers in (int(w) for w in a.workers.split(",")):
         run = on_dask(a, map_path, query_path, n_workers)
         placed = np.load(run["output"], mmap_mode="r")[: len(reference)]
         if not np.array_equal(placed, reference):
             sys.exit(f"dask_transform: {n_workers} worker(s) gave other positions than the in-process transform")
-        rows.append((f"Dask LocalCluster", f"{n_workers} x 1 thread", run["points"], run["wall"],
+        rows.append(("Dask LocalCluster", f"{n_workers} x 1 thread", run["points"], run["wall"], run["cpu"],
                      " / ".join(f"{p:.0f}" for p in run["peak_mb"])))
     print(f"\nmap {a.n_ref} x {a.dim} ({a.method}), queries {a.n_query} x {a.dim} float32 .npy in chunks of "
           f"{a.chunk_rows} rows; Dask rows equal the in-process ones bitwise (first {len(reference)} checked)\n")
-    print("| run | threads | points | wall s | points/s | peak RSS MB (per worker) |")
-    print("|---|---|---:|---:|---:|---:|")
-    for name, threads, points, wall, peak in rows:
-        print(f"| {name} | {threads} | {points:,} | {wall:.1f} | {points / wall:,.0f} | {peak} |")
+    print(f"load average before the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+    print("| run | threads | points | wall s | points/s | CPU s (workers') | points per CPU s | peak RSS MB (per worker) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name, threads, points, wall, cpu, peak in rows:
+        print(f"| {name} | {threads} | {points:,} | {wall:.1f} | {points / wall:,.0f} | {cpu:.1f} | "
+              f"{points / cpu:,.0f} | {peak} |")
 
 
 if __name__ == "__main__":
