@@ -276,7 +276,7 @@ def transform(reference, X_new, *, n_jobs=None, client=None, initialization="med
                             f"got {type(reference).__name__}.")
         source, embedding = _ShippedMap(reference), reference
     X_new = _check_query(X_new, embedding)
-    n, d = embedding.shape
+    d = embedding.shape[1]
     row_chunks = X_new.chunks[0]
     init, state = None, None
     if isinstance(initialization, str):
