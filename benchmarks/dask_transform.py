@@ -138,8 +138,8 @@ def main(argv=None):
     if a.stage == "inprocess":
         in_process(a, map_path, query_path, result_path)
         return
-    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--stage", "inprocess"] + list(argv or sys.argv[1:]),
-                           check=True, capture_output=True, text=True)
+    stage = [sys.executable, os.path.abspath(__file__), "--stage", "inprocess"]
+    child = subprocess.run(stage + list(argv or sys.argv[1:]), check=True, capture_output=True, text=True)
     base = json.loads(child.stdout.strip().splitlines()[-1])
     reference = np.load(result_path)
     rows = [("in-process", f"n_jobs={a.n_jobs}", base["points"], base["wall"], base["cpu"], f"{base['peak_mb']:.0f}")]
@@ -153,7 +153,7 @@ def main(argv=None):
     print(f"\nmap {a.n_ref} x {a.dim} ({a.method}), queries {a.n_query} x {a.dim} float32 .npy in chunks of "
           f"{a.chunk_rows} rows; Dask rows equal the in-process ones bitwise (first {len(reference)} checked)\n")
     print(f"load average before the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
-    print("| run | threads | points | wall s | points/s | CPU s (workers') | points per CPU s | peak RSS MB (per worker) |")
+    print("| run | threads | points | wall s | points/s | CPU s | points per CPU s | peak RSS MB (per worker) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, threads, points, wall, cpu, peak in rows:
         print(f"| {name} | {threads} | {points:,} | {wall:.1f} | {points / wall:,.0f} | {cpu:.1f} | "

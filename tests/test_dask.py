@@ -263,6 +263,7 @@ def test_without_a_distributed_client_the_local_scheduler_gives_the_in_process_t
 
 
 def test_importing_fasttsne_does_not_import_dask():
-    code = "import sys, fasttsne, fasttsne.cli; sys.exit(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
+    code = ("import sys, fasttsne, fasttsne.cli\n"
+            "sys.exit(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
