@@ -1,7 +1,8 @@
 """Command-line interface: ``fasttsne <command>`` or ``python -m fasttsne <command>``.
 
 Commands: ``embed`` (data file -> positions, optionally a plot and a reference map),
-``transform`` (place new points into a saved map) and ``demo``. Mistakes a user can make
+``transform`` (place new points into a saved map; on a Dask cluster with ``--scheduler``) and
+``demo``. Mistakes a user can make
 (a missing file, a wrong column, a bad value) end with one line on standard error,
 ``fasttsne: error: ...``, and exit status 2; never a traceback.
 """
@@ -348,6 +349,10 @@ def cmd_transform(args):
     """Place the points of a data file into a saved map; write their positions."""
     from .persist import load
     _check_readable(args.map, "map file")
+    if args.scheduler or ".zarr" in (_extension(args.input), _extension(args.output)):
+        return _transform_in_chunks(args)
+    if args.chunk_rows is not None:
+        raise UserError("--chunk-rows applies with --scheduler or .zarr files only.")
     _check_writable(args.output, OUTPUT_FORMATS, "output")
     if args.plot:
         _check_writable(args.plot, None, "plot")
@@ -374,6 +379,57 @@ def cmd_transform(args):
         _save_plot(args.plot, draw)
         print(f"wrote the plot to {args.plot}")
     return 0
+
+
+def _transform_in_chunks(args):
+    """``transform`` with Dask: INPUT read lazily, placed chunk by chunk, OUT written chunk by chunk."""
+    for option in ("labels", "plot", "use_rep", "drop"):
+        if getattr(args, option):
+            raise UserError(f"--{option.replace('_', '-')} is not available with --scheduler or .zarr files "
+                            "(draw the positions afterwards with fasttsne.plot).")
+    try:
+        from . import dask as chunked
+    except ImportError:
+        raise UserError("--scheduler and .zarr files need dask: pip install 'fasttsne[dask]'.") from None
+    if _extension(args.input) not in chunked.ON_DISK_FORMATS:
+        raise UserError(f"with --scheduler INPUT must be {' or '.join(chunked.ON_DISK_FORMATS)} (read lazily, "
+                        f"chunk by chunk), got {args.input!r}.")
+    if not os.path.exists(args.input):
+        raise UserError(f"input file {args.input!r} does not exist.")
+    _check_writable(args.output, OUTPUT_FORMATS + (".zarr",), "output")
+    if args.key is not None and _extension(args.input) != ".zarr":
+        raise UserError("--key applies to .npz and .zarr input only.")
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise UserError(f"--chunk-rows must be a positive integer, got {args.chunk_rows}.")
+    client = _connect(args.scheduler) if args.scheduler else None
+    try:
+        X = chunked.read_array(args.input, chunk_rows=args.chunk_rows, component=args.key)
+        # the workers load the map from its path (each once), so it must be on storage they read
+        Y = chunked.transform(os.path.abspath(args.map), X, perplexity=args.perplexity, n_iter=args.n_iter,
+                              n_jobs=args.n_jobs, random_state=args.seed, client=client)
+        where = f" on {args.scheduler}" if args.scheduler else ""
+        with _timed(args, f"placing {Y.shape[0]} points in {Y.numblocks[0]} chunks{where}"):
+            if _extension(args.output) in chunked.ON_DISK_FORMATS:
+                chunked.write_array(Y, args.output, client=client)
+            else:
+                write_positions(args.output, Y.compute() if client is None else client.compute(Y).result())
+    finally:
+        if client is not None:
+            client.close()
+    print(f"wrote {Y.shape[0]} x {Y.shape[1]} positions to {args.output}")
+    return 0
+
+
+def _connect(address):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--scheduler needs distributed: pip install distributed (or pip install "
+                        "'fasttsne[dask]').") from None
+    try:
+        return Client(address, timeout=30, set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise UserError(f"cannot reach the Dask scheduler at {address!r} ({e}).") from None
 
 
 def _size(n):
@@ -429,7 +485,8 @@ def _add_input_options(p):
                    help="labels for the plot: a file with one label per row (.npy or text), or a column of "
                         "INPUT (a .csv/.tsv column name or 0-based number, which is then not a feature; an "
                         ".npz array; an .h5ad obs column)")
-    p.add_argument("--key", metavar="NAME", help=".npz input: the array to use (default 'X' or the only 2-D array)")
+    p.add_argument("--key", metavar="NAME", help=".npz input: the array to use (default 'X' or the only 2-D array); "
+                                              "transform's .zarr input: the array in a zarr group")
     p.add_argument("--use-rep", metavar="NAME",
                    help=".h5ad input: obsm key to use, or 'X' (default 'X_pca' when present, else 'X')")
     p.add_argument("--drop", metavar="COLS", help=".csv/.tsv input: comma-separated columns that are not features")
@@ -484,7 +541,9 @@ def build_parser():
         "transform", help="place new points into a saved map",
         description="Place the rows of INPUT into the map saved by 'fasttsne embed --save MAP' (the map does "
                     "not move) and write their positions to OUT.",
-        epilog="INPUT must have the same features as the data the map was made from.")
+        epilog="INPUT must have the same features as the data the map was made from. With --scheduler, or "
+               "a .zarr INPUT or OUT, INPUT is read and OUT (.npy or .zarr) written chunk by chunk with Dask: "
+               "fasttsne transform cells.map atlas.zarr -o atlas_tsne.zarr --scheduler tcp://host:8786")
     transform.add_argument("map", metavar="MAP", help="map file written by 'fasttsne embed --save'")
     transform.add_argument("input", metavar="INPUT", help="data file, one row per point (formats as for embed)")
     transform.add_argument("-o", "--output", required=True, metavar="OUT", help="positions file (.npy, .csv or .tsv)")
@@ -492,6 +551,13 @@ def build_parser():
                            help="perplexity of the new points' affinities to the map (default: the "
                                 "map's affinity model's, 5 for the perplexity model)")
     transform.add_argument("--n-iter", type=int, default=250, metavar="N", help="iterations (default 250)")
+    transform.add_argument("--scheduler", metavar="ADDRESS",
+                           help="place the points on this Dask cluster (e.g. tcp://host:8786), chunk by chunk; "
+                                "INPUT (.npy or .zarr) is read lazily by the workers, which also load MAP, so "
+                                "both must be on storage they read (needs fasttsne[dask])")
+    transform.add_argument("--chunk-rows", type=int, metavar="N",
+                           help="with --scheduler or .zarr: rows per chunk (default: the .zarr array's own, "
+                                "50000 for .npy); --n-jobs is then the threads of each chunk")
     _add_input_options(transform)
     transform.set_defaults(func=cmd_transform)
 

@@ -274,6 +274,8 @@ class Embedding(PositionsArray):
         Returns
         -------
         (M, d) float64 ndarray
+            Or, for a ``dask.array.Array`` ``X_new``, a lazy one with its row chunks (see
+            :func:`fasttsne.dask.transform`).
 
         Raises
         ------
@@ -285,13 +287,17 @@ class Embedding(PositionsArray):
             scikit-learn, rather than an empty result), has a different number of features
             than the reference, or holds NaN or infinite values.
         """
-        params = check(TRANSFORM_PARAMS, dict(
+        given = dict(
             perplexity=perplexity, initialization=initialization, k=k, learning_rate=learning_rate,
             early_exaggeration=early_exaggeration, early_exaggeration_iter=early_exaggeration_iter,
             exaggeration=exaggeration, n_iter=n_iter, initial_momentum=initial_momentum,
             final_momentum=final_momentum, max_grad_norm=max_grad_norm, max_step_norm=max_step_norm,
             n_jobs=n_jobs, random_state=random_state, callbacks=callbacks,
-            callbacks_every_iters=callbacks_every_iters))
+            callbacks_every_iters=callbacks_every_iters)
+        params = check(TRANSFORM_PARAMS, given)
+        if hasattr(X_new, "__dask_graph__"):  # a Dask array: a lazy result, chunk by chunk (fasttsne.dask)
+            from .dask import transform as transform_chunks
+            return transform_chunks(self, X_new, **given)
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
                                        random_state=random_state, n_jobs=n_jobs)
         partial._run(transform_schedule(**params), n_jobs=n_jobs, callbacks=callbacks,

@@ -122,12 +122,15 @@ class TSNE(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : (n_samples, n_features) array-like, the features seen in :meth:`fit`
+            A ``dask.array.Array`` gives a lazy Dask array of positions with its row chunks.
 
         Returns
         -------
         (n_samples, n_components) float64 ndarray
         """
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False, ensure_min_samples=1)
         params = {"random_state": self.random_state, **(self.transform_params or {})}
+        if hasattr(X, "__dask_graph__"):  # a Dask array: placed lazily, chunk by chunk (fasttsne.dask)
+            return self.model_.transform(X, **params)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False, ensure_min_samples=1)
         return self.model_.transform(X, **params)

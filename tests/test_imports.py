@@ -23,6 +23,11 @@ LAYERS = [
     ("model", ["fasttsne.embedding", "fasttsne.partial"]),
 ]
 
+#: Modules of the package that need an optional dependency (``fasttsne.dask`` needs dask). Like
+#: the optional third-party packages, they may be imported inside a function from any layer
+#: (``Embedding.transform`` hands a Dask array to ``fasttsne.dask``); such imports are not edges.
+OPTIONAL_MODULES = {"fasttsne.dask"}
+
 
 def module_files():
     """Dotted module name -> source path, for every .py file of the package."""
@@ -46,6 +51,8 @@ def imported_modules(name, path, known):
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), path)
     package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    in_functions = {id(inner) for outer in ast.walk(tree)
+                    if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)) for inner in ast.walk(outer)}
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -63,6 +70,8 @@ def imported_modules(name, path, known):
         for t in targets:
             while t and t not in known:  # "fasttsne._ext._knn" (compiled) -> "fasttsne._ext"
                 t = t.rpartition(".")[0]
+            if t in OPTIONAL_MODULES and id(node) in in_functions:
+                continue
             if t.startswith("fasttsne") and t != name:
                 found.add(t)
     return found
