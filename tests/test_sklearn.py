@@ -71,9 +71,9 @@ def test_a_scikit_learn_script_with_every_parameter_runs_unchanged(X200):
     params = dict(n_components=2, perplexity=20.0, early_exaggeration=10.0, learning_rate=100.0, max_iter=300,
                   n_iter_without_progress=250, min_grad_norm=1e-9, metric="euclidean", metric_params=None,
                   init="random", verbose=0, random_state=0, method="barnes_hut", angle=0.4, n_jobs=None)
-    Y = TSNE(**params).fit_transform(X200)
-    Y_sklearn = SklearnTSNE(**params).fit_transform(X200)
-    assert Y.shape == Y_sklearn.shape == (200, 2)
+    SklearnTSNE(**params)._validate_params()  # scikit-learn takes these values
+    est = TSNE(**params).fit(X200)
+    assert est.embedding_.shape == (200, 2) and est.n_iter_ == 300
 
 
 # ------------------------------------------------------------------ each parameter's meaning
@@ -113,7 +113,7 @@ def test_fit_runs_the_core_schedule_with_4_times_the_learning_rate_and_scikit_le
 
 def test_learning_rate_auto_is_scikit_learns_rule(X200, digits):
     assert TSNE(random_state=0, **FAST).fit(X200).learning_rate_ == 50.0  # max(200 / 12 / 4, 50)
-    est = TSNE(early_exaggeration=2.0, random_state=0, **FAST).fit(digits[0][:600])
+    est = TSNE(early_exaggeration=2.0, early_exaggeration_iter=0, max_iter=0).fit(digits[0][:600])
     assert est.learning_rate_ == 75.0  # 600 / 2 / 4
 
 
@@ -121,27 +121,31 @@ def test_numeric_learning_rate_is_reported_as_given(X200):
     assert TSNE(learning_rate=321.0, random_state=0, **FAST).fit(X200).learning_rate_ == 321.0
 
 
+#: Small runs that scikit-learn's (NumPy) exact method does quickly too.
+SMALL = dict(method="exact", perplexity=10.0, init="random", random_state=0)
+
+
 def _frozen(**params):
-    """An estimator whose steps are too small to move any point: its KL never improves."""
-    return dict(learning_rate=1e-300, init="random", random_state=0, method="barnes_hut", **params)
+    """Parameters whose steps are too small to move any point: the KL never improves."""
+    return dict(SMALL, learning_rate=1e-300, **params)
 
 
 def test_n_iter_without_progress_stops_a_stalled_run_where_scikit_learn_does(X200):
     # best KL at the main phase's first check (300); 450 is the first check more than 100 after it
-    est = TSNE(**_frozen(n_iter_without_progress=100, min_grad_norm=0)).fit(X200)
+    est = TSNE(**_frozen(n_iter_without_progress=100, min_grad_norm=0)).fit(X200[:60])
     assert est.n_iter_ == 450
-    sk = SklearnTSNE(**_frozen(n_iter_without_progress=100, min_grad_norm=0)).fit(X200)
+    sk = SklearnTSNE(**_frozen(n_iter_without_progress=100, min_grad_norm=0)).fit(X200[:60])
     assert sk.n_iter_ + 1 == est.n_iter_  # scikit-learn reports the index of its last iteration
 
 
 def test_n_iter_without_progress_minus_one_stops_at_the_first_check_without_progress(X200):
-    assert TSNE(**_frozen(n_iter_without_progress=-1, min_grad_norm=0)).fit(X200).n_iter_ == 350
+    assert TSNE(**_frozen(n_iter_without_progress=-1, min_grad_norm=0)).fit(X200[:60]).n_iter_ == 350
 
 
 def test_min_grad_norm_ends_each_phase_at_its_first_check_where_scikit_learn_does(X200):
-    est = TSNE(min_grad_norm=1e10, random_state=0, method="barnes_hut").fit(X200)
+    est = TSNE(min_grad_norm=1e10, **SMALL).fit(X200[:60])
     assert est.n_iter_ == 100  # exploration stops at 50, the main phase at 100
-    assert SklearnTSNE(min_grad_norm=1e10, random_state=0).fit(X200).n_iter_ + 1 == 100
+    assert SklearnTSNE(min_grad_norm=1e10, **SMALL).fit(X200[:60]).n_iter_ + 1 == 100
 
 
 def test_gradient_norm_checked_is_scikit_learns_scale_times_the_gains(digits):
@@ -253,7 +257,7 @@ def test_barnes_hut_refuses_4_components_with_scikit_learns_message(X200):
 
 
 def test_n_jobs_reaches_the_embedding(X200):
-    assert TSNE(n_jobs=2, random_state=0, **FAST).fit(X200).embedding_object_.n_jobs == 2
+    assert TSNE(n_jobs=2, early_exaggeration_iter=0, max_iter=0).fit(X200).embedding_object_.n_jobs == 2
 
 
 def test_extra_fasttsne_keywords_reach_the_embedding(X200):
