@@ -21,8 +21,10 @@ except ImportError:  # validate_data is new in scikit-learn 1.6
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import tsne as _tsne
+from .affinity import PerplexityBasedNN
 from ._params import InvalidParameterError
 from ._sklearn_schedule import SKLEARN_GRADIENT_SCALE, run_schedule
 from ._threads import check_n_jobs
@@ -77,8 +79,9 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     method : "auto", "barnes_hut", "exact" or "fft", default "auto"
         The repulsion's gradient. **Differs from scikit-learn's default** ("barnes_hut"):
         "auto" picks the exact gradient for small data, Barnes-Hut in between and the FFT
-        interpolation for large data. "exact" computes the exact gradient; the affinities are,
-        as for the other methods, those of the ``3 * perplexity`` nearest neighbours.
+        interpolation for large data. "exact", as in scikit-learn, computes the exact gradient
+        of affinities over all pairs of points; the other methods use the affinities of each
+        point's ``3 * perplexity`` nearest neighbours.
     angle : float in [0, 1], default 0.5
         Barnes-Hut's accuracy (theta); used by "barnes_hut".
     n_jobs : None or int
@@ -200,19 +203,26 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise InvalidParameterError("'n_components' should be inferior to 4 for the barnes_hut algorithm "
                                         "as it relies on quad-tree or oct-tree.")
 
-    def _core(self):
-        """The :class:`fasttsne.TSNE` that computes the affinities and initial positions."""
+    def _initial_embedding(self, X):
+        """Affinities and initial positions of ``X`` (validated), as a fasttsne.Embedding."""
         neighbors = self.neighbors
         if callable(self.metric) and isinstance(neighbors, str) and neighbors == "auto":
             neighbors = "exact"  # approximate backends need metrics they can compile
         init = self.init if isinstance(self.init, str) else np.array(self.init, dtype=np.float64)
-        return _tsne.TSNE(
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
+        core = _tsne.TSNE(
             n_components=self.n_components, perplexity=self.perplexity, dof=self.dof, theta=self.angle,
             n_interpolation_points=self.n_interpolation_points, min_num_intervals=self.min_num_intervals,
             ints_in_interval=self.ints_in_interval, initialization=init, metric=self.metric,
             metric_params=self.metric_params, neighbors=neighbors,
-            negative_gradient_method=METHODS[self.method], n_jobs=1 if self.n_jobs is None else self.n_jobs,
-            random_state=self.random_state, verbose=self.verbose >= 1)
+            negative_gradient_method=METHODS[self.method], n_jobs=n_jobs, random_state=self.random_state,
+            verbose=self.verbose >= 1)
+        affinities = None
+        if self.method == "exact":
+            affinities = AllPairsAffinities(self.perplexity, neighbors=neighbors, metric=self.metric,
+                                            metric_params=self.metric_params, n_jobs=n_jobs,
+                                            random_state=self.random_state)
+        return core.prepare_initial(X, affinities=affinities)
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X, y=None):
@@ -228,13 +238,13 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._check_params()
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_min_samples=2)
         if self.metric == "precomputed":
-            _check_precomputed(X, self.init)
+            _check_precomputed(X, self.init, self.method)
         n_samples = X.shape[0]
         if self.learning_rate == "auto":
             self.learning_rate_ = float(max(n_samples / self.early_exaggeration / 4, 50))
         else:
             self.learning_rate_ = float(self.learning_rate)
-        embedding = self._core().prepare_initial(X)
+        embedding = self._initial_embedding(X)
         self.kl_divergence_ = float(run_schedule(
             embedding, exploration_iter=self.early_exaggeration_iter, max_iter=self.max_iter,
             early_exaggeration=self.early_exaggeration, exaggeration=self.exaggeration,
@@ -284,13 +294,28 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_precomputed(X, init):
+class AllPairsAffinities(PerplexityBasedNN):
+    """scikit-learn's exact affinities: Gaussian conditionals over all other points.
+
+    :class:`PerplexityBasedNN` on the ``n_samples - 1`` nearest neighbours, i.e. every pair,
+    instead of ``3 * perplexity``; new points still use their nearest neighbours.
+    """
+
+    def _n_neighbors(self, n_samples):
+        super()._n_neighbors(n_samples)  # the perplexity used, lowered with a warning when needed
+        return n_samples - 1
+
+
+def _check_precomputed(X, init, method):
     """scikit-learn's checks of a precomputed distance matrix, with its messages."""
     if isinstance(init, str) and init == "pca":
         raise ValueError('The parameter init="pca" cannot be used with metric="precomputed".')
     if X.shape[0] != X.shape[1]:
         raise ValueError("X should be a square distance matrix")
     check_non_negative(X, "TSNE.fit(). With metric='precomputed', X should contain positive distances.")
+    if method == "exact" and sp.issparse(X):
+        raise TypeError('TSNE with method="exact" does not accept sparse precomputed distance matrix. '
+                        'Use method="barnes_hut" or provide the dense distance matrix.')
 
 
 def _refuse(name, expected, value):

@@ -198,13 +198,14 @@ def test_sparse_precomputed_neighbour_graph_gives_the_affinities_of_the_features
     (lambda D: D[:, :50], "random", "X should be a square distance matrix"),
     (lambda D: D - 1.0, "random", "TSNE.fit\\(\\). With metric='precomputed', X should contain positive distances."),
     (lambda D: sp.csr_matrix(D - 1.0), "random", "should contain positive distances"),
-], ids=["pca-init", "not-square", "negative", "negative-sparse"])
+    (lambda D: sp.csr_matrix(D), "random", 'TSNE with method="exact" does not accept sparse precomputed'),
+], ids=["pca-init", "not-square", "negative", "negative-sparse", "sparse-with-exact"])
 def test_bad_precomputed_input_gets_scikit_learns_error(X200, make, init, message):
     D = pairwise_distances(X200[:60])
-    with pytest.raises(ValueError, match=message):
-        TSNE(metric="precomputed", init=init, **FAST).fit(make(D))
-    with pytest.raises(ValueError, match=message):
-        SklearnTSNE(metric="precomputed", init=init, perplexity=5).fit(make(D))
+    with pytest.raises((ValueError, TypeError), match=message):
+        TSNE(metric="precomputed", init=init, method="exact", **FAST).fit(make(D))
+    with pytest.raises((ValueError, TypeError), match=message):
+        SklearnTSNE(metric="precomputed", init=init, method="exact", perplexity=5).fit(make(D))
 
 
 def test_init_array_is_used_as_given_and_not_modified(X200):
@@ -249,6 +250,19 @@ def test_method_selects_the_gradient(X200, method, backend):
     assert type(gradient).__name__ == backend
     if method == "barnes_hut":
         assert gradient.theta == 0.3
+
+
+def test_exact_method_uses_scikit_learns_affinities_over_all_pairs(X200):
+    from sklearn.manifold._t_sne import _joint_probabilities
+    X = X200[:120]
+    est = TSNE(method="exact", early_exaggeration_iter=0, max_iter=0).fit(X)
+    P_sklearn = squareform(_joint_probabilities(pairwise_distances(X, squared=True), 30.0, 0))
+    np.testing.assert_allclose(est.embedding_object_.P.toarray(), P_sklearn, rtol=1e-3, atol=1e-9)
+
+
+def test_barnes_hut_uses_the_affinities_of_3_perplexity_neighbours(X200):
+    P = TSNE(method="barnes_hut", perplexity=10.0, early_exaggeration_iter=0, max_iter=0).fit(X200).embedding_object_.P
+    assert P.getnnz(axis=1).min() >= 30 and P.getnnz() < 200 * 60
 
 
 def test_barnes_hut_refuses_4_components_with_scikit_learns_message(X200):
