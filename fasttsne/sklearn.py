@@ -217,12 +217,14 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             metric_params=self.metric_params, neighbors=neighbors,
             negative_gradient_method=METHODS[self.method], n_jobs=n_jobs, random_state=self.random_state,
             verbose=self.verbose >= 1)
-        affinities = None
-        if self.method == "exact":
-            affinities = AllPairsAffinities(self.perplexity, neighbors=neighbors, metric=self.metric,
-                                            metric_params=self.metric_params, n_jobs=n_jobs,
-                                            random_state=self.random_state)
-        return core.prepare_initial(X, affinities=affinities)
+        if self.method != "exact":
+            return core.prepare_initial(X)
+        all_pairs = AllPairsAffinities(self.perplexity, neighbors=neighbors, metric=self.metric,
+                                       metric_params=self.metric_params, n_jobs=n_jobs,
+                                       random_state=self.random_state)
+        embedding = core.prepare_initial(X, affinities=all_pairs)
+        embedding.affinities = all_pairs.as_perplexity_based()
+        return embedding
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X, y=None):
@@ -304,6 +306,13 @@ class AllPairsAffinities(PerplexityBasedNN):
     def _n_neighbors(self, n_samples):
         super()._n_neighbors(n_samples)  # the perplexity used, lowered with a warning when needed
         return n_samples - 1
+
+    def as_perplexity_based(self):
+        """The fitted model as a plain :class:`PerplexityBasedNN` (a class ``fasttsne.load``
+        knows): the same P, index and perplexity, so it places new points the same way."""
+        plain = PerplexityBasedNN.__new__(PerplexityBasedNN)
+        plain.__dict__.update(self.__dict__)
+        return plain
 
 
 def _check_precomputed(X, init, method):

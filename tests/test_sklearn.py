@@ -260,6 +260,15 @@ def test_exact_method_uses_scikit_learns_affinities_over_all_pairs(X200):
     np.testing.assert_allclose(est.embedding_object_.P.toarray(), P_sklearn, rtol=1e-3, atol=1e-9)
 
 
+def test_exact_method_map_is_saved_and_loaded_with_its_affinities(X200, tmp_path):
+    embedding = TSNE(method="exact", random_state=0, **FAST).fit(X200[:100]).embedding_object_
+    embedding.save(tmp_path / "map.fts")
+    again = fasttsne.load(tmp_path / "map.fts")
+    assert (again.P != embedding.P).nnz == 0
+    np.testing.assert_array_equal(again.transform(X200[100:110], random_state=0),
+                                  embedding.transform(X200[100:110], random_state=0))
+
+
 def test_barnes_hut_uses_the_affinities_of_3_perplexity_neighbours(X200):
     P = TSNE(method="barnes_hut", perplexity=10.0, early_exaggeration_iter=0, max_iter=0).fit(X200).embedding_object_.P
     assert P.getnnz(axis=1).min() >= 30 and P.getnnz() < 200 * 60
