@@ -143,6 +143,15 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
         f[1] += fy
 
 
+cdef inline void _write_point(const Geometry *g, const double *f, double z, double *force,
+                              double *z_out) noexcept nogil:
+    """Store one point's force (the first ``d`` values of ``f``) and its share of Z."""
+    force[0] = f[0]
+    if g.d == 2:
+        force[1] = f[1]
+    z_out[0] = z
+
+
 cdef inline void _pair_sums(const double *w, int p, double *s) noexcept nogil:
     """``s[o] = sum_{|a - a'| = o} w[a] w[a']`` for o in [0, p): the weights' products grouped
     by node offset."""
@@ -541,9 +550,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
         b = _locate(&g, &Y_sorted[pos, 0], den, wx, wy)
         bx = b // g.n[1]
         by = b % g.n[1]
-        phi0 = 0.0
-        phi1 = 0.0
-        phi2 = 0.0
+        phi0 = phi1 = phi2 = 0.0
         for kx in range(p):
             gx = bx * p + kx
             for ky in range(g.py):
@@ -561,10 +568,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
             zi = 0.0
             _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
-        out[i, 0] = f[0]
-        if g.d == 2:
-            out[i, 1] = f[1]
-        z_near[i] = zi
+        _write_point(&g, f, zi, &out[i, 0], &z_near[i])
     free(den)
     free(scratch)
 
@@ -638,10 +642,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             b = _locate(&g, &Y[i, 0], den, wx, wy)
             bx = b // g.n[1]
             by = b % g.n[1]
-            phiw = 0.0
-            phi0 = 0.0
-            phi1 = 0.0
-            phi2 = 0.0
+            phiw = phi0 = phi1 = phi2 = 0.0
             for kx in range(p):
                 for ky in range(g.py):
                     wgt = wx[kx] * wy[ky]
@@ -655,10 +656,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             f[1] = (Y[i, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
             _exact_near(&g, &Y[i, 0], -1, bx, by, radius, &Y_ref_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
-        out[i, 0] = f[0]
-        if g.d == 2:
-            out[i, 1] = f[1]
-        z_out[i] = zi
+        _write_point(&g, f, zi, &out[i, 0], &z_out[i])
     free(den)
     free(scratch)
     free(everything)
