@@ -26,8 +26,10 @@ force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not lar
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport floor, isfinite, pow
+from libc.math cimport floor, isfinite
 from libc.stdlib cimport free, malloc
+
+from _kernels cimport KernelValue, tsne_kernel
 
 
 cdef struct Geometry:
@@ -123,7 +125,8 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
     """
     cdef Py_ssize_t ax, j, d = g.d, ry = radius if d == 2 else 0
     cdef Py_ssize_t lo_y = max(by - ry, 0), hi_y = min(by + ry, g.n[1] - 1)
-    cdef double dx, dy, base, w, q, fx = 0.0, fy = 0.0, zs = 0.0
+    cdef double dx, dy, fx = 0.0, fy = 0.0, zs = 0.0
+    cdef KernelValue kv
     cdef bint cauchy = dof == 1.0
     for ax in range(max(bx - radius, 0), min(bx + radius + 1, g.n[0])):
         for j in range(box_start[ax * g.n[1] + lo_y], box_start[ax * g.n[1] + hi_y + 1]):
@@ -131,12 +134,10 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
                 continue
             dx = y[0] - Ys[j * d]
             dy = y[1] - Ys[j * d + 1] if d == 2 else 0.0
-            base = 1.0 + (dx * dx + dy * dy) / dof
-            w = 1.0 / base if cauchy else pow(base, -dof)
-            q = w / base
-            zs += w
-            fx += q * dx
-            fy += q * dy
+            kv = tsne_kernel(dx * dx + dy * dy, dof, cauchy)
+            zs += kv.w
+            fx += kv.wq * dx
+            fy += kv.wq * dy
     z[0] += zs
     f[0] += fx
     if d == 2:
@@ -338,19 +339,16 @@ def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double
     n_jobs : int
     """
     cdef Py_ssize_t q1 = kw.shape[0], q2 = kw.shape[1], a, b
-    cdef double ox, oy, base, w
+    cdef double ox, oy
+    cdef KernelValue kv
     cdef bint cauchy = dof == 1.0
     for a in prange(q1, nogil=True, num_threads=n_jobs, schedule="guided"):
         ox = a * sx
         for b in range(q2):
             oy = b * sy
-            base = 1.0 + (ox * ox + oy * oy) / dof
-            if cauchy:
-                w = 1.0 / base
-            else:
-                w = pow(base, -dof)
-            kw[a, b] = w
-            k2[a, b] = w / base
+            kv = tsne_kernel(ox * ox + oy * oy, dof, cauchy)
+            kw[a, b] = kv.w
+            k2[a, b] = kv.wq
 
 
 def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
