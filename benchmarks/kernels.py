@@ -7,7 +7,8 @@ the projection re-rank see them) and 50 features (float64, a PCA's output); the 
 random, so every row read is a cache miss, as in the re-ranking of a large reference.
 
     python benchmarks/kernels.py                                   # the kernel in use
-    python benchmarks/kernels.py fasttsne._ext._knn.squared_distances other.module.kernel
+    PYTHONPATH=/path/to/old/build python benchmarks/kernels.py knn_old.squared_distances \
+        fasttsne._ext._knn.squared_distances        # against a kernel built elsewhere
 
 Prints one line per (kernel, shape): the best of ``--repeat`` runs, in seconds, and the
 nanoseconds per candidate distance.
@@ -34,15 +35,19 @@ def cases(n, m, c, seed):
         yield f"{d} features {np.dtype(dtype).name}", Q, R, cand
 
 
-def best_time(kernel, Q, R, cand, n_jobs, repeat):
-    out = np.empty(cand.shape)
-    kernel(Q, R, cand, out, n_jobs)  # warm-up: page in R and the code
-    times = []
+def best_times(kernels, Q, R, cand, n_jobs, repeat):
+    """Best time of each kernel over ``repeat`` rounds, the kernels taking turns within a
+    round (so a busy spell of the machine hits them alike), and each kernel's output."""
+    outs = [np.empty(cand.shape) for _ in kernels]
+    for kernel, out in zip(kernels, outs):
+        kernel(Q, R, cand, out, n_jobs)  # warm-up: page in R and the code
+    best = [np.inf] * len(kernels)
     for _ in range(repeat):
-        start = time.perf_counter()
-        kernel(Q, R, cand, out, n_jobs)
-        times.append(time.perf_counter() - start)
-    return min(times), out
+        for a, (kernel, out) in enumerate(zip(kernels, outs)):
+            start = time.perf_counter()
+            kernel(Q, R, cand, out, n_jobs)
+            best[a] = min(best[a], time.perf_counter() - start)
+    return best, outs
 
 
 def main():
@@ -58,13 +63,11 @@ def main():
     args = parser.parse_args()
     kernels = [(name, load_kernel(name)) for name in args.kernels]
     for label, Q, R, cand in cases(args.n, args.m, args.c, args.seed):
-        results = []
-        for name, kernel in kernels:
-            seconds, out = best_time(kernel, Q, R, cand, args.n_jobs, args.repeat)
-            results.append(out)
+        best, outs = best_times([kernel for _, kernel in kernels], Q, R, cand, args.n_jobs, args.repeat)
+        for (name, _), seconds in zip(kernels, best):
             print(f"{label:24s} {name:48s} {seconds:8.4f} s {1e9 * seconds / cand.size:7.2f} ns/distance")
-        for (name, _), out in zip(kernels[1:], results[1:]):
-            rel = np.abs(out - results[0]).max() / max(np.abs(results[0]).max(), 1e-300)
+        for (name, _), out in zip(kernels[1:], outs[1:]):
+            rel = np.abs(out - outs[0]).max() / max(np.abs(outs[0]).max(), 1e-300)
             print(f"{'':24s} {name} vs {kernels[0][0]}: max relative difference {rel:.2e}")
 
 

@@ -11,6 +11,7 @@ from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
 
 from _common cimport index_t, real_t
+from _distances cimport squared_distance
 from _heap cimport heap_build, heap_sift_down, heap_worse
 
 def smallest_k(const real_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1] out, int n_jobs=1):
@@ -80,33 +81,13 @@ def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int6
         cancellation, so duplicates are exactly 0).
     n_jobs : int
     """
-    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1]
-    cdef Py_ssize_t i, a, j, f, d4 = d - d % 4
-    cdef double s0, s1, s2, s3, t0, t1, t2, t3
+    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1], i, a
+    if m == 0 or c == 0 or d == 0:
+        out[:, :] = 0.0
+        return
     for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
         for a in range(c):
-            j = cand[i, a]
-            # four independent accumulators: the loop is latency-bound otherwise
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            f = 0
-            while f < d4:
-                t0 = <double> Q[i, f] - <double> R[j, f]
-                t1 = <double> Q[i, f + 1] - <double> R[j, f + 1]
-                t2 = <double> Q[i, f + 2] - <double> R[j, f + 2]
-                t3 = <double> Q[i, f + 3] - <double> R[j, f + 3]
-                s0 = s0 + t0 * t0
-                s1 = s1 + t1 * t1
-                s2 = s2 + t2 * t2
-                s3 = s3 + t3 * t3
-                f = f + 4
-            while f < d:
-                t0 = <double> Q[i, f] - <double> R[j, f]
-                s0 = s0 + t0 * t0
-                f = f + 1
-            out[i, a] = (s0 + s1) + (s2 + s3)
+            out[i, a] = squared_distance(&Q[i, 0], &R[cand[i, a], 0], d)
 
 
 def sparse_squared_distances(const int64_t[::1] q_indptr, const int32_t[::1] q_indices,

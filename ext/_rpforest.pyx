@@ -23,8 +23,7 @@ from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport malloc, calloc, realloc, free
 
-from _common cimport real_t
-from _distances cimport dot_f32, squared_distance, squared_distance_f32
+from _distances cimport dot_f32, squared_distance_f32
 from _heap cimport heap_sift_down, heap_sort, heap_worse
 
 cdef extern from *:
@@ -103,33 +102,6 @@ def sort_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, int n_jobs=1):
     cdef Py_ssize_t n = dist.shape[0], k = dist.shape[1], i
     for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
         heap_sort(&dist[i, 0], &idx[i, 0], NULL, k)
-
-
-# -- exact re-ranking ------------------------------------------------------------------------
-
-def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int64_t[:, ::1] cand,
-                      double[:, ::1] out, int n_jobs=1):
-    """Exact squared Euclidean distances from each row of Q to its candidate rows of R.
-
-    The contract of ``fasttsne._ext._knn.squared_distances`` (float64 sums of the differences,
-    so duplicates are exactly 0) with eight independent float64 lanes the compiler vectorises:
-    re-ranking 122 candidates of 70,000 MNIST digits in 784 features took 10.1 s with the
-    four-scalar-sum kernel and 5.3 s with this one (one core).
-
-    Parameters
-    ----------
-    Q : (M, D) float32 or float64; R : (N, D), same dtype.
-    cand : (M, c) int64 indices into R.
-    out : (M, c) float64, output.
-    n_jobs : int
-    """
-    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1], i, a
-    if m == 0 or c == 0 or d == 0:
-        out[:, :] = 0.0
-        return
-    for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
-        for a in range(c):
-            out[i, a] = squared_distance(&Q[i, 0], &R[cand[i, a], 0], d)
 
 
 # -- random-projection trees ------------------------------------------------------------------
