@@ -14,6 +14,7 @@ from _common cimport index_t, real_t
 from _distances cimport squared_distance
 from _heap cimport heap_build, heap_sift_down, heap_worse
 
+
 def smallest_k(const real_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1] out, int n_jobs=1):
     """Column indices of the k smallest keys of each row (in no particular order).
 
