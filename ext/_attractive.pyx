@@ -10,12 +10,10 @@ that changes with the positions.
 from cython.parallel cimport prange
 from libc.math cimport log
 
-ctypedef fused real:
-    float
-    double
+from _common cimport real_t
 
 
-def attractive_forces(const int[::1] indptr, const int[::1] indices, const real[::1] data,
+def attractive_forces(const int[::1] indptr, const int[::1] indices, const real_t[::1] data,
                       const double[:, ::1] Y, double dof, double[:, ::1] out,
                       double[::1] kl_per_point, bint with_kl=False, int n_jobs=1):
     """Write A_i into ``out``; return sum p_ij log w_ij when ``with_kl`` (else 0).
@@ -42,7 +40,7 @@ def attractive_forces(const int[::1] indptr, const int[::1] indices, const real[
     return total
 
 
-def attractive_forces_to_reference(const int[::1] indptr, const int[::1] indices, const real[::1] data,
+def attractive_forces_to_reference(const int[::1] indptr, const int[::1] indices, const real_t[::1] data,
                                    const double[:, ::1] Y_new, const double[:, ::1] Y_ref, double dof,
                                    double[:, ::1] out, double[::1] kl_per_point, bint with_kl=False,
                                    int n_jobs=1):
@@ -72,7 +70,7 @@ def attractive_forces_to_reference(const int[::1] indptr, const int[::1] indices
                                    dof, with_kl, f + d * i)
 
 
-cdef inline double _row_2d(const int *indices, const real *data, Py_ssize_t start, Py_ssize_t stop,
+cdef inline double _row_2d(const int *indices, const real_t *data, Py_ssize_t start, Py_ssize_t stop,
                            const double *yi, const double *yr, double dof, bint with_kl,
                            double *f) noexcept nogil:
     """One 2-D row: writes ``f[0:2]``, returns ``sum_j p_ij log w_ij`` (0 unless with_kl).
@@ -134,7 +132,7 @@ cdef inline double _row_2d(const int *indices, const real *data, Py_ssize_t star
     return acc
 
 
-cdef inline double _row(const int *indices, const real *data, Py_ssize_t start, Py_ssize_t stop,
+cdef inline double _row(const int *indices, const real_t *data, Py_ssize_t start, Py_ssize_t stop,
                         const double *yi, const double *yr, Py_ssize_t d, double dof, bint with_kl,
                         double *f) noexcept nogil:
     """One row in any dimension ``d``: writes ``f[0:d]``, returns as :func:`_row_2d`."""

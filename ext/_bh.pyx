@@ -25,9 +25,11 @@ with a non-zero extent separates its extreme points. Nodes whose points all coin
 never split: they are summarised exactly (count - self, at their common position).
 """
 from cython.parallel cimport prange, threadid
-from libc.math cimport pow, INFINITY
+from libc.math cimport INFINITY
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
+
+from _kernels cimport KernelValue, tsne_kernel
 
 import numpy as np
 
@@ -55,6 +57,16 @@ cdef struct Node:
     int n_children             # 0 for a leaf
 
 
+cdef inline bint _regrow(void** buf, size_t nbytes) noexcept nogil:
+    """Resize the malloc'd block ``buf[0]`` to ``nbytes``; False, the block kept as it was,
+    when memory ran out."""
+    cdef void* grown = realloc(buf[0], nbytes)
+    if grown == NULL:
+        return False
+    buf[0] = grown
+    return True
+
+
 cdef double _kernel_sums(const Node* nodes, const double* ys, const double* q, int p_self,
                          double theta2, double dof, int* stack, double* f_out,
                          int d) noexcept nogil:
@@ -68,7 +80,8 @@ cdef double _kernel_sums(const Node* nodes, const double* ys, const double* q, i
     """
     cdef int sp = 1, node, cnt, s, p, c, k, nch
     cdef bint own, cauchy = dof == 1.0
-    cdef double d2, diff, w, wq, base, mult
+    cdef double d2, diff, wq, mult
+    cdef KernelValue kv
     cdef double z = 0.0
     cdef double f[_MAX_DIMS]
     cdef double delta[_MAX_DIMS]
@@ -93,15 +106,9 @@ cdef double _kernel_sums(const Node* nodes, const double* ys, const double* q, i
         # q towards the node), except when all its points coincide, where it is exact.
         if nd.size2 == 0.0 or (not own and nd.size2 < theta2 * d2):
             mult = cnt - 1 if own else cnt
-            if cauchy:
-                w = 1.0 / (1.0 + d2)
-                wq = w * w
-            else:
-                base = 1.0 + d2 / dof
-                w = pow(base, -dof)
-                wq = w / base
-            z = z + mult * w
-            wq = mult * wq
+            kv = tsne_kernel(d2, dof, cauchy)
+            z = z + mult * kv.w
+            wq = mult * kv.wq
             for k in range(_MAX_DIMS):
                 f[k] += wq * delta[k]
             continue
@@ -116,16 +123,10 @@ cdef double _kernel_sums(const Node* nodes, const double* ys, const double* q, i
                     diff = q[k] - y[k]
                     delta[k] = diff
                     d2 = d2 + diff * diff
-                if cauchy:
-                    w = 1.0 / (1.0 + d2)
-                    wq = w * w
-                else:
-                    base = 1.0 + d2 / dof
-                    w = pow(base, -dof)
-                    wq = w / base
-                z = z + w
+                kv = tsne_kernel(d2, dof, cauchy)
+                z = z + kv.w
                 for k in range(_MAX_DIMS):
-                    f[k] += wq * delta[k]
+                    f[k] += kv.wq * delta[k]
             continue
         # pushed in reverse so children are visited in order (any fixed order is deterministic)
         for c in range(nch - 1, -1, -1):
@@ -144,6 +145,15 @@ cdef class SpaceTree:
     n_components : int in {1, 2, 3}
         Dimension of the points it will hold.
 
+    Attributes
+    ----------
+    n_points : int
+        Points of the last build.
+    n_nodes : int
+        Nodes of the last build (leaves included).
+    max_depth : int
+        Depth of the deepest node of the last build (the root is 0).
+
     Notes
     -----
     One instance is meant to be rebuilt every optimisation step (:meth:`build`); its
@@ -152,9 +162,8 @@ cdef class SpaceTree:
     """
 
     cdef int d
-    cdef int n_points, cap_points
-    cdef int n_nodes, cap_nodes
-    cdef int max_depth
+    cdef readonly int n_points, n_nodes, max_depth
+    cdef int cap_points, cap_nodes
     cdef Node* nodes
     cdef int* depth       # (cap_nodes,) depth of each node, for the split cap and stack size
     cdef int* perm        # perm[p]: index (in the caller's array) of the p-th point in tree order
@@ -182,20 +191,6 @@ cdef class SpaceTree:
     @property
     def n_components(self):
         return self.d
-
-    @property
-    def n_points(self):
-        return self.n_points
-
-    @property
-    def n_nodes(self):
-        """Nodes of the last build (leaves included)."""
-        return self.n_nodes
-
-    @property
-    def max_depth(self):
-        """Depth of the deepest node of the last build (the root is 0)."""
-        return self.max_depth
 
     def node_arrays(self):
         """Copies of the last build's node arrays, for inspection and tests.
@@ -229,19 +224,12 @@ cdef class SpaceTree:
     cdef int _reserve_points(self, int n) noexcept nogil:
         if n <= self.cap_points:
             return 0
-        cdef int* perm = <int*> realloc(self.perm, n * sizeof(int))
-        if perm != NULL:
-            self.perm = perm
-        cdef int* code = <int*> realloc(self.code, n * sizeof(int))
-        if code != NULL:
-            self.code = code
-        cdef int* scratch = <int*> realloc(self.scratch, n * sizeof(int))
-        if scratch != NULL:
-            self.scratch = scratch
-        cdef double* ys = <double*> realloc(self.ys, n * _MAX_DIMS * sizeof(double))
-        if ys != NULL:
-            self.ys = ys
-        if perm == NULL or code == NULL or scratch == NULL or ys == NULL:
+        # every buffer is tried, so those that grew are kept even when one could not
+        cdef bint ok = _regrow(<void**> &self.perm, n * sizeof(int))
+        ok = _regrow(<void**> &self.code, n * sizeof(int)) and ok
+        ok = _regrow(<void**> &self.scratch, n * sizeof(int)) and ok
+        ok = _regrow(<void**> &self.ys, n * _MAX_DIMS * sizeof(double)) and ok
+        if not ok:
             return -1
         self.cap_points = n
         return 0
@@ -250,13 +238,9 @@ cdef class SpaceTree:
         if n <= self.cap_nodes:
             return 0
         cdef int cap = max(n, 2 * self.cap_nodes, <int> _MIN_NODE_CAPACITY)
-        cdef Node* nodes = <Node*> realloc(self.nodes, cap * sizeof(Node))
-        if nodes != NULL:
-            self.nodes = nodes
-        cdef int* depth = <int*> realloc(self.depth, cap * sizeof(int))
-        if depth != NULL:
-            self.depth = depth
-        if nodes == NULL or depth == NULL:
+        cdef bint ok = _regrow(<void**> &self.nodes, cap * sizeof(Node))
+        ok = _regrow(<void**> &self.depth, cap * sizeof(int)) and ok
+        if not ok:
             return -1
         self.cap_nodes = cap
         return 0

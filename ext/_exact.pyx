@@ -11,7 +11,8 @@ of standard t-SNE) the repulsive force on point i is
 and the repulsive part of the gradient (divided by 4) is F_i / Z.
 """
 from cython.parallel cimport prange
-from libc.math cimport pow
+
+from _kernels cimport KernelValue, tsne_kernel
 
 
 def negative_gradient(const double[:, ::1] Y, double dof, double[:, ::1] out,
@@ -33,7 +34,8 @@ def negative_gradient(const double[:, ::1] Y, double dof, double[:, ::1] out,
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
     cdef Py_ssize_t i, j, k
-    cdef double d2, diff, base, w, q, zi
+    cdef double d2, diff, zi
+    cdef KernelValue kv
     cdef bint cauchy = dof == 1.0
     cdef double Z = 0.0
     for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
@@ -47,16 +49,10 @@ def negative_gradient(const double[:, ::1] Y, double dof, double[:, ::1] out,
             for k in range(d):
                 diff = Y[i, k] - Y[j, k]
                 d2 = d2 + diff * diff
-            if cauchy:
-                w = 1.0 / (1.0 + d2)
-                q = w * w
-            else:
-                base = 1.0 + d2 / dof
-                w = pow(base, -dof)
-                q = w / base
-            zi = zi + w
+            kv = tsne_kernel(d2, dof, cauchy)
+            zi = zi + kv.w
             for k in range(d):
-                out[i, k] += q * (Y[i, k] - Y[j, k])
+                out[i, k] += kv.wq * (Y[i, k] - Y[j, k])
         z_per_point[i] = zi
     for i in range(n):
         Z += z_per_point[i]

@@ -26,8 +26,10 @@ force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not lar
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport floor, isfinite, pow
+from libc.math cimport floor, isfinite
 from libc.stdlib cimport free, malloc
+
+from _kernels cimport KernelValue, tsne_kernel
 
 
 cdef struct Geometry:
@@ -123,7 +125,8 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
     """
     cdef Py_ssize_t ax, j, d = g.d, ry = radius if d == 2 else 0
     cdef Py_ssize_t lo_y = max(by - ry, 0), hi_y = min(by + ry, g.n[1] - 1)
-    cdef double dx, dy, base, w, q, fx = 0.0, fy = 0.0, zs = 0.0
+    cdef double dx, dy, fx = 0.0, fy = 0.0, zs = 0.0
+    cdef KernelValue kv
     cdef bint cauchy = dof == 1.0
     for ax in range(max(bx - radius, 0), min(bx + radius + 1, g.n[0])):
         for j in range(box_start[ax * g.n[1] + lo_y], box_start[ax * g.n[1] + hi_y + 1]):
@@ -131,16 +134,23 @@ cdef inline void _exact_near(const Geometry *g, const double *y, Py_ssize_t skip
                 continue
             dx = y[0] - Ys[j * d]
             dy = y[1] - Ys[j * d + 1] if d == 2 else 0.0
-            base = 1.0 + (dx * dx + dy * dy) / dof
-            w = 1.0 / base if cauchy else pow(base, -dof)
-            q = w / base
-            zs += w
-            fx += q * dx
-            fy += q * dy
+            kv = tsne_kernel(dx * dx + dy * dy, dof, cauchy)
+            zs += kv.w
+            fx += kv.wq * dx
+            fy += kv.wq * dy
     z[0] += zs
     f[0] += fx
     if d == 2:
         f[1] += fy
+
+
+cdef inline void _write_point(const Geometry *g, const double *f, double z, double *force,
+                              double *z_out) noexcept nogil:
+    """Store one point's force (the first ``d`` values of ``f``) and its share of Z."""
+    force[0] = f[0]
+    if g.d == 2:
+        force[1] = f[1]
+    z_out[0] = z
 
 
 cdef inline void _pair_sums(const double *w, int p, double *s) noexcept nogil:
@@ -329,19 +339,16 @@ def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double
     n_jobs : int
     """
     cdef Py_ssize_t q1 = kw.shape[0], q2 = kw.shape[1], a, b
-    cdef double ox, oy, base, w
+    cdef double ox, oy
+    cdef KernelValue kv
     cdef bint cauchy = dof == 1.0
     for a in prange(q1, nogil=True, num_threads=n_jobs, schedule="guided"):
         ox = a * sx
         for b in range(q2):
             oy = b * sy
-            base = 1.0 + (ox * ox + oy * oy) / dof
-            if cauchy:
-                w = 1.0 / base
-            else:
-                w = pow(base, -dof)
-            kw[a, b] = w
-            k2[a, b] = w / base
+            kv = tsne_kernel(ox * ox + oy * oy, dof, cauchy)
+            kw[a, b] = kv.w
+            k2[a, b] = kv.wq
 
 
 def convolve_spectra(floating[:, :, ::1] spectra, const floating[:, ::1] k2_hat,
@@ -541,9 +548,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
         b = _locate(&g, &Y_sorted[pos, 0], den, wx, wy)
         bx = b // g.n[1]
         by = b % g.n[1]
-        phi0 = 0.0
-        phi1 = 0.0
-        phi2 = 0.0
+        phi0 = phi1 = phi2 = 0.0
         for kx in range(p):
             gx = bx * p + kx
             for ky in range(g.py):
@@ -561,10 +566,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
             zi = 0.0
             _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
-        out[i, 0] = f[0]
-        if g.d == 2:
-            out[i, 1] = f[1]
-        z_near[i] = zi
+        _write_point(&g, f, zi, &out[i, 0], &z_near[i])
     free(den)
     free(scratch)
 
@@ -638,10 +640,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             b = _locate(&g, &Y[i, 0], den, wx, wy)
             bx = b // g.n[1]
             by = b % g.n[1]
-            phiw = 0.0
-            phi0 = 0.0
-            phi1 = 0.0
-            phi2 = 0.0
+            phiw = phi0 = phi1 = phi2 = 0.0
             for kx in range(p):
                 for ky in range(g.py):
                     wgt = wx[kx] * wy[ky]
@@ -655,10 +654,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             f[1] = (Y[i, 1] - g.c[1]) * phi0 - phi2 if g.d == 2 else 0.0
             _exact_near(&g, &Y[i, 0], -1, bx, by, radius, &Y_ref_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
-        out[i, 0] = f[0]
-        if g.d == 2:
-            out[i, 1] = f[1]
-        z_out[i] = zi
+        _write_point(&g, f, zi, &out[i, 0], &z_out[i])
     free(den)
     free(scratch)
     free(everything)

@@ -10,41 +10,12 @@ from cython.parallel cimport prange, threadid
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport malloc, free
 
-ctypedef fused key_t:
-    float
-    double
-
-ctypedef fused real_t:
-    float
-    double
+from _common cimport index_t, real_t
+from _distances cimport squared_distance
+from _heap cimport heap_build, heap_sift_down, heap_worse
 
 
-cdef inline bint _after(double key_a, int64_t idx_a, double key_b, int64_t idx_b) noexcept nogil:
-    """(key_a, idx_a) > (key_b, idx_b) lexicographically: ties rank by index."""
-    return key_a > key_b or (key_a == key_b and idx_a > idx_b)
-
-
-cdef inline void _sift_down(double* keys, int64_t* idx, Py_ssize_t size, Py_ssize_t pos) noexcept nogil:
-    """Restore the max-heap property (on (key, index) pairs) below ``pos``."""
-    cdef double k0 = keys[pos]
-    cdef int64_t i0 = idx[pos]
-    cdef Py_ssize_t child
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            break
-        if child + 1 < size and _after(keys[child + 1], idx[child + 1], keys[child], idx[child]):
-            child = child + 1
-        if not _after(keys[child], idx[child], k0, i0):
-            break
-        keys[pos] = keys[child]
-        idx[pos] = idx[child]
-        pos = child
-    keys[pos] = k0
-    idx[pos] = i0
-
-
-def smallest_k(const key_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1] out, int n_jobs=1):
+def smallest_k(const real_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1] out, int n_jobs=1):
     """Column indices of the k smallest keys of each row (in no particular order).
 
     Parameters
@@ -64,7 +35,7 @@ def smallest_k(const key_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1]
     index, exactly as a stable sort would choose, whatever ``n_jobs``.
     """
     cdef Py_ssize_t b = keys.shape[0], n = keys.shape[1], k = out.shape[1]
-    cdef Py_ssize_t i, j, filled, skip, t
+    cdef Py_ssize_t i, j, filled, skip
     cdef int n_threads = max(1, n_jobs)
     cdef double key
     cdef double* heap_keys
@@ -84,16 +55,13 @@ def smallest_k(const key_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1]
                     out[i, filled] = j
                     filled = filled + 1
                 j = j + 1
-            t = k // 2
-            while t > 0:
-                t = t - 1
-                _sift_down(heap_keys, &out[i, 0], k, t)
+            heap_build(heap_keys, &out[i, 0], NULL, k)
             while j < n:
                 key = keys[i, j]
                 if key < heap_keys[0] and j != skip:
                     heap_keys[0] = key
                     out[i, 0] = j
-                    _sift_down(heap_keys, &out[i, 0], k, 0)
+                    heap_sift_down(heap_keys, &out[i, 0], NULL, k, 0)
                 j = j + 1
     finally:
         free(scratch)
@@ -114,33 +82,13 @@ def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int6
         cancellation, so duplicates are exactly 0).
     n_jobs : int
     """
-    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1]
-    cdef Py_ssize_t i, a, j, f, d4 = d - d % 4
-    cdef double s0, s1, s2, s3, t0, t1, t2, t3
+    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1], i, a
+    if m == 0 or c == 0 or d == 0:
+        out[:, :] = 0.0
+        return
     for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
         for a in range(c):
-            j = cand[i, a]
-            # four independent accumulators: the loop is latency-bound otherwise
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            f = 0
-            while f < d4:
-                t0 = <double> Q[i, f] - <double> R[j, f]
-                t1 = <double> Q[i, f + 1] - <double> R[j, f + 1]
-                t2 = <double> Q[i, f + 2] - <double> R[j, f + 2]
-                t3 = <double> Q[i, f + 3] - <double> R[j, f + 3]
-                s0 = s0 + t0 * t0
-                s1 = s1 + t1 * t1
-                s2 = s2 + t2 * t2
-                s3 = s3 + t3 * t3
-                f = f + 4
-            while f < d:
-                t0 = <double> Q[i, f] - <double> R[j, f]
-                s0 = s0 + t0 * t0
-                f = f + 1
-            out[i, a] = (s0 + s1) + (s2 + s3)
+            out[i, a] = squared_distance(&Q[i, 0], &R[cand[i, a], 0], d)
 
 
 def sparse_squared_distances(const int64_t[::1] q_indptr, const int32_t[::1] q_indices,
@@ -191,11 +139,6 @@ def sparse_squared_distances(const int64_t[::1] q_indptr, const int32_t[::1] q_i
             out[i, a] = s
 
 
-cdef inline bint _before(double da, int64_t ia, double db, int64_t ib) noexcept nogil:
-    """(da, ia) < (db, ib) lexicographically."""
-    return da < db or (da == db and ia < ib)
-
-
 def sort_rows_inplace(int64_t[:, ::1] indices, double[:, ::1] distances, int n_jobs=1):
     """Sort every row by (distance, index), in place.
 
@@ -210,7 +153,7 @@ def sort_rows_inplace(int64_t[:, ::1] indices, double[:, ::1] distances, int n_j
             dv = distances[i, a]
             iv = indices[i, a]
             b = a
-            while b > 0 and _before(dv, iv, distances[i, b - 1], indices[i, b - 1]):
+            while b > 0 and heap_worse(distances[i, b - 1], indices[i, b - 1], dv, iv):
                 distances[i, b] = distances[i, b - 1]
                 indices[i, b] = indices[i, b - 1]
                 b = b - 1
@@ -218,12 +161,7 @@ def sort_rows_inplace(int64_t[:, ::1] indices, double[:, ::1] distances, int n_j
             indices[i, b] = iv
 
 
-ctypedef fused index_t:
-    int32_t
-    int64_t
-
-
-def drop_self(const index_t[:, ::1] indices, const key_t[:, ::1] distances, int64_t[:, ::1] out_indices,
+def drop_self(const index_t[:, ::1] indices, const real_t[:, ::1] distances, int64_t[:, ::1] out_indices,
               double[:, ::1] out_distances, int n_jobs=1):
     """Copy the k + 1 answers of each point's own query minus the point itself.
 

@@ -11,9 +11,7 @@ from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 
-ctypedef fused real:
-    float
-    double
+from _common cimport real_t
 
 cdef enum:
     # bits per coordinate of a key (at most 64 // d): 2^21 cells per axis is finer than any
@@ -57,9 +55,9 @@ def permuted_indptr(const int[::1] indptr, const int[::1] rows, int[::1] out):
         out[a + 1] = out[a] + (indptr[rows[a] + 1] - indptr[rows[a]])
 
 
-def gather_rows(const int[::1] indptr, const int[::1] indices, const real[::1] data,
+def gather_rows(const int[::1] indptr, const int[::1] indices, const real_t[::1] data,
                 const int[::1] rows, const int[::1] rank, const int[::1] out_indptr,
-                int[::1] out_indices, real[::1] out_data, int n_jobs=1):
+                int[::1] out_indices, real_t[::1] out_data, int n_jobs=1):
     """Fill the CSR ``(out_indptr, out_indices, out_data)`` with P renumbered: its row ``a`` is
     row ``rows[a]`` of P, with every column ``j`` renamed ``rank[j]``.
 

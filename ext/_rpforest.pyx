@@ -23,46 +23,12 @@ from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport malloc, calloc, realloc, free
 
+from _distances cimport dot_f32, squared_distance_f32
+from _heap cimport heap_sift_down, heap_sort, heap_worse
+
 cdef extern from *:
     """
     #include <stdint.h>
-    /* float32 reductions in 16 independent lanes (four SSE registers): one running sum would
-       chain every addition on the previous one and leave the loop latency-bound. */
-    static inline float rpf_sqdist(const float* a, const float* b, long d) {
-        float acc[16] = {0.0f};
-        long f = 0;
-        for (; f + 16 <= d; f += 16) {
-            for (int j = 0; j < 16; j++) { float t = a[f + j] - b[f + j]; acc[j] += t * t; }
-        }
-        float s = 0.0f;
-        for (; f < d; f++) { float t = a[f] - b[f]; s += t * t; }
-        for (int j = 0; j < 8; j++) acc[j] += acc[j + 8];
-        for (int j = 0; j < 4; j++) acc[j] += acc[j + 4];
-        return s + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    }
-    /* Exact squared distances in float64 (float32 inputs widened first), 8 lanes. */
-    static inline double rpf_sq64_d(const double* a, const double* b, long d) {
-        double acc[8] = {0.0};
-        long f = 0;
-        for (; f + 8 <= d; f += 8) {
-            for (int j = 0; j < 8; j++) { double t = a[f + j] - b[f + j]; acc[j] += t * t; }
-        }
-        double s = 0.0;
-        for (; f < d; f++) { double t = a[f] - b[f]; s += t * t; }
-        for (int j = 0; j < 4; j++) acc[j] += acc[j + 4];
-        return s + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    }
-    static inline double rpf_sq64_f(const float* a, const float* b, long d) {
-        double acc[8] = {0.0};
-        long f = 0;
-        for (; f + 8 <= d; f += 8) {
-            for (int j = 0; j < 8; j++) { double t = (double) a[f + j] - (double) b[f + j]; acc[j] += t * t; }
-        }
-        double s = 0.0;
-        for (; f < d; f++) { double t = (double) a[f] - (double) b[f]; s += t * t; }
-        for (int j = 0; j < 4; j++) acc[j] += acc[j + 4];
-        return s + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    }
     /* Ask for a row's cache lines ahead of use: the join reads rows in an order the
        hardware prefetcher cannot guess. */
     static inline void rpf_prefetch(const float* p, long d) {
@@ -74,19 +40,9 @@ cdef extern from *:
         for (long a = 0; a < k; a++) found |= (ids[a] == j);
         return found;
     }
-    static inline float rpf_dot(const float* a, const float* b, long d) {
-        float s = 0.0f;
-        #pragma omp simd reduction(+:s)
-        for (long f = 0; f < d; f++) { s += a[f] * b[f]; }
-        return s;
-    }
     """
-    float rpf_sqdist(const float* a, const float* b, long d) noexcept nogil
-    float rpf_dot(const float* a, const float* b, long d) noexcept nogil
     void rpf_prefetch(const float* p, long d) noexcept nogil
     bint rpf_holds(const int32_t* ids, long k, int32_t j) noexcept nogil
-    double rpf_sq64_d(const double* a, const double* b, long d) noexcept nogil
-    double rpf_sq64_f(const float* a, const float* b, long d) noexcept nogil
 
 cdef extern from *:
     void __builtin_prefetch(const void* p) noexcept nogil
@@ -119,45 +75,18 @@ cdef inline uint64_t _next(uint64_t* state) noexcept nogil:
 
 # -- the k-NN heaps ---------------------------------------------------------------------------
 
-cdef inline bint _worse(float da, int32_t ia, float db, int32_t ib) noexcept nogil:
-    """(da, ia) > (db, ib): ties rank by index."""
-    return da > db or (da == db and ia > ib)
-
-
-cdef inline void _sift_down(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, Py_ssize_t pos) noexcept nogil:
-    cdef float d0 = hd[pos]
-    cdef int32_t i0 = hi[pos]
-    cdef uint8_t f0 = hf[pos]
-    cdef Py_ssize_t child
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            break
-        if child + 1 < size and _worse(hd[child + 1], hi[child + 1], hd[child], hi[child]):
-            child = child + 1
-        if not _worse(hd[child], hi[child], d0, i0):
-            break
-        hd[pos] = hd[child]
-        hi[pos] = hi[child]
-        hf[pos] = hf[child]
-        pos = child
-    hd[pos] = d0
-    hi[pos] = i0
-    hf[pos] = f0
-
-
 cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j,
                       bint check=True) noexcept nogil:
     """Insert j at squared distance d (flagged new) unless it is no better than the worst or
     (when ``check``) already present; 1 when inserted."""
-    if not _worse(hd[0], hi[0], d, j):
+    if not heap_worse(hd[0], hi[0], d, j):
         return 0
     if check and rpf_holds(hi, size, j):
         return 0
     hd[0] = d
     hi[0] = j
     hf[0] = 1
-    _sift_down(hd, hi, hf, size, 0)
+    heap_sift_down(hd, hi, hf, size, 0)
     return 1
 
 
@@ -170,61 +99,9 @@ def init_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag):
 
 def sort_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, int n_jobs=1):
     """Sort every heap in place into increasing (distance, index) order (heap sort)."""
-    cdef Py_ssize_t n = dist.shape[0], k = dist.shape[1], i, end
-    cdef float td
-    cdef int32_t ti
-    cdef uint8_t* flags = <uint8_t*> malloc(max(1, n_jobs) * k)
-    if flags == NULL:
-        raise MemoryError()
-    try:
-        for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
-            end = k - 1
-            while end > 0:
-                td = dist[i, 0]
-                ti = idx[i, 0]
-                dist[i, 0] = dist[i, end]
-                idx[i, 0] = idx[i, end]
-                dist[i, end] = td
-                idx[i, end] = ti
-                _sift_down(&dist[i, 0], &idx[i, 0], flags + threadid() * k, end, 0)
-                end = end - 1
-    finally:
-        free(flags)
-
-
-# -- exact re-ranking ------------------------------------------------------------------------
-
-ctypedef fused real_t:
-    float
-    double
-
-
-def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int64_t[:, ::1] cand,
-                      double[:, ::1] out, int n_jobs=1):
-    """Exact squared Euclidean distances from each row of Q to its candidate rows of R.
-
-    The contract of ``fasttsne._ext._knn.squared_distances`` (float64 sums of the differences,
-    so duplicates are exactly 0) with eight independent float64 lanes the compiler vectorises:
-    re-ranking 122 candidates of 70,000 MNIST digits in 784 features took 10.1 s with the
-    four-scalar-sum kernel and 5.3 s with this one (one core).
-
-    Parameters
-    ----------
-    Q : (M, D) float32 or float64; R : (N, D), same dtype.
-    cand : (M, c) int64 indices into R.
-    out : (M, c) float64, output.
-    n_jobs : int
-    """
-    cdef Py_ssize_t m = Q.shape[0], d = Q.shape[1], c = cand.shape[1], i, a
-    if m == 0 or c == 0 or d == 0:
-        out[:, :] = 0.0
-        return
-    for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
-        for a in range(c):
-            if real_t is float:
-                out[i, a] = rpf_sq64_f(&Q[i, 0], &R[cand[i, a], 0], d)
-            else:
-                out[i, a] = rpf_sq64_d(&Q[i, 0], &R[cand[i, a], 0], d)
+    cdef Py_ssize_t n = dist.shape[0], k = dist.shape[1], i
+    for i in prange(n, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
+        heap_sort(&dist[i, 0], &idx[i, 0], NULL, k)
 
 
 # -- random-projection trees ------------------------------------------------------------------
@@ -314,7 +191,7 @@ cdef int32_t _grow(const float* X, Py_ssize_t d, Tree* tree, float* proj, Py_ssi
         if norm2 > 0:
             break
     for i in range(lo, hi):
-        proj[i] = rpf_dot(normal, X + tree.perm[i] * d, d)
+        proj[i] = dot_f32(normal, X + tree.perm[i] * d, d)
     mid = lo + n // 2
     _select(proj, tree.perm, lo, hi, mid)
     left_max = proj[lo]
@@ -411,7 +288,7 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
             p = perm[a]
             for b in range(a + 1, hi):
                 q = perm[b]
-                dd = rpf_sqdist(x0 + p * d, x0 + q * d, d)
+                dd = squared_distance_f32(x0 + p * d, x0 + q * d, d)
                 _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
                 _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
 
@@ -603,7 +480,7 @@ cdef inline int _join_member(const float* x0, Py_ssize_t d, const int32_t* idx0,
     for b in range(count):
         q = others[b]
         if q != p:
-            dd = rpf_sqdist(x0 + p * d, x0 + q * d, d)
+            dd = squared_distance_f32(x0 + p * d, x0 + q * d, d)
             if _offer(out, idx0, K, thr, p, q, dd) < 0 or _offer(out, idx0, K, thr, q, p, dd) < 0:
                 return -1
     return 0
@@ -783,7 +660,7 @@ def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] pe
         than c were found (only when the forest and graph reach fewer than c points).
     """
     cdef Py_ssize_t m = Q.shape[0], n = X.shape[0], d = X.shape[1], c = out.shape[1]
-    cdef Py_ssize_t n_trees = perm.shape[0], G = graph.shape[1], qi, t, a, b, r, lo, hi, end
+    cdef Py_ssize_t n_trees = perm.shape[0], G = graph.shape[1], qi, t, a, b, r, lo, hi
     cdef int n_threads = max(1, n_jobs)
     cdef int32_t node, w, changed
     cdef float* hd_all = <float*> malloc(n_threads * max(1, c) * sizeof(float))
@@ -799,8 +676,6 @@ def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] pe
     cdef Py_ssize_t n_todo
     cdef const float* x0 = &X[0, 0]
     cdef const float* xq
-    cdef float td
-    cdef int32_t ti
     if hd_all == NULL or hi_all == NULL or hf_all == NULL or stamps == NULL or expand == NULL:
         free(hd_all)
         free(hi_all)
@@ -826,7 +701,7 @@ def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] pe
             for t in range(n_trees):
                 node = 0 if counts[t, 0] > 0 else -1
                 while node >= 0:
-                    if rpf_dot(&normals[t, node, 0], xq, d) >= thresholds[t, node]:
+                    if dot_f32(&normals[t, node, 0], xq, d) >= thresholds[t, node]:
                         node = children[t, node, 1]
                     else:
                         node = children[t, node, 0]
@@ -836,7 +711,7 @@ def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] pe
                     w = perm[t, a]
                     if stamp[w] != qi:
                         stamp[w] = <int32_t> qi
-                        _push(hd, hid, hf, c, rpf_sqdist(xq, x0 + w * d, d), w)
+                        _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
             for r in range(max_rounds):
                 n_todo = 0
                 for a in range(c):
@@ -851,17 +726,8 @@ def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] pe
                         w = graph[todo[a], b]
                         if stamp[w] != qi:
                             stamp[w] = <int32_t> qi
-                            _push(hd, hid, hf, c, rpf_sqdist(xq, x0 + w * d, d), w)
-            end = c - 1
-            while end > 0:
-                td = hd[0]
-                ti = hid[0]
-                hd[0] = hd[end]
-                hid[0] = hid[end]
-                hd[end] = td
-                hid[end] = ti
-                _sift_down(hd, hid, hf, end, 0)
-                end = end - 1
+                            _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
+            heap_sort(hd, hid, NULL, c)
             for a in range(c):
                 out[qi, a] = hid[a]
     finally:

@@ -67,7 +67,7 @@ def project(X, axes):
     return out
 
 
-def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
+def rerank(Q, R, candidates, k, n_jobs=1, order=None):
     """The k nearest of each row's candidates by exact squared Euclidean distance.
 
     Parameters
@@ -80,9 +80,6 @@ def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
         The order to process the rows in. Rows whose candidates overlap, processed together,
         read the same reference rows from cache: the rpforest backend passes its trees' leaf
         order, for that reason.
-    kernel : callable, optional
-        ``kernel(Q, R, cand, out, n_jobs)`` computing the squared distances; default
-        ``_knn.squared_distances``.
 
     Returns
     -------
@@ -92,7 +89,6 @@ def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
         (distance, index).
     """
     Q = np.ascontiguousarray(Q, dtype=R.dtype)
-    kernel = _knn.squared_distances if kernel is None else kernel
     m, c = candidates.shape
     indices, squared = np.empty((m, k), dtype=np.int64), np.empty((m, k))
     # in blocks of rows: the (M, c) candidate distances never exist all at once
@@ -101,7 +97,7 @@ def rerank(Q, R, candidates, k, n_jobs=1, order=None, kernel=None):
         rows = slice(s, s + step) if order is None else order[s:s + step]
         cand = np.ascontiguousarray(candidates[rows], dtype=np.int64)
         sq = np.empty(cand.shape)
-        kernel(np.ascontiguousarray(Q[rows]), R, cand, sq, n_jobs)
+        _knn.squared_distances(np.ascontiguousarray(Q[rows]), R, cand, sq, n_jobs)
         if k < c:
             keep = np.argpartition(sq, k - 1, axis=1)[:, :k]
             cand, sq = np.take_along_axis(cand, keep, 1), np.take_along_axis(sq, keep, 1)

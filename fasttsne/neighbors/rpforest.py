@@ -117,8 +117,7 @@ class RPForest(NeighborBackend):
         # (neighbouring rows share candidates, read from cache)
         candidates = self._order[idx[self._rank]]
         del idx
-        indices, squared = _projection.rerank(R, R, candidates, k, self.threads, order=self._order,
-                                              kernel=_rpforest.squared_distances)
+        indices, squared = _projection.rerank(R, R, candidates, k, self.threads, order=self._order)
         dist = self._to_metric_units(squared, R, R, indices)
         if self.metric == "cosine":
             _knn.sort_rows_inplace(indices, dist, self.threads)  # zero rows moved to distance 1
@@ -214,9 +213,8 @@ class RPForest(NeighborBackend):
             # those rows take every indexed point as a candidate
             cand = cand.astype(np.int64)
             full = np.broadcast_to(np.arange(n), (short.size, n))
-            cand[short] = _projection.rerank(Q[short], R, full, c, self.threads,
-                                             kernel=_rpforest.squared_distances)[0]
-        indices, squared = _projection.rerank(Q, R, cand, k, self.threads, kernel=_rpforest.squared_distances)
+            cand[short] = _projection.rerank(Q[short], R, full, c, self.threads)[0]
+        indices, squared = _projection.rerank(Q, R, cand, k, self.threads)
         dist = self._to_metric_units(squared, Q, R, indices)
         if to_reference is None:
             indices = self._order[indices].astype(np.int64)

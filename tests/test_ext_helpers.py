@@ -1,0 +1,88 @@
+"""The shared Cython helpers of ext/*.pxd, through the kernels that use them.
+
+``_distances.pxd`` (lane sums with a tail), ``_heap.pxd`` (bounded max-heap, build, sort):
+each is checked against a numpy reference on sizes that exercise the lane tails and ties.
+"""
+import numpy as np
+import pytest
+
+from fasttsne._ext import _knn, _rpforest
+
+# widths around the 8 float64 / 16 float32 lanes, and an MNIST row
+WIDTHS = [1, 3, 7, 8, 9, 15, 16, 17, 50, 784]
+
+
+def reference_squared(Q, R, cand):
+    diff = Q.astype(np.float64)[:, None, :] - R.astype(np.float64)[cand]
+    return (diff * diff).sum(-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", WIDTHS)
+def test_squared_distances_match_float64_differences(d, dtype):
+    rng = np.random.default_rng(d)
+    R = rng.standard_normal((40, d)).astype(dtype)
+    Q = rng.standard_normal((12, d)).astype(dtype)
+    cand = rng.integers(0, 40, size=(12, 9))
+    out = np.empty(cand.shape)
+    _knn.squared_distances(Q, R, cand, out, 2)
+    np.testing.assert_allclose(out, reference_squared(Q, R, cand), rtol=1e-13)
+
+
+@pytest.mark.parametrize("d", [9, 784])
+def test_squared_distance_of_a_duplicate_row_is_exactly_zero(d):
+    rng = np.random.default_rng(0)
+    R = (rng.standard_normal((5, d)) * 1e3 + 1e6).astype(np.float32)
+    cand = np.arange(5, dtype=np.int64)[:, None]
+    out = np.empty((5, 1))
+    _knn.squared_distances(R, R, cand, out, 1)
+    assert np.all(out == 0.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 16])
+def test_smallest_k_keeps_what_a_stable_sort_keeps_ties_by_index(k):
+    rng = np.random.default_rng(k)
+    keys = rng.integers(0, 6, size=(30, 40)).astype(np.float32)  # many ties
+    out = np.empty((30, k), dtype=np.int64)
+    _knn.smallest_k(keys, -1, out, 2)
+    expected = np.argsort(keys, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(np.sort(out, axis=1), np.sort(expected, axis=1))
+
+
+def test_smallest_k_never_selects_the_excluded_diagonal():
+    rng = np.random.default_rng(1)
+    keys = rng.random((20, 20))
+    np.fill_diagonal(keys, -1.0)  # the point itself would always win
+    out = np.empty((20, 4), dtype=np.int64)
+    _knn.smallest_k(keys, 0, out, 1)
+    assert not np.any(out == np.arange(20)[:, None])
+    masked = keys.copy()
+    np.fill_diagonal(masked, np.inf)
+    expected = np.argsort(masked, axis=1, kind="stable")[:, :4]
+    np.testing.assert_array_equal(np.sort(out, axis=1), np.sort(expected, axis=1))
+
+
+def test_sort_heaps_orders_each_heap_by_distance_then_index():
+    rng = np.random.default_rng(2)
+    n, k = 25, 11
+    dist = rng.integers(0, 4, size=(n, k)).astype(np.float32)
+    idx = np.stack([rng.permutation(100)[:k] for _ in range(n)]).astype(np.int32)
+    # a row in decreasing (distance, index) order is a valid max-heap
+    order = np.lexsort((-idx, -dist), axis=1)
+    dist, idx = np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
+    expected = np.lexsort((idx, dist), axis=1)
+    expected_dist, expected_idx = np.take_along_axis(dist, expected, 1), np.take_along_axis(idx, expected, 1)
+    _rpforest.sort_heaps(dist, idx, 2)
+    np.testing.assert_array_equal(dist, expected_dist)
+    np.testing.assert_array_equal(idx, expected_idx)
+
+
+def test_sort_rows_inplace_orders_by_distance_then_index():
+    rng = np.random.default_rng(3)
+    distances = rng.integers(0, 3, size=(15, 9)).astype(np.float64)
+    indices = rng.integers(0, 50, size=(15, 9)).astype(np.int64)
+    order = np.lexsort((indices, distances), axis=1)
+    expected = np.take_along_axis(distances, order, 1), np.take_along_axis(indices, order, 1)
+    _knn.sort_rows_inplace(indices, distances, 2)
+    np.testing.assert_array_equal(distances, expected[0])
+    np.testing.assert_array_equal(indices, expected[1])
