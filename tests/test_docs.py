@@ -13,6 +13,7 @@ import shlex
 import pytest
 
 from fasttsne import cli
+from markdown_blocks import code_blocks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
@@ -21,24 +22,6 @@ RUNNABLE = {"python", "console"}
 SHOWN_ONLY = {"bash", "text"}
 #: The README's quick start must stay short enough to read at a glance.
 QUICK_START_MAX_LINES = 12
-FENCE = re.compile(r"^```(\S*)\s*$")
-
-
-def code_blocks(path):
-    """[(language, line number of the first code line, code)] of the fenced blocks in ``path``."""
-    blocks, language, start, lines = [], None, 0, []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            match = FENCE.match(line.rstrip("\n"))
-            if match and language is None:
-                language, start, lines = match.group(1), number + 1, []
-            elif line.rstrip() == "```" and language is not None:
-                blocks.append((language, start, "".join(lines)))
-                language = None
-            elif language is not None:
-                lines.append(line)
-    assert language is None, f"{path}: unclosed code block starting on line {start - 1}"
-    return blocks
 
 
 def _id(path):
@@ -86,7 +69,7 @@ def test_no_code_example_escapes_the_runner(path):
 def test_readme_keeps_its_two_setup_commands():
     bash = [code for language, _, code in code_blocks(DOCS[0]) if language == "bash"]
     assert "python -m pip install . && python -m fasttsne demo\n" in bash
-    assert 'python -m pip install ".[test]" && pytest\n' in bash
+    assert 'python -m pip install ".[test]" && python -m pytest\n' in bash
 
 
 def test_readme_quick_start_is_short():
