@@ -1,7 +1,8 @@
 """The fenced code blocks of a Markdown file (for tests/test_docs.py and .ci/run; no dependencies)."""
 import re
 
-FENCE = re.compile(r"^```(\S*)\s*$")
+#: An opening fence: ```language, or a MyST directive with its argument (```{automodule} fasttsne.tl).
+FENCE = re.compile(r"^```(\S*)(?:\s.*)?$")
 
 
 def code_blocks(path):
