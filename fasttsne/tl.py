@@ -296,6 +296,8 @@ def ingest(adata: Any, adata_ref: Any, *, obs: Union[str, Iterable[str], None] =
         and ``uns[key]["params"]``.
     """
     _check_adata(adata)
+    if "copy" in transform_params:
+        raise TypeError("ingest takes inplace=False (scanpy's name) to return a modified copy, not copy=.")
     embedding = load_map(adata_ref, key_added)
     obsm_key, uns_key = _keys(key_added)
     ref_adata = None if hasattr(adata_ref, "positions") else adata_ref

@@ -178,6 +178,12 @@ def test_ingest_with_inplace_false_returns_a_copy_and_leaves_the_query_alone(spl
     assert "X_tsne" in out.obsm and "X_tsne" not in query.obsm and "X_pca" not in query.obsm
 
 
+def test_ingest_names_scanpys_inplace_when_given_copy(split):
+    reference, query = split
+    with pytest.raises(TypeError, match=r"inplace=False"):
+        fasttsne.tl.ingest(query, reference, copy=True)
+
+
 def test_ingest_places_query_cells_next_to_reference_cells_of_their_type(split):
     reference, query = split
     query = query.copy()
