@@ -1,3 +1,4 @@
+"""``python -m fasttsne``: the command line (see :mod:`fasttsne.cli`)."""
 import sys
 
 from .cli import main

@@ -471,11 +471,12 @@ def cmd_demo(args):
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            print("(matplotlib is not installed: no plot written; pip install matplotlib)")
+            print("picture skipped: matplotlib is not installed (python -m pip install matplotlib, then run "
+                  "the demo again)")
             return 0
         _check_writable(args.plot, None, "plot")
         _save_plot(args.plot, lambda ax: fasttsne.plot(Y, y, ax=ax, legend_title="digit", title="fasttsne: digits"))
-        print(f"plot written to {args.plot}")
+        print(f"picture written to {os.path.abspath(args.plot)}")
     return 0
 
 

@@ -1,5 +1,8 @@
 """Small real datasets bundled with fasttsne (used by the demo, docs and tests)."""
+from __future__ import annotations
+
 import os
+from typing import Tuple
 
 import numpy as np
 
@@ -8,7 +11,7 @@ __all__ = ["load_digits"]
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
-def load_digits():
+def load_digits() -> Tuple[np.ndarray, np.ndarray]:
     """The UCI optical handwritten digits as shipped with scikit-learn.
 
     1,797 images of 8 x 8 pixels (grey levels 0-16) of the digits 0-9. Source: UCI Machine
