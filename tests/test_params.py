@@ -82,14 +82,6 @@ def test_front_door_signatures_carry_the_tables_defaults(function, table):
     assert signature == expected
 
 
-def test_the_scikit_learn_estimator_has_tsnes_parameters_and_defaults():
-    pytest.importorskip("sklearn")
-    from fasttsne.sklearn import TSNE
-    signature = {n: p.default for n, p in inspect.signature(TSNE).parameters.items()}
-    assert signature.pop("transform_params") is None
-    assert signature == {name: p.default for name, p in TSNE_PARAMS.items()}
-
-
 def test_docstrings_are_written_from_the_table():
     for name, p in TSNE_PARAMS.items():
         assert f"{name} : " in fasttsne.TSNE.__doc__ and p.doc.split()[0] in fasttsne.TSNE.__doc__
