@@ -36,6 +36,7 @@ import math
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.stats import rankdata
 
@@ -67,6 +68,8 @@ TREE_MAX_DIMS = 3
 #: Candidates kept beyond k before the exact ranking decides; a row whose candidates could
 #: hide a nearer point (ties or float32 rounding) is recomputed against all points.
 CANDIDATE_MARGIN = 16
+#: Distance evaluations (pairs x features) below which a kernel call runs on one thread.
+PARALLEL_MIN_WORK = 2 ** 22
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
@@ -115,19 +118,11 @@ class _TreeSpace:
     def ranks(self, rows, targets):
         """Rank (1 = nearest) of ``targets[b, c]`` among all points but ``rows[b]``; 0 where -1."""
         out = np.zeros(targets.shape, dtype=np.int64)
-        idx = np.arange(self.Z.shape[0])
         step = max(1, (BLOCK_ENTRIES // 4) // self.Z.shape[0])
         for start in range(0, len(rows), step):
             sq = self._rows_sq(rows[start:start + step])
-            for c in range(targets.shape[1]):
-                t = targets[start:start + step, c]
-                b = np.nonzero(t >= 0)[0]
-                if not len(b):
-                    continue
-                thr = sq[b, t[b]]
-                below = (sq[b] < thr[:, None]).sum(1)
-                tied = ((sq[b] == thr[:, None]) & (idx[None, :] < t[b][:, None])).sum(1)
-                out[start + b, c] = 1 + below + tied
+            _count_ahead(sq, np.sort(sq, axis=1), targets[start:start + step], np.zeros(len(sq)), out[start:start + step],
+                         lambda b, near, t: (sq[b, near], sq[b, t]))
         return out
 
 
@@ -191,22 +186,37 @@ class _GemmSpace:
     def ranks(self, rows, targets, keys=None):
         K = self.keys(rows) if keys is None else keys
         out = np.zeros(targets.shape, dtype=np.int64)
-        band = 2 * self.tol[rows]
-        for c in range(targets.shape[1]):
-            t = targets[:, c]
-            b = np.nonzero(t >= 0)[0]
-            if not len(b):
-                continue
-            thr = K[b, t[b]]
-            below = (K[b] < (thr - band[b])[:, None]).sum(1)
-            near_b, near_l = np.nonzero(np.abs(K[b] - thr[:, None]) <= band[b][:, None])
-            # exact distances decide within the rounding band
-            q_rows = rows[b][near_b]
-            sq_l = _exact_sq(self.Z, q_rows, near_l[:, None].astype(np.int64), self.n_jobs)[:, 0]
-            sq_t = _exact_sq(self.Z, rows[b], t[b][:, None].astype(np.int64), self.n_jobs)[:, 0]
-            ahead = (sq_l < sq_t[near_b]) | ((sq_l == sq_t[near_b]) & (near_l < t[b][near_b]))
-            out[b, c] = 1 + below + np.bincount(near_b, weights=ahead, minlength=len(b)).astype(np.int64)
+
+        def exact(b, near, t):  # exact distances decide within the rounding band
+            q = np.full(len(near), rows[b], dtype=np.int64)
+            return (_exact_sq(self.Z, q, near[:, None], self.n_jobs)[:, 0],
+                    _exact_sq(self.Z, rows[b:b + 1], np.array([[t]], dtype=np.int64), self.n_jobs)[0, 0])
+
+        _count_ahead(K, np.sort(K, axis=1), targets, 2 * self.tol[rows], out, exact)
         return out
+
+
+def _count_ahead(keys, sorted_keys, targets, band, out, exact):
+    """Write into ``out[b, c]`` the rank of point ``targets[b, c]`` (>= 0) in row b.
+
+    ``keys`` (B, N) orders the points as their distances do, up to ``band[b]``; a point whose
+    key is within the band of the target's is ordered by ``exact(b, points, target)``, which
+    gives their and the target's exact squared distances, and ties by index.
+    """
+    for b in range(keys.shape[0]):
+        t = targets[b][targets[b] >= 0]
+        if not len(t):
+            continue
+        thr = keys[b, t]
+        lo = np.searchsorted(sorted_keys[b], thr - band[b], side="left")
+        hi = np.searchsorted(sorted_keys[b], thr + band[b], side="right")
+        ranks = lo + 1
+        for c in np.nonzero(hi - lo > 1)[0]:  # others near the target: decided exactly
+            near = np.nonzero(np.abs(keys[b] - thr[c]) <= band[b])[0]
+            near = near[near != t[c]]
+            sq_near, sq_t = exact(b, near, t[c])
+            ranks[c] += int(np.count_nonzero((sq_near < sq_t) | ((sq_near == sq_t) & (near < t[c]))))
+        out[b, targets[b] >= 0] = ranks
 
 
 def _space(Z, n_jobs):
@@ -217,7 +227,9 @@ def _exact_sq(Z, rows, cand, n_jobs):
     """(B, c) squared distances from ``Z[rows]`` to ``Z[cand]``, exact float64 from differences."""
     out = np.empty(cand.shape, dtype=np.float64)
     if cand.size:
-        _knn.squared_distances(np.ascontiguousarray(Z[rows]), Z, np.ascontiguousarray(cand), out, n_jobs)
+        # threads only pay for themselves on big calls (a busy machine delays each start)
+        threads = n_jobs if cand.size * Z.shape[1] >= PARALLEL_MIN_WORK else 1
+        _knn.squared_distances(np.ascontiguousarray(Z[rows]), Z, np.ascontiguousarray(cand), out, threads)
     return out
 
 
@@ -237,34 +249,32 @@ def _blocks(rows, n, entries):
 
 
 # ------------------------------------------------------------------------- the measures
-def _per_point(X, Y, k, rows, n_jobs, want_ranks):
-    """Per query row: Y-neighbours, the number of shared neighbours and (optionally) the
-    trustworthiness and continuity penalties sum(rank - k)."""
+def _per_point(X, Y, k, rows, n_ranked, n_jobs):
+    """Per query row: its Y-neighbours (B, k), how many of them are X-neighbours too, and for
+    the first ``n_ranked`` rows the trustworthiness and continuity penalties sum(rank - k)."""
     space_x, space_y = _space(X, n_jobs), _space(Y, n_jobs)
     step = max(1, BLOCK_ENTRIES // X.shape[0])
     nbr_y = np.empty((len(rows), k), dtype=np.int64)
     shared = np.empty(len(rows), dtype=np.int64)
-    trust = np.zeros(len(rows)) if want_ranks else None
-    cont = np.zeros(len(rows)) if want_ranks else None
+    trust, cont = np.zeros(n_ranked), np.zeros(n_ranked)
     for s in range(0, len(rows), step):
         block = rows[s:s + step]
+        keys = space_x.keys(block) if isinstance(space_x, _GemmSpace) else None
+        nx = space_x.neighbours(block, k) if keys is None else space_x.neighbours(block, k, keys)
         ny = space_y.neighbours(block, k)
-        if isinstance(space_x, _GemmSpace):
-            keys = space_x.keys(block)
-            nx = space_x.neighbours(block, k, keys)
-        else:
-            keys, nx = None, space_x.neighbours(block, k)
         y_in_x = (ny[:, :, None] == nx[:, None, :]).any(2)
         nbr_y[s:s + step] = ny
         shared[s:s + step] = y_in_x.sum(1)
-        if want_ranks:
-            x_in_y = (nx[:, :, None] == ny[:, None, :]).any(2)
-            false_nbrs = np.where(y_in_x, -1, ny)  # in Y's neighbourhood only: ranked in X
-            torn = np.where(x_in_y, -1, nx)  # in X's neighbourhood only: ranked in Y
-            rx = space_x.ranks(block, false_nbrs, keys) if keys is not None else space_x.ranks(block, false_nbrs)
-            ry = space_y.ranks(block, torn)
-            trust[s:s + step] = np.where(false_nbrs >= 0, rx - k, 0).sum(1)
-            cont[s:s + step] = np.where(torn >= 0, ry - k, 0).sum(1)
+        r = max(0, min(len(block), n_ranked - s))  # rows of this block that are ranked
+        if r:
+            x_in_y = (nx[:r, :, None] == ny[:r, None, :]).any(2)
+            false_nbrs = np.where(y_in_x[:r], -1, ny[:r])  # in Y's neighbourhood only: ranked in X
+            torn = np.where(x_in_y, -1, nx[:r])  # in X's neighbourhood only: ranked in Y
+            rx = (space_x.ranks(block[:r], false_nbrs) if keys is None
+                  else space_x.ranks(block[:r], false_nbrs, keys[:r]))
+            ry = space_y.ranks(block[:r], torn)
+            trust[s:s + r] = np.where(false_nbrs >= 0, rx - k, 0).sum(1)
+            cont[s:s + r] = np.where(torn >= 0, ry - k, 0).sum(1)
     return nbr_y, shared, trust, cont
 
 
@@ -315,15 +325,22 @@ def _check_labels(labels, n):
     return np.unique(y, return_inverse=True)[1].ravel()
 
 
-def _sample(n, size, exact_max, default, rng):
-    """Query rows: all points when ``size`` covers them, else a seeded random sample."""
+def _sample_size(n, size, exact_max, default):
+    """How many query points: all of them when ``size`` covers them."""
     if size == "auto":
         size = n if n <= exact_max else default
     elif isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
         raise InvalidParameterError(f"sample sizes must be 'auto' or a positive integer, got {size!r}.")
-    if size >= n:
-        return np.arange(n, dtype=np.int64)
-    return np.sort(rng.choice(n, int(size), replace=False)).astype(np.int64)
+    return min(int(size), n)
+
+
+def _query_rows(n, sizes, rng):
+    """Rows whose first ``m`` are a uniform random sample of size m, for every m in ``sizes``
+    (the points in order when all of them are queried)."""
+    m = max(sizes)
+    if m >= n:
+        return np.arange(n, dtype=np.int64) if min(sizes) >= n else rng.permutation(n).astype(np.int64)
+    return rng.permutation(n)[:m].astype(np.int64)
 
 
 def _setup(X, Y, k, n_jobs, rank=False):
@@ -377,8 +394,8 @@ def knn_accuracy(Y, labels, k=10, *, sample_size="auto", random_state=0, n_jobs=
     Y = check_data(Y, name="Y", dtype=np.float64)
     codes = _check_labels(labels, Y.shape[0])
     k = _check_k(k, Y.shape[0])
-    rng = np.random.default_rng(random_state)
-    rows = _sample(Y.shape[0], sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE, rng)
+    m = _sample_size(Y.shape[0], sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE)
+    rows = _query_rows(Y.shape[0], [m], np.random.default_rng(random_state))
     nbr = _space(Y, effective_n_jobs(check_n_jobs(n_jobs))).neighbours(rows, k)
     return _Estimate(_votes(nbr, codes, rows), Y.shape[0]).value
 
@@ -386,16 +403,16 @@ def knn_accuracy(Y, labels, k=10, *, sample_size="auto", random_state=0, n_jobs=
 def _votes(nbr, codes, rows):
     """1.0 where the majority label of the neighbours is the point's own, else 0.0."""
     n_labels = int(codes.max()) + 1
-    counts = np.zeros((len(rows), n_labels), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(len(rows)), nbr.shape[1]), codes[nbr].ravel()), 1)
+    flat = (np.arange(len(rows))[:, None] * n_labels + codes[nbr]).ravel()
+    counts = np.bincount(flat, minlength=len(rows) * n_labels).reshape(len(rows), n_labels)
     return (counts.argmax(1) == codes[rows]).astype(np.float64)
 
 
 def _knn_measure(X, Y, k, labels, sample_size, random_state, n_jobs):
     X, Y, k, n_jobs = _setup(X, Y, k, n_jobs)
-    rng = np.random.default_rng(random_state)
-    rows = _sample(X.shape[0], sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE, rng)
-    nbr_y, shared, _, _ = _per_point(X, Y, k, rows, n_jobs, want_ranks=False)
+    m = _sample_size(X.shape[0], sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE)
+    rows = _query_rows(X.shape[0], [m], np.random.default_rng(random_state))
+    nbr_y, shared, _, _ = _per_point(X, Y, k, rows, 0, n_jobs)
     accuracy = None if labels is None else _Estimate(_votes(nbr_y, labels, rows), X.shape[0])
     return _Estimate(shared / k, X.shape[0]), accuracy
 
@@ -403,9 +420,9 @@ def _knn_measure(X, Y, k, labels, sample_size, random_state, n_jobs):
 def _rank_measures(X, Y, k, sample_size, random_state, n_jobs):
     X, Y, k, n_jobs = _setup(X, Y, k, n_jobs, rank=True)
     n = X.shape[0]
-    rng = np.random.default_rng(random_state)
-    rows = _sample(n, sample_size, RANK_EXACT_MAX_SAMPLES, RANK_SAMPLE_SIZE, rng)
-    _, _, trust, cont = _per_point(X, Y, k, rows, n_jobs, want_ranks=True)
+    m = _sample_size(n, sample_size, RANK_EXACT_MAX_SAMPLES, RANK_SAMPLE_SIZE)
+    rows = _query_rows(n, [m], np.random.default_rng(random_state))
+    _, _, trust, cont = _per_point(X, Y, k, rows, m, n_jobs)
     scale = _rank_normaliser(n, k)
     return _Estimate(1 - scale * trust, n), _Estimate(1 - scale * cont, n)
 
@@ -468,8 +485,8 @@ def knc(X, Y, labels, k=KNC_K):
 
 
 def _class_means(Z, codes, n_classes):
-    sums = np.zeros((n_classes, Z.shape[1]))
-    np.add.at(sums, codes, Z)
+    members = sp.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_classes, len(codes)))
+    sums = np.asarray(members @ Z, dtype=np.float64)
     return sums / np.bincount(codes, minlength=n_classes)[:, None]
 
 
@@ -683,10 +700,11 @@ def report(X, Y, labels=None, k=10, *, sample_size="auto", rank_sample_size="aut
     n_jobs = effective_n_jobs(check_n_jobs(n_jobs))
     codes = None if labels is None else _check_labels(labels, n)
     rng = np.random.default_rng(random_state)
-    rows = _sample(n, sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE, rng)
-    rank_rows = _sample(n, rank_sample_size, RANK_EXACT_MAX_SAMPLES, RANK_SAMPLE_SIZE, rng)
-    nbr_y, shared, _, _ = _per_point(X, Y_arr, k, rows, n_jobs, want_ranks=False)
-    _, _, trust, cont = _per_point(X, Y_arr, k, rank_rows, n_jobs, want_ranks=True)
+    m = _sample_size(n, sample_size, EXACT_MAX_SAMPLES, SAMPLE_SIZE)
+    m_rank = _sample_size(n, rank_sample_size, RANK_EXACT_MAX_SAMPLES, RANK_SAMPLE_SIZE)
+    rows = _query_rows(n, [m, m_rank], rng)
+    nbr_y, shared, trust, cont = _per_point(X, Y_arr, k, rows, m_rank, n_jobs)
+    nbr_y, shared, rows = nbr_y[:m], shared[:m], rows[:m]
     scale = _rank_normaliser(n, k)
     preservation = _Estimate(shared / k, n)
     trust, cont = _Estimate(1 - scale * trust, n), _Estimate(1 - scale * cont, n)
@@ -694,7 +712,7 @@ def report(X, Y, labels=None, k=10, *, sample_size="auto", rank_sample_size="aut
     fields = dict(n_samples=n, k=k, knn_preservation=preservation.value, knn_preservation_se=preservation.se,
                   trustworthiness=trust.value, trustworthiness_se=trust.se, continuity=cont.value,
                   continuity_se=cont.se, cpd=rho, cpd_se=rho_se, cpd_pairs=pairs, kl_divergence=kl,
-                  sample_size=len(rows), rank_sample_size=len(rank_rows))
+                  sample_size=m, rank_sample_size=m_rank)
     if codes is not None:
         accuracy = _Estimate(_votes(nbr_y, codes, rows), n)
         n_classes = int(codes.max()) + 1
