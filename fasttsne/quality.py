@@ -56,7 +56,7 @@ SAMPLE_SIZE = 10_000
 #: neighbour), so they are exact up to fewer points ...
 RANK_EXACT_MAX_SAMPLES = 10_000
 #: ... and sampled with fewer queries above that.
-RANK_SAMPLE_SIZE = 2_000
+RANK_SAMPLE_SIZE = 1_000
 #: Point pairs for CPD (all pairs when there are fewer).
 CPD_PAIRS = 100_000
 #: Nearest class means for KNC (Kobak & Berens used 4 for the 10 MNIST digits).
@@ -524,7 +524,7 @@ def cpd(X, Y, n_pairs=CPD_PAIRS, *, random_state=0, n_jobs=1):
     float in [-1, 1]; how well the map keeps the global arrangement.
     """
     X, Y = _check_pair(X, Y)
-    return _cpd(X, Y, n_pairs, np.random.default_rng(random_state), effective_n_jobs(check_n_jobs(n_jobs)))
+    return _cpd(X, Y, n_pairs, np.random.default_rng(random_state), effective_n_jobs(check_n_jobs(n_jobs)))[0]
 
 
 def _cpd(X, Y, n_pairs, rng, n_jobs):
