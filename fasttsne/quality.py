@@ -121,7 +121,7 @@ class _TreeSpace:
         step = max(1, (BLOCK_ENTRIES // 4) // self.Z.shape[0])
         for start in range(0, len(rows), step):
             sq = self._rows_sq(rows[start:start + step])
-            _count_ahead(sq, np.sort(sq, axis=1), targets[start:start + step], np.zeros(len(sq)), out[start:start + step],
+            _count_ahead(sq, targets[start:start + step], np.zeros(len(sq)), out[start:start + step],
                          lambda b, near, t: (sq[b, near], sq[b, t]))
         return out
 
@@ -192,31 +192,31 @@ class _GemmSpace:
             return (_exact_sq(self.Z, q, near[:, None], self.n_jobs)[:, 0],
                     _exact_sq(self.Z, rows[b:b + 1], np.array([[t]], dtype=np.int64), self.n_jobs)[0, 0])
 
-        _count_ahead(K, np.sort(K, axis=1), targets, 2 * self.tol[rows], out, exact)
+        _count_ahead(K, targets, 2 * self.tol[rows], out, exact)
         return out
 
 
-def _count_ahead(keys, sorted_keys, targets, band, out, exact):
+def _count_ahead(keys, targets, band, out, exact):
     """Write into ``out[b, c]`` the rank of point ``targets[b, c]`` (>= 0) in row b.
 
     ``keys`` (B, N) orders the points as their distances do, up to ``band[b]``; a point whose
     key is within the band of the target's is ordered by ``exact(b, points, target)``, which
-    gives their and the target's exact squared distances, and ties by index.
+    gives their and the target's exact squared distances, and ties by index. Two counting
+    passes per target cost less than sorting the row: a row has at most k targets.
     """
     for b in range(keys.shape[0]):
-        t = targets[b][targets[b] >= 0]
-        if not len(t):
-            continue
-        thr = keys[b, t]
-        lo = np.searchsorted(sorted_keys[b], thr - band[b], side="left")
-        hi = np.searchsorted(sorted_keys[b], thr + band[b], side="right")
-        ranks = lo + 1
-        for c in np.nonzero(hi - lo > 1)[0]:  # others near the target: decided exactly
-            near = np.nonzero(np.abs(keys[b] - thr[c]) <= band[b])[0]
-            near = near[near != t[c]]
-            sq_near, sq_t = exact(b, near, t[c])
-            ranks[c] += int(np.count_nonzero((sq_near < sq_t) | ((sq_near == sq_t) & (near < t[c]))))
-        out[b, targets[b] >= 0] = ranks
+        row = keys[b]
+        for c in np.nonzero(targets[b] >= 0)[0]:
+            t = targets[b, c]
+            thr = row[t]
+            lo = np.count_nonzero(row < thr - band[b])
+            rank = lo + 1
+            if np.count_nonzero(row <= thr + band[b]) - lo > 1:  # others near the target: decided exactly
+                near = np.nonzero(np.abs(row - thr) <= band[b])[0]
+                near = near[near != t]
+                sq_near, sq_t = exact(b, near, t)
+                rank += int(np.count_nonzero((sq_near < sq_t) | ((sq_near == sq_t) & (near < t))))
+            out[b, c] = rank
 
 
 def _space(Z, n_jobs):
