@@ -87,14 +87,9 @@ def smooth():
 
 # ----------------------------------------------------------------------- each measure
 @pytest.mark.parametrize("k", [1, 5, 10])
-def test_knn_preservation_equals_brute_force_on_real_valued_data(smooth, k):
-    X, Y = smooth
-    assert quality.knn_preservation(X, Y, k) == pytest.approx(ref_preservation(X, Y, k), abs=1e-12)
-
-
-@pytest.mark.parametrize("k", [1, 5, 10])
-def test_knn_preservation_breaks_ties_by_index_with_duplicate_points(tied, k):
-    X, Y, _ = tied
+@pytest.mark.parametrize("data", ["smooth", "tied"])
+def test_knn_preservation_equals_brute_force_ties_broken_by_index(request, data, k):
+    X, Y = request.getfixturevalue(data)[:2]
     assert quality.knn_preservation(X, Y, k) == pytest.approx(ref_preservation(X, Y, k), abs=1e-12)
 
 
@@ -110,14 +105,10 @@ def test_knn_preservation_is_one_for_a_map_that_is_the_data(smooth):
 
 
 @pytest.mark.parametrize("k", [1, 5, 10])
-def test_trustworthiness_equals_brute_force_with_ties_and_duplicates(tied, k):
+def test_trustworthiness_and_continuity_equal_brute_force_with_ties_and_duplicates(tied, k):
     X, Y, _ = tied
     assert quality.trustworthiness(X, Y, k) == pytest.approx(ref_trustworthiness(X, Y, k), abs=1e-12)
-
-
-@pytest.mark.parametrize("k", [1, 5, 10])
-def test_continuity_is_trustworthiness_with_the_spaces_exchanged(tied, k):
-    X, Y, _ = tied
+    # continuity is trustworthiness with the two spaces exchanged
     assert quality.continuity(X, Y, k) == pytest.approx(ref_trustworthiness(Y, X, k), abs=1e-12)
 
 
@@ -293,24 +284,18 @@ def test_data_and_map_of_different_lengths_are_refused(smooth):
         quality.report(X, Y[:-1])
 
 
-@pytest.mark.parametrize("k", [0, 100, 2.5, True])
-def test_k_must_be_a_positive_integer_below_half_the_points(smooth, k):
+@pytest.mark.parametrize("params, message", [
+    ({"k": 0}, "k must be a positive integer"), ({"k": 2.5}, "k must be a positive integer"),
+    ({"k": True}, "k must be a positive integer"), ({"k": 100}, "less than half the number of points"),
+    ({"labels": np.zeros(10)}, r"one label per point \(200,\)"),
+    ({"sample_size": 0}, "sample sizes"), ({"sample_size": -5}, "sample sizes"),
+    ({"rank_sample_size": "all"}, "sample sizes"), ({"sample_size": 1.5}, "sample sizes"),
+    ({"cpd_pairs": 2}, "n_pairs must be an integer >= 3"),
+])
+def test_bad_parameter_values_are_refused(smooth, params, message):
     X, Y = smooth
-    with pytest.raises(InvalidParameterError, match="k"):
-        quality.report(X, Y, k=k)
-
-
-def test_labels_must_be_one_per_point(smooth):
-    X, Y = smooth
-    with pytest.raises(InvalidParameterError, match=r"one label per point \(200,\)"):
-        quality.report(X, Y, labels=np.zeros(10))
-
-
-@pytest.mark.parametrize("size", [0, -5, "all", 1.5])
-def test_sample_size_must_be_auto_or_a_positive_integer(smooth, size):
-    X, Y = smooth
-    with pytest.raises(InvalidParameterError, match="sample sizes"):
-        quality.report(X, Y, sample_size=size)
+    with pytest.raises(InvalidParameterError, match=message):
+        quality.report(X, Y, **params)
 
 
 def test_non_finite_data_is_refused(smooth):
