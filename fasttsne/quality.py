@@ -132,7 +132,8 @@ class _GemmSpace:
     The key of point l for query q is ``|r_l|^2 - 2 q.r_l`` on centred float32 copies, i.e. the
     squared distance minus ``|q|^2``, up to a rounding error bounded per query by ``tol``. Keys
     farther apart than twice that are ordered as the exact distances are; closer ones are
-    decided by exact float64 distances.
+    decided by exact float64 distances. One GEMM gives the keys: the points carry ``|r|^2`` as
+    an extra column, the queries ``-2 q`` and a 1 (no passes over the block to scale and add).
     """
 
     def __init__(self, Z, n_jobs):
@@ -140,22 +141,24 @@ class _GemmSpace:
         self.n_jobs = n_jobs
         n, dim = Z.shape
         center = Z.mean(axis=0, dtype=np.float64)
-        self.Z32 = np.empty(Z.shape, dtype=np.float32)
+        self.R = np.empty((n, dim + 1), dtype=np.float32)
         step = max(1, BLOCK_ENTRIES // dim)
         for start in range(0, n, step):
-            self.Z32[start:start + step] = Z[start:start + step] - center
-        norms2 = np.einsum("ij,ij->i", self.Z32, self.Z32, dtype=np.float64)
-        self.r_key = norms2.astype(np.float32)
+            self.R[start:start + step, :dim] = Z[start:start + step] - center
+        centred = self.R[:, :dim]
+        norms2 = np.einsum("ij,ij->i", centred, centred, dtype=np.float64)
+        self.R[:, dim] = norms2
         norms = np.sqrt(norms2)
         top = float(norms.max())
-        # inputs rounded to float32, the dot product's accumulation (~sqrt(D) roundings in
-        # practice) and the rounded |r|^2, with a factor 2 to spare
-        self.tol = 2 * _EPS32 * (top * top + 2 * (1 + math.sqrt(dim)) * norms * top) + 1e-30
+        # inputs rounded to float32 and the accumulation of D + 1 products (~sqrt(D) roundings
+        # in practice), with a factor 2 to spare
+        self.tol = 2 * _EPS32 * (1 + math.sqrt(dim)) * (top * top + 2 * norms * top) + 1e-30
 
     def keys(self, rows):
-        K = self.Z32[rows] @ self.Z32.T
-        K *= -2.0
-        K += self.r_key
+        Q = self.R[rows]
+        Q[:, :-1] *= -2.0  # exact: a power of two
+        Q[:, -1] = 1.0
+        K = Q @ self.R.T
         K[np.arange(len(rows)), rows] = np.inf  # never its own neighbour
         return K
 
