@@ -88,7 +88,7 @@ class _TreeSpace:
         c = min(n - 1, k + CANDIDATE_MARGIN)
         if self._tree is None:
             self._tree = cKDTree(self.Z)
-        dist, cand = self._tree.query(self.Z[rows], c + 1, workers=self.n_jobs)
+        _, cand = self._tree.query(self.Z[rows], c + 1, workers=self.n_jobs)
         cand = np.ascontiguousarray(cand, dtype=np.int64)
         sq = _exact_sq(self.Z, rows, cand, self.n_jobs)
         sq[cand == rows[:, None]] = np.inf  # the query itself, when the tree returned it
@@ -301,6 +301,9 @@ def _rank_normaliser(n, k):
 
 
 def _check_pair(X, Y):
+    if sp.issparse(X):
+        raise TypeError("X is a scipy sparse matrix; the quality measures need dense rows: pass "
+                        "X.toarray(), or the principal components the map was made from.")
     Y = check_data(Y, name="Y", dtype=np.float64)
     X = check_data(X, name="X")
     if X.shape[0] != Y.shape[0]:
