@@ -298,6 +298,13 @@ def test_bad_parameter_values_are_refused(smooth, params, message):
         quality.report(X, Y, **params)
 
 
+def test_sparse_data_is_refused_with_a_way_out(smooth):
+    import scipy.sparse as sp
+    X, Y = smooth
+    with pytest.raises(TypeError, match="toarray"):
+        quality.report(sp.csr_matrix(X), Y)
+
+
 def test_non_finite_data_is_refused(smooth):
     X, Y = smooth
     Y = Y.copy()
