@@ -51,12 +51,12 @@ __all__ = ["knn_preservation", "knn_accuracy", "knc", "cpd", "trustworthiness", 
 #: The kNN measures are exact (every point a query) up to this many points ...
 EXACT_MAX_SAMPLES = 100_000
 #: ... and computed on this many sampled query points above it.
-SAMPLE_SIZE = 10_000
+SAMPLE_SIZE = 5_000
 #: Trustworthiness and continuity rank every point for every query (N operations per query and
 #: neighbour), so they are exact up to fewer points ...
 RANK_EXACT_MAX_SAMPLES = 10_000
 #: ... and sampled with fewer queries above that.
-RANK_SAMPLE_SIZE = 1_000
+RANK_SAMPLE_SIZE = 500
 #: Point pairs for CPD (all pairs when there are fewer).
 CPD_PAIRS = 100_000
 #: Nearest class means for KNC (Kobak & Berens used 4 for the 10 MNIST digits).
