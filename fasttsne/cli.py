@@ -1,8 +1,8 @@
 """Command-line interface: ``fasttsne <command>`` or ``python -m fasttsne <command>``.
 
 Commands: ``embed`` (data file -> positions, optionally a plot and a reference map),
-``transform`` (place new points into a saved map; on a Dask cluster with ``--scheduler``) and
-``demo``. Mistakes a user can make
+``transform`` (place new points into a saved map; on a Dask cluster with ``--scheduler``),
+``score`` (the quality report of a saved map) and ``demo``. Mistakes a user can make
 (a missing file, a wrong column, a bad value) end with one line on standard error,
 ``fasttsne: error: ...``, and exit status 2; never a traceback.
 """
@@ -432,6 +432,38 @@ def _connect(address):
         raise UserError(f"cannot reach the Dask scheduler at {address!r} ({e}).") from None
 
 
+def cmd_score(args):
+    """Print the quality report of a saved map against the data it was made from."""
+    from . import load
+    from .quality import report
+    _check_readable(args.map, "map file")
+    with _timed(args, "loading the map"):
+        embedding = load(args.map)
+    with _timed(args, "reading input"):
+        X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
+                         drop=_split(args.drop))
+    if X.shape[0] != len(embedding):
+        raise UserError(f"{args.input!r} has {X.shape[0]} rows but the map {args.map!r} places "
+                        f"{len(embedding)} points; give the data the map was made from.")
+    if embedding.n_features is not None and X.shape[1] != embedding.n_features:
+        raise UserError(f"{args.input!r} has {X.shape[1]} features but the map {args.map!r} was made "
+                        f"from data with {embedding.n_features}.")
+    with _timed(args, "scoring the map"):
+        result = report(X, embedding, labels=y, k=args.k, sample_size=args.sample_size,
+                        rank_sample_size=args.sample_size, random_state=args.seed, n_jobs=args.n_jobs)
+    print(result)
+    return 0
+
+
+def _sample_size(text):
+    """--sample-size: 'auto' or a positive integer."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive integer, got {text!r}")
+    return int(text)
+
+
 def _size(n):
     from .plotting import point_size
     return point_size(n)
@@ -561,6 +593,31 @@ def build_parser():
                                 "50000 for .npy); --n-jobs is then the threads of each chunk")
     _add_input_options(transform)
     transform.set_defaults(func=cmd_transform)
+
+    score = sub.add_parser(
+        "score", help="print the quality report of a saved map",
+        description="Compare the map saved by 'fasttsne embed --save MAP' with the data INPUT it was made "
+                    "from: kNN preservation, trustworthiness, continuity, CPD, KL divergence, and with "
+                    "labels kNN accuracy and KNC (see docs/quality.md).",
+        epilog="INPUT (formats as for embed) must hold the map's points, in the same order. Example: "
+               "fasttsne score cells.map cells.csv --labels cell_type")
+    score.add_argument("map", metavar="MAP", help="map file written by 'fasttsne embed --save'")
+    score.add_argument("input", metavar="INPUT", help="the data the map was made from, one row per point")
+    score.add_argument("-k", type=int, default=10, help="neighbours per point (default 10)")
+    score.add_argument("--sample-size", type=_sample_size, default="auto", metavar="N",
+                       help="query points of the neighbour measures: 'auto' (exact on small data, sampled "
+                            "on large) or a number (default auto)")
+    score.add_argument("--labels", metavar="LABELS",
+                       help="class labels, for kNN accuracy and KNC: a file or a column of INPUT, as for embed")
+    score.add_argument("--key", metavar="NAME", help=".npz input: the array to use")
+    score.add_argument("--use-rep", metavar="NAME", help=".h5ad input: obsm key to use, or 'X'")
+    score.add_argument("--drop", metavar="COLS", help=".csv/.tsv input: comma-separated columns that are not features")
+    score.add_argument("--n-jobs", type=int, default=1, metavar="N", help="threads; -1 for all cores (default 1)")
+    score.add_argument("--seed", type=int, default=0, help="seed of the sampled points and pairs (default 0)")
+    loud = score.add_mutually_exclusive_group()
+    loud.add_argument("-v", "--verbose", action="store_true", default=None, help="timing per phase")
+    loud.add_argument("-q", "--quiet", action="store_false", dest="verbose", help="no timings")
+    score.set_defaults(func=cmd_score)
 
     demo = sub.add_parser("demo", help="embed the bundled digits dataset and report time, KL, accuracy",
                           description="Embed the bundled digits (1,797 x 64) and print the time, the KL "

@@ -355,6 +355,15 @@ class Embedding(PositionsArray):
         new.negative_gradient_method = _own_backend(self.negative_gradient_method)
         return new
 
+    def quality(self, X, labels=None, k=10, **params):
+        """How faithful this map is to the data ``X`` it was made from: a QualityReport.
+
+        ``X`` (N, D) row for row; ``labels`` add kNN accuracy and KNC; ``params`` are those of
+        :func:`fasttsne.quality.report` (sample sizes, seed, n_jobs).
+        """
+        from .quality import report
+        return report(X, self, labels=labels, k=k, **params)
+
 
 registry.declare(persist.MODEL_KIND, Embedding, label="embedding class")
 registry.register(persist.MODEL_KIND, persist.MODEL_NAME, Embedding)
