@@ -9,9 +9,10 @@ import pytest
 import fasttsne
 from fasttsne.gradients import get_gradient
 from fasttsne.gradients.bh import BarnesHut
-from fasttsne.gradients.exact import ExactGradient
 from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
 from fasttsne.gradients.fft3d import MAX_NODES_3D, MAX_SPACING_3D, fine_enough
+# the 2-D tests' helpers: the same definitions hold in 3-D
+from test_fft import brute_force_reference, rel_errors, repulsion
 
 # The 2-D path's F/Z errors at its defaults on the 2-D mnist2000 embedding (tests/test_fft.py):
 # 0.0057 / 0.0046 / 0.0037 at dof 0.5 / 1 / 2; the 3-D path must do at least as well on the
@@ -25,32 +26,6 @@ EXACT_RTOL = 1e-12
 # reference variant at the defaults, new points inside the box: relative error of the
 # per-point-normalised forces and largest relative error of a point's z (measured: ...)
 REFERENCE_REL_ERROR = (0.008, 0.006)
-
-
-def repulsion(backend, Y, dof=1.0, n_jobs=2):
-    out = np.empty_like(Y)
-    Z = backend(Y, dof, out, n_jobs)
-    return out, Z
-
-
-def rel_errors(Y, dof=1.0, **params):
-    """(||F/Z error|| / ||F/Z||, |Z error| / Z) of the FFT backend against the exact sums."""
-    F, Z = repulsion(FFTInterpolation(**params), Y, dof)
-    Fe, Ze = repulsion(ExactGradient(), Y, dof)
-    return np.linalg.norm(F / Z - Fe / Ze) / np.linalg.norm(Fe / Ze), abs(Z - Ze) / Ze
-
-
-def brute_force_reference(Y_ref, Y_new, dof):
-    """The definition, point by point: sums over the reference of w and w^(1+1/dof) (y - y_j)."""
-    out = np.empty_like(Y_new)
-    z = np.empty(len(Y_new))
-    for m, y in enumerate(Y_new):
-        diff = y - Y_ref
-        base = 1.0 + (diff ** 2).sum(axis=1) / dof
-        w = base ** -dof
-        z[m] = w.sum()
-        out[m] = ((w / base)[:, None] * diff).sum(axis=0)
-    return out, z
 
 
 @pytest.fixture(scope="module")
