@@ -21,7 +21,7 @@ from cython.parallel cimport prange, threadid
 from libc.math cimport isfinite, pow
 from libc.stdlib cimport free, malloc
 
-from _lagrange cimport box_of, lagrange_denominators, lagrange_weights, pair_sums
+from _lagrange cimport box_of, lagrange_denominators, lagrange_weights, pair_sums, sort_by_box
 
 
 cdef struct Grid3:
@@ -57,6 +57,14 @@ cdef inline Py_ssize_t _locate(const Grid3 *g, const double *y, const double *de
         b = b * g.n[k] + box_of(y[k], g.lo[k], g.h[k], g.n[k], &s)
         lagrange_weights(s * g.p, g.p, den, w + k * g.p)
     return b
+
+
+cdef inline void _box_coords(const Grid3 *g, Py_ssize_t b, Py_ssize_t *bx, Py_ssize_t *by,
+                             Py_ssize_t *bz) noexcept nogil:
+    """Per-axis indices of box ``b = (bx * n1 + by) * n2 + bz``."""
+    bx[0] = b // (g.n[1] * g.n[2])
+    by[0] = (b // g.n[2]) % g.n[1]
+    bz[0] = b % g.n[2]
 
 
 cdef inline void _exact_sum(const double *y, const double *Ys, Py_ssize_t n, double dof,
@@ -118,17 +126,7 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
             for k in range(3):
                 b = b * n_int[k] + box_of(Y[i, k], lo[k], h[k], n_int[k], &s)
             box_of_point[i] = <int>b
-        for b in range(nb + 1):
-            box_start[b] = 0
-        for i in range(n):
-            box_start[box_of_point[i] + 1] += 1
-        for b in range(nb):
-            box_start[b + 1] += box_start[b]
-            cursor[b] = box_start[b]
-        for i in range(n):
-            b = box_of_point[i]
-            order[cursor[b]] = <int>i
-            cursor[b] += 1
+        sort_by_box(&box_of_point[0], n, nb, &box_start[0], &order[0], cursor)
         for i in range(n):
             for k in range(3):
                 Y_sorted[i, k] = Y[order[i], k]
@@ -168,9 +166,7 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
         raise MemoryError()
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
         w = scratch + threadid() * 3 * p
-        bx = b // (g.n[1] * g.n[2])
-        by = (b // g.n[2]) % g.n[1]
-        bz = b % g.n[2]
+        _box_coords(&g, b, &bx, &by, &bz)
         for c in range(4):
             for kx in range(p):
                 for ky in range(p):
@@ -337,9 +333,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
         s = w + 3 * p
         i = order[pos]
         b = _locate(&g, &Y_sorted[pos, 0], den, w)
-        bx = b // (g.n[1] * g.n[2])
-        by = (b // g.n[2]) % g.n[1]
-        bz = b % g.n[2]
+        _box_coords(&g, b, &bx, &by, &bz)
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
@@ -437,9 +431,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             _exact_sum(&Y[i, 0], &Y_ref[0, 0], n_ref, dof, f, &zi)
         else:
             b = _locate(&g, &Y[i, 0], den, w)
-            bx = b // (g.n[1] * g.n[2])
-            by = (b // g.n[2]) % g.n[1]
-            bz = b % g.n[2]
+            _box_coords(&g, b, &bx, &by, &bz)
             phiw = 0.0
             phi0 = 0.0
             phi1 = 0.0

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Lagrange interpolation on equispaced nodes, shared by the FFT repulsion kernels.
+"""Boxes and Lagrange interpolation on equispaced nodes, shared by the FFT repulsion kernels.
 
 An axis is cut into ``n`` equal intervals ("boxes"); each holds ``p`` nodes at box-local
 positions ``(k + 1/2) / p`` of the interval width, so the nodes are equispaced over the whole
@@ -59,3 +59,24 @@ cdef inline void pair_sums(const double *w, int p, double *s) noexcept nogil:
         for a in range(p - o):
             acc = acc + w[a] * w[a + o]
         s[o] = acc if o == 0 else 2.0 * acc
+
+
+cdef inline void sort_by_box(const int *box_of_point, Py_ssize_t n, Py_ssize_t nb, int *box_start,
+                             int *order, int *cursor) noexcept nogil:
+    """Counting sort of ``n`` points by box (stable: ascending index within a box).
+
+    ``box_start`` (nb + 1) receives where each box's points start in ``order`` (n); ``cursor``
+    (nb) is scratch.
+    """
+    cdef Py_ssize_t i, b
+    for b in range(nb + 1):
+        box_start[b] = 0
+    for i in range(n):
+        box_start[box_of_point[i] + 1] += 1
+    for b in range(nb):
+        box_start[b + 1] += box_start[b]
+        cursor[b] = box_start[b]
+    for i in range(n):
+        b = box_of_point[i]
+        order[cursor[b]] = <int>i
+        cursor[b] += 1
