@@ -337,14 +337,9 @@ class FFTInterpolation(NegativeGradient):
         self.check_components(d)
         n_jobs = max(1, int(n_jobs))
         grid = self.grid(Y)
-        kern = self.kernels(grid, dof, n_jobs)
         if d == 3:
-            if not fine_enough(grid):
-                return self._wide_3d(Y, dof, out, n_jobs)
-            if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
-                self._ws = None
-                self._ws = Workspace3(n, grid, self.fft_dtype)
-            return repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+            return self._call_3d(grid, Y, dof, out, n_jobs)
+        kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
             self._ws = _Workspace(n, grid, self.fft_dtype)
@@ -379,13 +374,19 @@ class FFTInterpolation(NegativeGradient):
         # the grid's near field (self-pairs included) out, the exact one in
         return energy - grid_near + ws.z_near.sum()
 
-    def _wide_3d(self, Y, dof, out, n_jobs):
-        """Barnes-Hut repulsion for a 3-D map too wide for a bounded grid (see ``fft3d``)."""
-        # the grid's caches are dead weight while the map stays this wide
-        self._kernels = self._ws = None
-        if self._wide is None:
-            self._wide = BarnesHut()
-        return self._wide(Y, dof, out, n_jobs)
+    def _call_3d(self, grid, Y, dof, out, n_jobs):
+        """The 3-D repulsion: on ``grid`` while it is fine enough, else Barnes-Hut's (see ``fft3d``)."""
+        if not fine_enough(grid):
+            # the grid's caches are dead weight while the map stays this wide
+            self._kernels = self._ws = None
+            if self._wide is None:
+                self._wide = BarnesHut()
+            return self._wide(Y, dof, out, n_jobs)
+        kern = self.kernels(grid, dof, n_jobs)
+        if self._ws is None or self._ws.key != (Y.shape[0], grid.key[:3], np.dtype(self.fft_dtype)):
+            self._ws = None
+            self._ws = Workspace3(Y.shape[0], grid, self.fft_dtype)
+        return repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
 
     def reference(self, Y_ref, dof):
         """Grid potentials of ``Y_ref`` built once, for new points; see :class:`FFTReference`."""
