@@ -206,14 +206,13 @@ def test_reference_survives_pickling(Y3_half, new_points):
 
 # ------------------------------------------------------------------ end to end
 def test_a_3d_fit_and_transform_with_fft_are_as_good_as_barnes_hut(digits):
-    # min_num_intervals=1 keeps the grids of the compact early maps small (a fast test); the
-    # map outgrows the grid after early exaggeration, and Barnes-Hut takes over
+    # the grid serves the compact map of early exaggeration; Barnes-Hut takes over once the
+    # map outgrows it
     X, _ = digits
     kls = {}
     for method in ("bh", "fft"):
         emb = fasttsne.TSNE(n_components=3, negative_gradient_method=method, neighbors="exact",
-                            min_num_intervals=1, random_state=0, early_exaggeration_iter=50, n_iter=50,
-                            n_jobs=2).fit(X[:500])
+                            random_state=0, early_exaggeration_iter=50, n_iter=50, n_jobs=2).fit(X[:500])
         kls[method] = emb.kl_divergence
         Y_new = np.asarray(emb.transform(X[500:550]))
         assert Y_new.shape == (50, 3) and np.isfinite(Y_new).all()
