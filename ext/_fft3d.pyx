@@ -59,14 +59,6 @@ cdef inline Py_ssize_t _locate(const Grid3 *g, const double *y, const double *de
     return b
 
 
-cdef inline void _box_coords(const Grid3 *g, Py_ssize_t b, Py_ssize_t *bx, Py_ssize_t *by,
-                             Py_ssize_t *bz) noexcept nogil:
-    """Per-axis indices of box ``b = (bx * n1 + by) * n2 + bz``."""
-    bx[0] = b // (g.n[1] * g.n[2])
-    by[0] = (b // g.n[2]) % g.n[1]
-    bz[0] = b % g.n[2]
-
-
 cdef inline void _exact_sum(const double *y, const double *Ys, Py_ssize_t n, double dof,
                             double *f, double *z) noexcept nogil:
     """Add to ``f`` (3,) and ``z`` the exact repulsion of the ``n`` points ``Ys`` (n, 3) on ``y``."""
@@ -166,7 +158,10 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
         raise MemoryError()
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
         w = scratch + threadid() * 3 * p
-        _box_coords(&g, b, &bx, &by, &bz)
+        # assigned here, not through a helper's pointers: prange makes assigned variables private
+        bx = b // (g.n[1] * g.n[2])
+        by = (b // g.n[2]) % g.n[1]
+        bz = b % g.n[2]
         for c in range(4):
             for kx in range(p):
                 for ky in range(p):
@@ -333,7 +328,10 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
         s = w + 3 * p
         i = order[pos]
         b = _locate(&g, &Y_sorted[pos, 0], den, w)
-        _box_coords(&g, b, &bx, &by, &bz)
+        # assigned here, not through a helper's pointers: prange makes assigned variables private
+        bx = b // (g.n[1] * g.n[2])
+        by = (b // g.n[2]) % g.n[1]
+        bz = b % g.n[2]
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
@@ -431,7 +429,9 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             _exact_sum(&Y[i, 0], &Y_ref[0, 0], n_ref, dof, f, &zi)
         else:
             b = _locate(&g, &Y[i, 0], den, w)
-            _box_coords(&g, b, &bx, &by, &bz)
+            bx = b // (g.n[1] * g.n[2])
+            by = (b // g.n[2]) % g.n[1]
+            bz = b % g.n[2]
             phiw = 0.0
             phi0 = 0.0
             phi1 = 0.0
