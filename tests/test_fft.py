@@ -90,11 +90,6 @@ def test_tsne_parameters_reach_the_backend():
     assert backend.near_field_radius == NEAR_FIELD_RADIUS
 
 
-def test_three_dimensions_are_refused_with_a_pointer_to_bh():
-    with pytest.raises(ValueError, match="at most 2-D.*use 'bh'"):
-        get_gradient("fft", n_samples=100, n_components=3)
-
-
 @pytest.mark.parametrize("params, match", [
     (dict(n_interpolation_points=0), "n_interpolation_points must be an integer in"),
     (dict(n_interpolation_points=2.5), "n_interpolation_points must be an integer in"),

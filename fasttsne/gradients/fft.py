@@ -36,6 +36,8 @@ import scipy.fft
 
 from .._ext import _fft
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
+from .bh import BarnesHut
+from .fft3d import Grid3, Kernels3, Reference3, Workspace3, axis_layout, fine_enough, repulsion_3d
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
 
@@ -43,12 +45,6 @@ __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADI
 #: this the intervals widen beyond ``ints_in_interval`` (less accurate) instead of the grid
 #: growing without bound (2-D at p = 3: 6000 x 6000 FFTs, 1.1 GB peak, ~3 s per call).
 MAX_INTERVALS = {1: 100_000, 2: 1000}
-#: Interval widths are ``ints_in_interval`` times a power of 2^(1/GRID_STEPS_PER_OCTAVE)
-#: (rounded up: boxes at most 2.2% wider than needed), so consecutive iterations often
-#: share a grid and its cached kernel spectra.
-GRID_STEPS_PER_OCTAVE = 32
-#: Smallest box side (embedding units); all-identical coordinates still get a grid.
-MIN_SPAN = 1e-10
 #: Empty margin added on each side of a reference's box, as a fraction of its extent, so
 #: new points placed a little outside the reference are still interpolated (those outside
 #: the margin are summed exactly).
@@ -117,17 +113,8 @@ class _Grid:
         self.h = np.ones(2)
         self.n_int = np.ones(2, dtype=np.intp)
         for k in range(d):
-            span = max(float(hi[k] - lo[k]), MIN_SPAN)
-            needed = min(max(min_num_intervals, math.ceil(span / ints_in_interval)), MAX_INTERVALS[d])
-            # widths on a ladder: constant (= ints_in_interval) once the box is large
-            step = math.ceil(math.log2(span / needed / ints_in_interval) * GRID_STEPS_PER_OCTAVE)
-            self.h[k] = ints_in_interval * 2.0 ** (step / GRID_STEPS_PER_OCTAVE)
-            # the FFT length holds these extra intervals for free: wider box, same cost, and
-            # the grid (and its cached kernels) then survives the box's growth for a while
-            free = scipy.fft.next_fast_len(needed * p, real=True) // p
-            self.n_int[k] = max(needed, min(free, MAX_INTERVALS[d]))
-            self.center[k] = 0.5 * (float(lo[k]) + float(hi[k]))
-            self.lo[k] = self.center[k] - 0.5 * self.n_int[k] * self.h[k]
+            self.n_int[k], self.h[k], self.center[k], self.lo[k] = axis_layout(
+                lo[k], hi[k], p, min_num_intervals, ints_in_interval, MAX_INTERVALS[d])
         self.nodes = (int(self.n_int[0]) * p, int(self.n_int[1]) * (p if d == 2 else 1))
         self.key = (d, p, self.nodes, tuple(self.h))
 
@@ -260,7 +247,11 @@ def _charges(Y, grid, ws, n_jobs):
 
 
 class FFTInterpolation(NegativeGradient):
-    """Interpolation-based repulsion with FFT convolutions, 1-D and 2-D.
+    """Interpolation-based repulsion with FFT convolutions, 1-D to 3-D.
+
+    3-D maps use a grid capped at ``fft3d.MAX_NODES_3D`` nodes per axis, and Barnes-Hut
+    (default theta) once the map is too wide for that grid at ``fft3d.MAX_SPACING_3D``; there
+    is no exact near field in 3-D (see ``fasttsne.gradients.fft3d``).
 
     Points are sorted by interval box (a serial O(N) counting sort), then every step is
     parallel: boxes are shared among threads for the point -> grid interpolation (each
@@ -281,7 +272,7 @@ class FFTInterpolation(NegativeGradient):
         ints_in_interval))`` intervals per axis (as many more as the FFT length holds at
         no cost), at most ``MAX_INTERVALS[d]``.
     near_field_radius : int >= 0, default 2
-        Points in boxes at most this many intervals apart (per axis) interact exactly; 0
+        1-D and 2-D only. Points in boxes at most this many intervals apart (per axis) interact exactly; 0
         still removes each point's interaction with itself exactly. Larger is more accurate
         and slower (see ``NEAR_FIELD_RADIUS``). Applies only to grids whose nodes are more
         than ``NEAR_FIELD_MIN_SPACING`` apart (at the defaults, a grid capped at
@@ -295,7 +286,7 @@ class FFTInterpolation(NegativeGradient):
     """
 
     name = "fft"
-    max_components = 2
+    max_components = 3
     fft_dtype = np.float32
 
     def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
@@ -306,6 +297,7 @@ class FFTInterpolation(NegativeGradient):
         self._kernels = None
         self._ws = None
         self._row_sums = np.empty(0)
+        self._wide = None
 
     def _params(self):
         return dict(n_interpolation_points=self.n_interpolation_points,
@@ -320,11 +312,19 @@ class FFTInterpolation(NegativeGradient):
         if not _fft.extent(Y, lo, hi):
             raise ValueError("positions contain NaN or infinite values; the optimisation diverged "
                              "(try a smaller learning_rate).")
+        if Y.shape[1] == 3:
+            return Grid3(lo, hi, self.n_interpolation_points, self.min_num_intervals, self.ints_in_interval)
         return _Grid(lo, hi, Y.shape[1], self.n_interpolation_points, self.min_num_intervals,
                      self.ints_in_interval)
 
     def kernels(self, grid, dof, n_jobs=1):
         """Kernel spectra for ``grid`` and ``dof``, from the cache when the grid is unchanged."""
+        if grid.d == 3:
+            key = (grid.key, float(dof), np.dtype(self.fft_dtype))
+            if self._kernels is None or self._kernels.key != key:
+                self._kernels = None  # freed before its successor is built, not after
+                self._kernels = Kernels3(grid, float(dof), self.fft_dtype, n_jobs)
+            return self._kernels
         R = _near_field_radius(grid, self.near_field_radius)
         key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
         if self._kernels is None or self._kernels.key != key:
@@ -337,6 +337,8 @@ class FFTInterpolation(NegativeGradient):
         self.check_components(d)
         n_jobs = max(1, int(n_jobs))
         grid = self.grid(Y)
+        if d == 3:
+            return self._call_3d(grid, Y, dof, out, n_jobs)
         kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
@@ -377,6 +379,20 @@ class FFTInterpolation(NegativeGradient):
         :class:`FFTReference`."""
         return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs)
 
+    def _call_3d(self, grid, Y, dof, out, n_jobs):
+        """The 3-D repulsion: on ``grid`` while it is fine enough, else Barnes-Hut's (see ``fft3d``)."""
+        if not fine_enough(grid):
+            # the grid's caches are dead weight while the map stays this wide
+            self._kernels = self._ws = None
+            if self._wide is None:
+                self._wide = BarnesHut()
+            return self._wide(Y, dof, out, n_jobs)
+        kern = self.kernels(grid, dof, n_jobs)
+        if self._ws is None or self._ws.key != (Y.shape[0], grid.key[:3], np.dtype(self.fft_dtype)):
+            self._ws = None
+            self._ws = Workspace3(Y.shape[0], grid, self.fft_dtype)
+        return repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+
     def __getstate__(self):
         # caches and scratch are rebuilt on first use
         return self._params()
@@ -399,7 +415,7 @@ class FFTReference(ReferenceRepulsion):
 
     Parameters
     ----------
-    Y_ref : (N_ref, d) array, d in {1, 2}, copied
+    Y_ref : (N_ref, d) array, d in {1, 2, 3}, copied
     dof : float > 0
     n_interpolation_points, min_num_intervals, ints_in_interval, near_field_radius :
         see :class:`FFTInterpolation`
@@ -408,8 +424,10 @@ class FFTReference(ReferenceRepulsion):
 
     Attributes
     ----------
-    bounds : (d, 2) float64
-        Lower and upper edge per axis of the box inside which new points are interpolated.
+    bounds : (d, 2) float64 or None
+        Lower and upper edge per axis of the box inside which new points are interpolated;
+        None for a 3-D reference too wide for a bounded grid (``fft3d.MAX_SPACING_3D``), whose
+        repulsion is Barnes-Hut's, as in the fit.
     """
 
     def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
@@ -425,6 +443,19 @@ class FFTReference(ReferenceRepulsion):
 
     def _build(self, n_jobs):
         Y, p = self.Y_ref, self._params
+        if Y.shape[1] == 3:
+            lo, hi = Y.min(axis=0), Y.max(axis=0)
+            pad = REFERENCE_PADDING * (hi - lo)
+            grid = Grid3(lo - pad, hi + pad, p["n_interpolation_points"], p["min_num_intervals"],
+                         p["ints_in_interval"])
+            if fine_enough(grid):
+                self._in_3d = Reference3(Y, self.dof, grid, n_jobs)
+                self.bounds = grid.bounds
+            else:
+                # too wide for a bounded grid: Barnes-Hut's reference, as in the fit
+                self._in_3d = BarnesHut().reference(Y, self.dof, n_jobs)
+                self.bounds = None
+            return
         lo, hi = Y.min(axis=0), Y.max(axis=0)
         pad = REFERENCE_PADDING * (hi - lo)
         self._grid = grid = _Grid(lo - pad, hi + pad, Y.shape[1], p["n_interpolation_points"],
@@ -458,6 +489,8 @@ class FFTReference(ReferenceRepulsion):
 
     def __call__(self, Y_new, out, z_out, n_jobs=1):
         self._check_call(Y_new, out, z_out)
+        if self.n_components == 3:
+            return self._in_3d(Y_new, out, z_out, n_jobs)
         g = self._grid
         _fft.reference_to_points(Y_new, g.center, g.lo, g.h, g.n_int, g.p, self._potentials,
                                  self._ws.Y_sorted, self._ws.box_start, self._radius,

@@ -1,0 +1,220 @@
+"""FFT-accelerated interpolation in 3-D: accuracy against the exact sums on a real 3-D layout,
+convergence as the grid refines, determinism, the hand-over to Barnes-Hut for maps too wide
+for a bounded grid, the reference variant used by transform, and a fit end to end."""
+import pickle
+
+import numpy as np
+import pytest
+
+import fasttsne
+from fasttsne.gradients import get_gradient
+from fasttsne.gradients.bh import BarnesHut
+from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
+from fasttsne.gradients.fft3d import MAX_NODES_3D, MAX_SPACING_3D, fine_enough
+# the 2-D tests' helpers: the same definitions hold in 3-D
+from test_fft import brute_force_reference, rel_errors, repulsion
+
+# The 2-D path's F/Z errors at its defaults on the 2-D mnist2000 embedding (tests/test_fft.py):
+# 0.0057 / 0.0046 / 0.0037 at dof 0.5 / 1 / 2; the 3-D path must do at least as well on the
+# 3-D layout. Measured there at the defaults (the grid at its cap, spacing 0.23 on the widest
+# axis), (F/Z, Z): dof 0.5 (0.0037, 2.1e-6), 1 (0.0037, 4.5e-5), 2 (0.0033, 1.8e-4).
+REL_ERROR_2D_AT_DEFAULTS = {0.5: 0.0057, 1.0: 0.0046, 2.0: 0.0037}
+# Z's error in 3-D, with room (2-D at dof 2: 4.8e-5; 3-D 1.8e-4)
+Z_REL_ERROR = 5e-4
+# a new point outside the padded box is summed exactly: only the order of additions differs
+EXACT_RTOL = 1e-12
+# reference variant at the defaults, new points inside the box: relative error of the
+# per-point-normalised forces and largest relative error of a point's z (measured: ...)
+REFERENCE_REL_ERROR = (0.008, 0.006)
+
+
+@pytest.fixture(scope="module")
+def Y3(mnist2000):
+    """A real 3-D t-SNE layout of ``mnist2000`` (exact gradient), 20 iterations after early
+    exaggeration: the map is expanding, about 20 units wide, on a grid at the defaults."""
+    X, _ = mnist2000
+    emb = fasttsne.TSNE(n_components=3, early_exaggeration_iter=100, n_iter=20,
+                        negative_gradient_method="exact", neighbors="exact", random_state=0,
+                        n_jobs=2).fit(X)
+    return np.array(emb, dtype=np.float64, order="C")
+
+
+@pytest.fixture(scope="module")
+def Y3_half(Y3):
+    """The layout halved (15 units wide): every grid of the refinement tests fits under the
+    node cap at spacings up to MAX_SPACING_3D, so none is handed to Barnes-Hut."""
+    return np.ascontiguousarray(Y3 / 2)
+
+
+@pytest.fixture(scope="module")
+def new_points(Y3_half):
+    """Points near the reference, as transform places them: reference points plus jitter."""
+    rng = np.random.default_rng(1)
+    idx = rng.choice(len(Y3_half), 100, replace=False)
+    return np.ascontiguousarray(Y3_half[idx] + rng.normal(0.0, 0.5, (100, 3)))
+
+
+def test_three_dimensions_are_accepted_and_four_refused():
+    assert isinstance(get_gradient("fft", n_samples=100, n_components=3), FFTInterpolation)
+    with pytest.raises(ValueError, match="at most 3-D.*use 'exact'"):
+        get_gradient("fft", n_samples=100, n_components=4)
+
+
+def test_the_layout_is_on_a_grid_at_the_defaults(Y3):
+    # the accuracy tests below test the grid, not the Barnes-Hut hand-over
+    assert fine_enough(FFTInterpolation().grid(Y3))
+
+
+# ------------------------------------------------------------------ accuracy
+@pytest.mark.parametrize("dof", [0.5, 1.0, 2.0])
+def test_defaults_are_as_accurate_as_the_2d_path(Y3, dof):
+    force, z = rel_errors(Y3, dof)
+    assert force <= REL_ERROR_2D_AT_DEFAULTS[dof]
+    assert z <= Z_REL_ERROR
+
+
+def test_error_shrinks_as_the_boxes_narrow(Y3_half):
+    # spacing 0.25, 0.2, 0.15
+    errors = [rel_errors(Y3_half, ints_in_interval=w) for w in (1.0, 0.8, 0.6)]
+    forces, zs = zip(*errors)
+    assert forces[0] > forces[1] > forces[2]
+
+
+def test_error_shrinks_as_interpolation_points_grow(Y3_half):
+    # the same box width: spacing 0.25, 0.17, 0.125
+    errors = [rel_errors(Y3_half, n_interpolation_points=p, ints_in_interval=0.5) for p in (2, 3, 4)]
+    forces, zs = zip(*errors)
+    assert forces[0] > forces[1] > forces[2]
+    assert zs[0] > zs[1] > zs[2]
+
+
+def test_identical_points_give_no_force_and_all_pairs_in_z():
+    Y = np.full((300, 3), -2.0)
+    F, Z = repulsion(FFTInterpolation(), Y)
+    np.testing.assert_allclose(F, 0.0, atol=1e-9)
+    # all pairs through the float32 grid: measured 2.9e-4 relative
+    assert Z == pytest.approx(300 * 299, rel=Z_REL_ERROR)
+
+
+def test_changing_dof_between_calls_uses_the_new_kernel(Y3):
+    backend = FFTInterpolation()
+    repulsion(backend, Y3, dof=1.0)
+    F, Z = repulsion(backend, Y3, dof=2.0)
+    F_fresh, Z_fresh = repulsion(FFTInterpolation(), Y3, dof=2.0)
+    np.testing.assert_array_equal(F, F_fresh)
+    assert Z == Z_fresh
+
+
+# ------------------------------------------------------------------ grid size
+def test_grid_covers_the_points_within_the_node_cap(Y3):
+    for scale in (1.0, 100.0):
+        grid = FFTInterpolation().grid(Y3 * scale)
+        assert np.all(grid.bounds[:, 0] <= (Y3 * scale).min(axis=0))
+        assert np.all(grid.bounds[:, 1] >= (Y3 * scale).max(axis=0))
+        assert max(grid.nodes) <= MAX_NODES_3D
+
+
+def test_a_map_too_wide_for_the_grid_gets_barnes_hut(Y3):
+    Y = Y3 * (MAX_NODES_3D * MAX_SPACING_3D / np.ptp(Y3, axis=0).min())
+    assert not fine_enough(FFTInterpolation().grid(Y))
+    F, Z = repulsion(FFTInterpolation(), Y)
+    F_bh, Z_bh = repulsion(BarnesHut(), Y)
+    np.testing.assert_array_equal(F, F_bh)
+    assert Z == Z_bh
+
+
+# ------------------------------------------------------------------ determinism
+def test_result_does_not_depend_on_n_jobs(Y3):
+    F1, Z1 = repulsion(FFTInterpolation(), Y3, n_jobs=1)
+    F2, Z2 = repulsion(FFTInterpolation(), Y3, n_jobs=2)
+    np.testing.assert_array_equal(F1, F2)
+    assert Z1 == Z2
+
+
+def test_non_finite_positions_are_refused(Y3):
+    Y = Y3.copy()
+    Y[5, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        repulsion(FFTInterpolation(), Y)
+
+
+# ------------------------------------------------------------------ reference variant
+# on the halved layout: the reference's padded box (Y3's is 36 units wide) fits the grid
+def test_reference_matches_brute_force_inside_the_box(Y3_half, new_points):
+    ref = FFTInterpolation().reference(Y3_half, 1.0)
+    out, z = np.empty_like(new_points), np.empty(len(new_points))
+    ref(new_points, out, z, 2)
+    out_e, z_e = brute_force_reference(Y3_half, new_points, 1.0)
+    force = np.linalg.norm(out / z[:, None] - out_e / z_e[:, None]) / np.linalg.norm(out_e / z_e[:, None])
+    assert force < REFERENCE_REL_ERROR[0]
+    assert np.max(np.abs(z - z_e) / z_e) < REFERENCE_REL_ERROR[1]
+
+
+def test_reference_box_is_padded_around_the_reference(Y3_half):
+    ref = FFTInterpolation().reference(Y3_half, 1.0)
+    lo, hi = Y3_half.min(axis=0), Y3_half.max(axis=0)
+    assert np.all(ref.bounds[:, 0] <= lo - REFERENCE_PADDING * (hi - lo))
+    assert np.all(ref.bounds[:, 1] >= hi + REFERENCE_PADDING * (hi - lo))
+
+
+def test_reference_sums_points_outside_the_box_exactly(Y3_half):
+    ref = FFTInterpolation().reference(Y3_half, 0.5)
+    Y_new = np.array([[ref.bounds[0, 1] + 3.0, 0.0, 0.0], [0.0, 0.0, ref.bounds[2, 0] - 1e3]])
+    out, z = np.empty_like(Y_new), np.empty(2)
+    ref(Y_new, out, z, 2)
+    out_e, z_e = brute_force_reference(Y3_half, Y_new, 0.5)
+    assert np.all(np.linalg.norm(out - out_e, axis=1) <= EXACT_RTOL * np.linalg.norm(out_e, axis=1))
+    np.testing.assert_allclose(z, z_e, rtol=EXACT_RTOL)
+
+
+def test_reference_batch_equals_points_one_by_one(Y3_half, new_points):
+    ref = FFTInterpolation().reference(Y3_half, 1.0)
+    Y_new = np.concatenate([new_points[:15], [[1e3, 1e3, 1e3]]])
+    out, z = np.empty_like(Y_new), np.empty(len(Y_new))
+    ref(Y_new, out, z, 2)
+    for m in range(len(Y_new)):
+        one, z_one = np.empty((1, 3)), np.empty(1)
+        ref(np.ascontiguousarray(Y_new[m:m + 1]), one, z_one, 1)
+        np.testing.assert_array_equal(one[0], out[m])
+        assert z_one[0] == z[m]
+
+
+def test_reference_of_a_wide_map_is_barnes_huts(Y3_half, new_points):
+    scale = MAX_NODES_3D * MAX_SPACING_3D / np.ptp(Y3_half, axis=0).min()
+    Y_ref, Y_new = Y3_half * scale, np.ascontiguousarray(new_points * scale)
+    ref = FFTInterpolation().reference(Y_ref, 1.0)
+    assert ref.bounds is None
+    out, z = np.empty_like(Y_new), np.empty(len(Y_new))
+    ref(Y_new, out, z, 2)
+    out_bh, z_bh = np.empty_like(Y_new), np.empty(len(Y_new))
+    BarnesHut().reference(Y_ref, 1.0)(Y_new, out_bh, z_bh, 2)
+    np.testing.assert_array_equal(out, out_bh)
+    np.testing.assert_array_equal(z, z_bh)
+
+
+def test_reference_survives_pickling(Y3_half, new_points):
+    ref = FFTInterpolation().reference(Y3_half, 2.0)
+    clone = pickle.loads(pickle.dumps(ref))
+    results = []
+    for r in (ref, clone):
+        out, z = np.empty_like(new_points), np.empty(len(new_points))
+        r(new_points, out, z, 2)
+        results.append((out, z))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+# ------------------------------------------------------------------ end to end
+def test_a_3d_fit_and_transform_with_fft_are_as_good_as_barnes_hut(digits):
+    # the grid serves the compact map of early exaggeration; Barnes-Hut takes over once the
+    # map outgrows it
+    X, _ = digits
+    kls = {}
+    for method in ("bh", "fft"):
+        emb = fasttsne.TSNE(n_components=3, negative_gradient_method=method, neighbors="exact",
+                            random_state=0, early_exaggeration_iter=50, n_iter=50, n_jobs=2).fit(X[:500])
+        kls[method] = emb.kl_divergence
+        Y_new = np.asarray(emb.transform(X[500:550]))
+        assert Y_new.shape == (50, 3) and np.isfinite(Y_new).all()
+    # measured 0.3975 (fft) and 0.4017 (bh): the grid's forces are the more accurate
+    assert kls["fft"] < 1.01 * kls["bh"]
