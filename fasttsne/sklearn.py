@@ -57,13 +57,15 @@ class TSNE(TransformerMixin, BaseEstimator):
                  initialization="pca", metric="euclidean", metric_params=None, initial_momentum=0.8,
                  final_momentum=0.8, max_grad_norm=None, max_step_norm=5, neighbors="auto",
                  negative_gradient_method="auto", n_jobs=1, random_state=None, verbose=False,
-                 callbacks=None, callbacks_every_iters=50, transform_params=None):
+                 callbacks=None, callbacks_every_iters=50, tol=1e-3, max_iter=2000, transform_params=None):
         self.n_components = n_components
         self.perplexity = perplexity
         self.learning_rate = learning_rate
         self.early_exaggeration_iter = early_exaggeration_iter
         self.early_exaggeration = early_exaggeration
         self.n_iter = n_iter
+        self.tol = tol
+        self.max_iter = max_iter
         self.exaggeration = exaggeration
         self.dof = dof
         self.theta = theta
