@@ -12,12 +12,12 @@ BACK = CONVERGENCE_WINDOW // CHECK_EVERY
 
 @pytest.fixture(scope="module")
 def X(digits):
-    """500 of scikit-learn's digits (small enough for a few-second fit)."""
-    return digits[0][:500]
+    """250 of scikit-learn's digits (small enough for a fit well under a second)."""
+    return digits[0][:250]
 
 
 def fit(X, **params):
-    defaults = dict(random_state=0, neighbors="exact", negative_gradient_method="fft")
+    defaults = dict(random_state=0, neighbors="exact", negative_gradient_method="exact")
     return fasttsne.TSNE(**{**defaults, **params}).fit(X)
 
 
@@ -71,7 +71,7 @@ def test_max_iter_caps_the_auto_main_phase(X):
 
 
 def test_auto_early_exaggeration_ends_when_its_rule_holds_and_the_main_phase_follows(X):
-    embedding = fit(X, early_exaggeration_iter="auto", n_iter=20)
+    embedding = fit(X, early_exaggeration_iter="auto", n_iter=20, learning_rate=200)
     early, main = embedding.phases_
     assert early.until == "settled" and early.exaggeration == 12 and 0 < early.n_iter < 500
     assert main.n_iter == 20 and embedding.n_iter == early.n_iter + 20
