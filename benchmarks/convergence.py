@@ -1,80 +1,84 @@
-"""Fit datasets under optimisation schedules; print iterations, seconds, KL and kNN preservation.
+"""The fixed schedule (250 + 500 iterations) against the "auto" one, dataset by dataset.
 
-The table issue 18 asks of convergence-aware optimisation: the fixed schedule (250
-early-exaggeration + 500 iterations) against any other, on the same data, seed and threads.
-A schedule is a name from SCHEDULES or a JSON object of ``fasttsne.TSNE`` keyword arguments, so
-a new one (``{"n_iter": "auto"}``) plugs in without editing this file:
+For each dataset, fits ``TSNE(random_state=seed)`` twice, with the fixed schedule and with
+``early_exaggeration_iter="auto", n_iter="auto"``, and prints one row per fit: iterations,
+seconds, KL and kNN preservation, both scored as ``../shared/bench/tsnebench.py`` scores them
+(KL with one common P, the same for both fits; the fraction of each point's 10 exact high-D
+neighbours kept among its 10 nearest in the map). A last column per dataset says whether
+"auto" met the bar for becoming the default: KL <= fixed KL * 1.005 and kNN preservation >=
+fixed - 0.002.
 
-  PYTHONPATH=. python benchmarks/convergence.py --data digits,mnist_test
-  PYTHONPATH=. python benchmarks/convergence.py --schedule fixed --schedule '{"n_iter": 1000}'
+    PYTHONPATH=. python benchmarks/convergence.py digits gmm:20000:16:26 mnist_test --n-jobs 1
 
-Data: names from ../shared/data, ``digits`` (the bundled scikit-learn digits) or
-``gmm:N:D:C`` (tsnebench.py's Gaussian mixture). The default list is the issue's: mnist,
-mnist_test, fashion_mnist_train, digits, gmm:100000:50:20 and gmm:20000:16:26; the large ones
-take many minutes each on a 2-core machine. kNN preservation is fasttsne.quality's (exact up
-to 100,000 points, k = 10).
+Dataset names are tsnebench's (``digits``, ``gmm:N:D:C``, names from ../shared/data).
 """
 import argparse
+import importlib.util
 import json
+import os
+import sys
+import time
 
 import numpy as np
 
-from quality import Clock, load, principal_components
-
-DATASETS = ("mnist", "mnist_test", "fashion_mnist_train", "digits", "gmm:100000:50:20", "gmm:20000:16:26")
-#: Named schedules: keyword arguments of fasttsne.TSNE.
-SCHEDULES = {"fixed": {"early_exaggeration_iter": 250, "n_iter": 500}}
-
-
-def schedule(text):
-    """A --schedule value: (name, TSNE keyword arguments)."""
-    if text in SCHEDULES:
-        return text, SCHEDULES[text]
-    try:
-        params = json.loads(text)
-    except json.JSONDecodeError:
-        raise argparse.ArgumentTypeError(f"expected one of {sorted(SCHEDULES)} or a JSON object, got {text!r}")
-    if not isinstance(params, dict):
-        raise argparse.ArgumentTypeError(f"a schedule must be a JSON object of TSNE arguments, got {text!r}")
-    return text, params
+HERE = os.path.dirname(os.path.abspath(__file__))
+TSNEBENCH = os.path.join(HERE, "..", "..", "shared", "bench", "tsnebench.py")
+#: The bar for "auto" to become the default (issue 18).
+KL_RATIO, KNN_DROP = 1.005, 0.002
+SCHEDULES = {"fixed": {}, "auto": {"early_exaggeration_iter": "auto", "n_iter": "auto"}}
 
 
-def load_data(name, pca):
-    if name == "digits":
-        from fasttsne.datasets import load_digits
-        X, y = load_digits()
-    else:
-        X, y = load(name)
-    if pca and X.shape[1] > pca:
-        X = principal_components(X, pca)
-    return X, y
+def load_tsnebench(path):
+    spec = importlib.util.spec_from_file_location("tsnebench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default=",".join(DATASETS), help="comma-separated datasets")
-    p.add_argument("--schedule", type=schedule, action="append",
-                   help="'fixed' or a JSON object of TSNE arguments; repeat to compare (default fixed)")
-    p.add_argument("--pca", type=int, default=None, help="reduce wide data to this many principal components")
-    p.add_argument("--n-jobs", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-
+def run(tb, name, seed, n_jobs):
+    """Rows (dicts) of the fixed and auto fits of dataset ``name``."""
     import fasttsne
-    from fasttsne import quality
-    schedules = a.schedule or [schedule("fixed")]
-    print(f"# n_jobs={a.n_jobs} seed={a.seed}{f' pca={a.pca}' if a.pca else ''}")
-    print(f"{'data':<22} {'schedule':<28} {'iterations':>10} {'fit s':>8} {'CPU s':>8} {'KL':>8} {'kNN':>7}")
-    for name in a.data.split(","):
-        X, _ = load_data(name, a.pca)
-        for label, params in schedules:
-            tsne = fasttsne.TSNE(random_state=a.seed, n_jobs=a.n_jobs, **params)
-            with Clock() as clock:
-                embedding = tsne.fit(X)
-            knn = quality.knn_preservation(X, np.asarray(embedding), 10, n_jobs=a.n_jobs)
-            print(f"{name:<22} {label:<28} {embedding.n_iter:>10} {clock.wall:>8.1f} {clock.cpu:>8.1f} "
-                  f"{embedding.kl_divergence:>8.4f} {knn:>7.4f}", flush=True)
+    X, _ = tb.load_dataset(name)
+    P = tb.common_P(X)
+    rows = []
+    for schedule, params in SCHEDULES.items():
+        t0 = time.perf_counter()
+        embedding = fasttsne.TSNE(random_state=seed, n_jobs=n_jobs, **params).fit(X)
+        seconds = time.perf_counter() - t0
+        Y = np.asarray(embedding)
+        rows.append({"data": name, "schedule": schedule, "n": len(X), "iterations": int(embedding.n_iter),
+                     "exaggeration_iter": int(embedding.phases_[0].n_iter), "seconds": seconds,
+                     "kl": tb.kl_divergence(P, Y), "knn": tb.knn_preservation(X, Y)})
+    fixed, auto = rows
+    auto["meets_bar"] = bool(auto["kl"] <= fixed["kl"] * KL_RATIO and auto["knn"] >= fixed["knn"] - KNN_DROP)
+    return rows
+
+
+def row_text(r):
+    bar = "" if "meets_bar" not in r else ("yes" if r["meets_bar"] else "NO")
+    return (f"| {r['data']} | {r['n']} | {r['schedule']} | {r['exaggeration_iter']} | {r['iterations']} | "
+            f"{r['seconds']:.1f} | {r['kl']:.4f} | {r['knn']:.4f} | {bar} |")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("data", nargs="+", help="tsnebench dataset names")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--tsnebench", default=TSNEBENCH, help="path of tsnebench.py")
+    p.add_argument("--json", default=None, help="also append the rows here, one JSON object a line")
+    a = p.parse_args(argv)
+    tb = load_tsnebench(a.tsnebench)
+    print("| data | N | schedule | exaggeration iterations | total iterations | seconds | KL | kNN "
+          "preservation | auto meets the bar |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    for name in a.data:
+        for r in run(tb, name, a.seed, a.n_jobs):
+            print(row_text(r), flush=True)
+            if a.json:
+                with open(a.json, "a") as f:
+                    f.write(json.dumps(r) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

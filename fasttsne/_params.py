@@ -214,6 +214,14 @@ def doc(table, names=None, indent=4):
 
 # ---------------------------------------------------------------------- the parameters
 _N_ITER = Param("n_iter", (NON_NEGATIVE_INT,), 500, "Iterations of the main phase (after early exaggeration).")
+_AUTO = _Options("auto")
+_N_ITER_AUTO = _N_ITER.with_(constraints=(NON_NEGATIVE_INT, _AUTO),
+                             doc="Iterations of the main phase (after early exaggeration); 'auto': until KL "
+                                 "has converged (see tol), at most max_iter (docs/convergence.md).")
+_TOL = Param("tol", (POSITIVE,), 1e-3,
+             "With n_iter='auto': the main phase ends when KL fell by less than this fraction over the "
+             "last 50 iterations.")
+_MAX_ITER = Param("max_iter", (POSITIVE_INT,), 2000, "With n_iter='auto': most iterations of the main phase.")
 _LEARNING_RATE = Param("learning_rate", (POSITIVE, _Options("auto")), "auto",
                        "Step size; 'auto' is max(N / exaggeration, 1) in each phase (the gradient is "
                        "divided by 4, as in openTSNE). The value used is recorded as learning_rate_.")
@@ -250,9 +258,14 @@ TSNE_PARAMS = _table(
     Param("n_components", (POSITIVE_INT,), 2, "Embedding dimension (1, 2 or 3 for 'bh' and 'fft')."),
     _PERPLEXITY,
     _LEARNING_RATE,
-    _EARLY_EXAGGERATION_ITER,
+    _EARLY_EXAGGERATION_ITER.with_(
+        constraints=(NON_NEGATIVE_INT, _AUTO),
+        doc="Iterations of the early-exaggeration phase (0: none); 'auto': until KL's relative decrease "
+            "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
     _EARLY_EXAGGERATION,
-    _N_ITER,
+    _N_ITER_AUTO,
+    _TOL,
+    _MAX_ITER,
     _EXAGGERATION,
     _DOF,
     Param("theta", (NON_NEGATIVE,), 0.5, "Barnes-Hut accuracy (0: exact); used by 'bh'."),
@@ -281,7 +294,10 @@ TSNE_PARAMS = _table(
 
 #: ``Embedding.optimize``: one phase continuing an embedding.
 OPTIMIZE_PARAMS = _table(
-    _N_ITER.with_(default=REQUIRED, doc="Iterations to run."),
+    _N_ITER_AUTO.with_(default=REQUIRED, doc="Iterations to run; 'auto': until KL has converged (see tol), at "
+                                             "most max_iter."),
+    _TOL,
+    _MAX_ITER,
     _EXAGGERATION.with_(doc="Multiplies the attraction (None or 1: none; early exaggeration is ~12)."),
     _LEARNING_RATE,
     Param("momentum", (MOMENTUM,), 0.8, "Momentum of this phase."),
@@ -301,7 +317,8 @@ OPTIMIZE_PARAMS = _table(
 
 #: ``PartialEmbedding.optimize``: as ``optimize``, with the transform step defaults.
 PARTIAL_PARAMS = _table(*(p for n, p in OPTIMIZE_PARAMS.items()
-                          if n not in ("dof", "negative_gradient_method", "verbose")))
+                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter")))
+PARTIAL_PARAMS["n_iter"] = _N_ITER.with_(default=REQUIRED, doc="Iterations to run.")
 PARTIAL_PARAMS["learning_rate"] = _LEARNING_RATE.with_(constraints=(POSITIVE,), default=0.1,
                                                        doc="Step size of the new points.")
 PARTIAL_PARAMS["max_grad_norm"] = _MAX_GRAD_NORM.with_(default=0.25)

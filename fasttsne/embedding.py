@@ -10,8 +10,10 @@ from ._params import (OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS,
 from ._threads import effective_n_jobs
 from ._positions import PositionsArray
 from ._validation import check_data
-from .optim import FitObjective, OptimizationInterrupt, OptimizerState, Phase, run_phases, transform_schedule
+from .optim import (AUTO, FitObjective, KLHistory, OptimizationInterrupt, OptimizerState, Phase, run_phases,
+                    transform_schedule)
 from .partial import PartialEmbedding, initial_partial_positions
+from .quality import report
 
 __all__ = ["Embedding"]
 
@@ -54,6 +56,9 @@ class Embedding(PositionsArray):
         The phases run so far, each with the learning rate actually used ("auto" resolved).
     learning_rate_ : float or None
         The learning rate of the last phase run.
+    kl_history : KLHistory
+        KL by iteration over the whole optimisation (``iterations``, ``values``; saved with
+        the map); ``embedding.kl_history.plot()`` draws it.
     """
 
     def __init__(self, positions, affinities, *, negative_gradient_method="auto", gradient_params=None,
@@ -77,6 +82,8 @@ class Embedding(PositionsArray):
         self.n_features = n_features
         self.phases_ = ()
         self._gradient = None
+        self._kl_iterations = np.empty(0, dtype=np.int64)
+        self._kl_values = np.empty(0)
 
     # ---------------------------------------------------------------- array-like
     def __repr__(self):
@@ -90,6 +97,19 @@ class Embedding(PositionsArray):
     @property
     def n_iter(self):
         return self.optimizer_state.n_iter
+
+    @property
+    def kl_history(self):
+        """KL(P || Q) by iteration (a :class:`~fasttsne.optim.KLHistory` of copies)."""
+        d = self.__dict__
+        iterations = d.get("_kl_iterations", np.empty(0, dtype=np.int64))
+        return KLHistory(np.array(iterations, dtype=np.int64), np.array(d.get("_kl_values", ()), dtype=np.float64))
+
+    def _record_kl(self, pairs):
+        """Add ``(iteration, kl)`` pairs to :attr:`kl_history` (a later value of an iteration wins)."""
+        old = self.kl_history
+        merged = KLHistory.from_pairs(list(zip(old.iterations.tolist(), old.values.tolist())) + list(pairs))
+        self._kl_iterations, self._kl_values = merged
 
     @property
     def learning_rate_(self):
@@ -121,8 +141,9 @@ class Embedding(PositionsArray):
     def optimize(self, n_iter, *, exaggeration=None, learning_rate="auto", momentum=0.8,
                  max_grad_norm=None, max_step_norm=5.0, min_gain=0.01, dof=None,
                  negative_gradient_method=None, n_jobs=None, callbacks=None,
-                 callbacks_every_iters=50, inplace=False, verbose=False):
-        """Continue the optimisation for ``n_iter`` iterations (one phase).
+                 callbacks_every_iters=50, inplace=False, verbose=False, tol=1e-3, max_iter=2000):
+        """Continue the optimisation for ``n_iter`` iterations (one phase), or until KL has
+        converged (``n_iter="auto"``).
 
         Parameters
         ----------
@@ -146,9 +167,12 @@ class Embedding(PositionsArray):
             n_iter=n_iter, exaggeration=exaggeration, learning_rate=learning_rate, momentum=momentum,
             max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, dof=dof,
             negative_gradient_method=negative_gradient_method, n_jobs=n_jobs, callbacks=callbacks,
-            callbacks_every_iters=callbacks_every_iters, inplace=inplace, verbose=verbose))
-        phase = Phase(n_iter, 1.0 if exaggeration is None else exaggeration, momentum, learning_rate,
-                      max_grad_norm, max_step_norm, min_gain)
+            callbacks_every_iters=callbacks_every_iters, inplace=inplace, verbose=verbose, tol=tol,
+            max_iter=max_iter))
+        auto = n_iter == AUTO
+        phase = Phase(max_iter if auto else n_iter, 1.0 if exaggeration is None else exaggeration, momentum,
+                      learning_rate, max_grad_norm, max_step_norm, min_gain, until="converged" if auto else None,
+                      tol=tol if auto else None)
         target = self if inplace else self._copy()
         if dof is not None:
             target.dof = dof
@@ -182,14 +206,15 @@ class Embedding(PositionsArray):
         """
         threads = self._threads(n_jobs)
         phases = [p.resolved(self.shape[0]) for p in phases]
-        ran = []
+        ran, history = [], []
         Y = self._positions
         Y.setflags(write=True)
         try:
             objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof,
                                      threads)
             kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
-                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran)
+                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran,
+                                        history=history)
         except OptimizationInterrupt as interrupt:
             self.kl_divergence = None
             interrupt.embedding = self
@@ -197,6 +222,7 @@ class Embedding(PositionsArray):
         finally:
             Y.setflags(write=False)
             self.phases_ = tuple(self.phases_) + tuple(ran)
+            self._record_kl(history)
         self.kl_divergence = kl
         return kl, stopped
 
@@ -361,7 +387,6 @@ class Embedding(PositionsArray):
         ``X`` (N, D) row for row; ``labels`` add kNN accuracy and KNC; ``params`` are those of
         :func:`fasttsne.quality.report` (sample sizes, seed, n_jobs).
         """
-        from .quality import report
         return report(X, self, labels=labels, k=k, **params)
 
 

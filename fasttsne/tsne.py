@@ -33,13 +33,15 @@ class TSNE:
                  initialization="pca", metric="euclidean", metric_params=None, initial_momentum=0.8,
                  final_momentum=0.8, max_grad_norm=None, max_step_norm=5, neighbors="auto",
                  negative_gradient_method="auto", n_jobs=1, random_state=None, verbose=False,
-                 callbacks=None, callbacks_every_iters=50):
+                 callbacks=None, callbacks_every_iters=50, tol=1e-3, max_iter=2000):
         self.n_components = n_components
         self.perplexity = perplexity
         self.learning_rate = learning_rate
         self.early_exaggeration_iter = early_exaggeration_iter
         self.early_exaggeration = early_exaggeration
         self.n_iter = n_iter
+        self.tol = tol
+        self.max_iter = max_iter
         self.exaggeration = exaggeration
         self.dof = dof
         self.theta = theta
@@ -132,7 +134,8 @@ class TSNE:
         Returns
         -------
         Embedding
-            ``phases_`` and ``learning_rate_`` record the phases run and the learning rate used.
+            ``phases_`` and ``learning_rate_`` record the phases run and the learning rate used;
+            ``kl_history`` the KL by iteration.
         """
         embedding = self.prepare_initial(X, affinities, initialization)
         schedule = fit_schedule(**{name: getattr(self, name) for name in _SCHEDULE})
@@ -148,7 +151,7 @@ class TSNE:
 
 #: The parameters that shape the optimisation schedule (see :func:`fasttsne.optim.fit_schedule`).
 _SCHEDULE = ("early_exaggeration_iter", "early_exaggeration", "n_iter", "exaggeration", "learning_rate",
-             "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm")
+             "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm", "tol", "max_iter")
 
 
 def _is_sparse(X):

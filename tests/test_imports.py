@@ -20,6 +20,7 @@ LAYERS = [
     ("gradients", ["fasttsne.gradients"]),
     ("optimisation", ["fasttsne.optim"]),
     ("persistence", ["fasttsne.persist"]),
+    ("quality measures", ["fasttsne.quality"]),
     ("model", ["fasttsne.embedding", "fasttsne.partial"]),
 ]
 

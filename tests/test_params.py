@@ -20,6 +20,7 @@ BAD = {
     "metric": 3, "metric_params": [("p", 3)], "initial_momentum": 1.0, "final_momentum": 1.2,
     "max_grad_norm": 0.0, "max_step_norm": -1.0, "neighbors": "nope", "negative_gradient_method": "nope",
     "n_jobs": 0, "random_state": "seed", "verbose": "yes", "callbacks": [1], "callbacks_every_iters": 0,
+    "tol": 0.0, "max_iter": 0,
 }
 
 

@@ -4,10 +4,11 @@
 ``objective`` (KL of a map, or of new points against a fixed reference); ``locality`` renumbers
 the points of large fits along a space-filling curve while they optimise.
 """
+from .convergence import KLHistory
 from .descent import MIN_GAIN, OptimizationInterrupt, OptimizerState, gradient_descent, run_phases
 from .objective import FitObjective, PartialObjective, kl_divergence
-from .phase import Phase, auto_learning_rate, fit_schedule, transform_schedule
+from .phase import AUTO, Phase, auto_learning_rate, fit_schedule, transform_schedule
 
 __all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "FitObjective",
            "PartialObjective", "kl_divergence", "OptimizationInterrupt", "OptimizerState", "gradient_descent",
-           "run_phases", "MIN_GAIN"]
+           "run_phases", "MIN_GAIN", "KLHistory", "AUTO"]

@@ -4,6 +4,7 @@ loop that runs a schedule of phases.
 The step itself is one fused kernel (``ext/_optimizer.pyx``); this module runs it, calls the
 callbacks, shows progress and keeps the optimiser state consistent when Ctrl-C arrives.
 """
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from .._ext import _optimizer
 from .._params import OPTIMIZE_PARAMS
-from ..progress import IterationProgress, info
+from ..progress import KL_EVERY, IterationProgress, info
+from .convergence import CHECK_EVERY, stop_rule
 from .locality import REORDER_EVERY
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "gradient_descent", "run_phases", "MIN_GAIN"]
@@ -71,8 +73,8 @@ class OptimizerState:
 
 def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
                      min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
-                     callbacks_every_iters=50, center=True, progress=None):
-    """Run ``n_iter`` steps, moving ``Y`` and ``state`` in place.
+                     callbacks_every_iters=50, center=True, progress=None, until=None, tol=None, history=None):
+    """Run ``n_iter`` steps (or fewer, see ``until``), moving ``Y`` and ``state`` in place.
 
     Parameters
     ----------
@@ -96,13 +98,22 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         into a reference, whose frame is the reference's).
     progress : fasttsne.progress.IterationProgress, optional
         Told of every step taken, with the KL every ``progress.kl_every`` iterations.
+    until : None, "settled" or "converged"
+        Stop at the first KL check (every ``convergence.CHECK_EVERY`` iterations) where this
+        rule of :mod:`fasttsne.optim.convergence` holds; ``n_iter`` is then a cap.
+    tol : float, optional
+        The "converged" rule's tolerance.
+    history : list, optional
+        ``(iteration, kl)`` is appended for every KL computed: every ``progress.KL_EVERY``
+        iterations, at every check, at the callbacks and at the end (``iteration`` counts the
+        embedding's whole history). Computing the KL does not change the steps.
 
     Returns
     -------
     kl : float
         The objective at the final positions.
     stopped : bool
-        Whether a callback stopped the run early.
+        Whether a callback stopped the run early (not ``until``'s rule).
 
     Raises
     ------
@@ -117,7 +128,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     (:mod:`fasttsne.optim.locality`), written back when the run ends, however it ends.
     """
     args = (n_iter, exaggeration, learning_rate, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
-            callbacks, callbacks_every_iters, center, progress)
+            callbacks, callbacks_every_iters, center, progress, stop_rule(until, tol),
+            [] if history is None else history)
     # nothing to gain from renumbering for a run that only evaluates the objective
     order = objective.spatial_order(Y.shape[1]) if n_iter > 0 else None
     if order is None:
@@ -136,7 +148,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
 
 
 def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, momentum, min_gain,
-             max_grad_norm, max_step_norm, n_jobs, callbacks, callbacks_every_iters, center, progress):
+             max_grad_norm, max_step_norm, n_jobs, callbacks, callbacks_every_iters, center, progress, rule,
+             history):
     """:func:`gradient_descent` on positions in the order ``order`` keeps (None: the user's)."""
     attractive = np.empty_like(Y)
     repulsive = np.empty_like(Y)
@@ -144,18 +157,26 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
     smax = float(max_step_norm) if max_step_norm else -1.0
     every = max(1, int(callbacks_every_iters))
     start = state.n_iter
+    checked = []  # KL at this run's checks, for the rule
     for it in range(n_iter + 1):
         stepped = False
         try:
             due = bool(callbacks) and it > 0 and it % every == 0
             final = it == n_iter
             shown = progress is not None and it > 0 and it % progress.kl_every == 0
-            kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final or shown)
+            check = rule is not None and it % CHECK_EVERY == 0
+            recorded = state.n_iter % KL_EVERY == 0
+            kl, inv_z = objective.evaluate(Y, attractive, repulsive, due or final or shown or check or recorded)
+            if kl is not None:
+                history.append((state.n_iter, kl))
             if progress is not None and it > 0:
                 progress.update(kl)
             if due and _run_callbacks(callbacks, state.n_iter, kl,
                                       Y.copy if order is None else lambda: order.user_order(Y)):
                 return kl, True
+            if check:
+                checked.append(kl)
+                final = final or rule(checked)
             if final:
                 return kl, False
             _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
@@ -189,7 +210,7 @@ def _run_callbacks(callbacks, iteration, kl, positions):
 
 
 def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_every_iters=50, center=True,
-               verbose=False, ran=None):
+               verbose=False, ran=None, history=None):
     """Run the :class:`~fasttsne.optim.phase.Phase` list ``phases`` one after the other.
 
     Parameters
@@ -203,7 +224,10 @@ def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_e
     verbose : bool
         Show a progress bar per phase and log one line when each ends (logger "fasttsne").
     ran : list, optional
-        The phases run are appended to it (all of them, or up to the one a callback stopped).
+        The phases run are appended to it (all of them, or up to the one a callback stopped);
+        a phase that ended by its ``until`` rule with the iterations it ran as ``n_iter``.
+    history : list, optional
+        ``(iteration, kl)`` pairs are appended to it (see :func:`gradient_descent`).
 
     Returns
     -------
@@ -218,6 +242,7 @@ def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_e
     kl, stopped = None, False
     for phase in phases:
         t0 = time.perf_counter()
+        before = state.n_iter
         progress = IterationProgress(phase.n_iter, phase.label) if verbose else None
         try:
             kl, stopped = gradient_descent(
@@ -225,10 +250,12 @@ def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_e
                 learning_rate=phase.learning_rate, momentum=phase.momentum, min_gain=phase.min_gain,
                 max_grad_norm=phase.max_grad_norm, max_step_norm=phase.max_step_norm, n_jobs=n_jobs,
                 callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, center=center,
-                progress=progress)
+                progress=progress, until=phase.until, tol=phase.tol, history=history)
         finally:
             if progress is not None:
                 progress.close()
+        if phase.until is not None:
+            phase = dataclasses.replace(phase, n_iter=state.n_iter - before)
         if ran is not None:
             ran.append(phase)
         if verbose:

@@ -9,7 +9,13 @@ import dataclasses
 
 from .._params import OPTIMIZE_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS
 
-__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate"]
+__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "AUTO",
+           "MAX_AUTO_EXAGGERATION_ITER"]
+
+#: The iteration count that asks for a phase to end by itself.
+AUTO = "auto"
+#: Cap of an "auto" early-exaggeration phase.
+MAX_AUTO_EXAGGERATION_ITER = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +35,11 @@ class Phase:
         Per-point clipping of the gradient / the step, embedding units; None: none.
     min_gain : float
         Smallest per-coordinate delta-bar-delta gain.
+    until : None, "settled" or "converged"
+        None: run ``n_iter`` iterations. Otherwise ``n_iter`` is a cap and the phase ends at the
+        first KL check where its rule holds (:mod:`fasttsne.optim.convergence`).
+    tol : float or None
+        The tolerance of the "converged" rule.
     """
 
     n_iter: int
@@ -38,11 +49,13 @@ class Phase:
     max_grad_norm: object
     max_step_norm: object
     min_gain: float
+    until: object = None
+    tol: object = None
 
     @property
     def label(self):
         """Short description for progress bars and log lines."""
-        return f"exaggeration {self.exaggeration:g}"
+        return f"exaggeration {self.exaggeration:g}" + ("" if self.until is None else f", until {self.until}")
 
     def resolved(self, n_samples):
         """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points."""
@@ -68,14 +81,23 @@ def fit_schedule(**params):
     **params
         ``TSNE`` parameters (``early_exaggeration_iter``, ``early_exaggeration``, ``n_iter``,
         ``exaggeration``, ``learning_rate``, ``initial_momentum``, ``final_momentum``,
-        ``max_grad_norm``, ``max_step_norm``), already checked; the missing ones take
-        ``TSNE``'s defaults.
+        ``max_grad_norm``, ``max_step_norm``, ``tol``, ``max_iter``), already checked; the
+        missing ones take ``TSNE``'s defaults. ``early_exaggeration_iter="auto"`` gives a phase
+        of at most ``MAX_AUTO_EXAGGERATION_ITER`` iterations ending when KL has settled;
+        ``n_iter="auto"`` a main phase of at most ``max_iter`` ending when KL has converged to
+        ``tol``.
 
     Returns
     -------
     list of Phase
     """
-    return _two_phases(TSNE_PARAMS, params)
+    p = {name: params.get(name, TSNE_PARAMS[name].default) for name in ("tol", "max_iter")}
+    phases = _two_phases(TSNE_PARAMS, params)
+    if phases[-1].n_iter == AUTO:
+        phases[-1] = dataclasses.replace(phases[-1], n_iter=p["max_iter"], until="converged", tol=p["tol"])
+    if phases[0].n_iter == AUTO:
+        phases[0] = dataclasses.replace(phases[0], n_iter=MAX_AUTO_EXAGGERATION_ITER, until="settled")
+    return phases
 
 
 def transform_schedule(**params):
@@ -89,7 +111,7 @@ def _two_phases(table, params):
     common = dict(learning_rate=p["learning_rate"], max_grad_norm=p["max_grad_norm"],
                   max_step_norm=p["max_step_norm"], min_gain=_MIN_GAIN)
     phases = []
-    if p["early_exaggeration_iter"] > 0:
+    if p["early_exaggeration_iter"] == AUTO or p["early_exaggeration_iter"] > 0:
         phases.append(Phase(p["early_exaggeration_iter"], _factor(p["early_exaggeration"]),
                             p["initial_momentum"], **common))
     phases.append(Phase(p["n_iter"], _factor(p["exaggeration"]), p["final_momentum"], **common))
