@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from .._ext import _knn
-from .base import NeighborBackend, sort_rows
+from .base import state_array, NeighborBackend, sort_rows
 
 __all__ = ["Exact"]
 
@@ -66,6 +66,19 @@ class Exact(NeighborBackend):
         super().__init__(metric, metric_params, n_jobs, random_state)
         # sparse support depends on the metric, so it is an instance attribute here
         self.supports_sparse = self.metric in SPARSE_METRICS or self.metric == "precomputed"
+
+    @classmethod
+    def check_state(cls, state):
+        super().check_state(state)
+        metric, d = state["metric"], state["n_features_"]
+        if state.get("supports_sparse", False) is not (metric in SPARSE_METRICS or metric == "precomputed"):
+            raise ValueError(f"supports_sparse does not match the metric {metric!r}.")
+        if metric != "precomputed" and state.get("_reference") is None:
+            raise ValueError("the exact index has no indexed data.")
+        if state.get("_center") is not None:
+            state_array(state, "_center", (d,), "f", "the indexed data's centre")
+        if not isinstance(state.get("_scipy_params") or {}, dict):
+            raise ValueError("the exact index's scipy parameters are not a dict.")
 
     def build(self, X, k):
         if self.metric == "precomputed":

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .base import NeighborBackend, seed_from, sort_rows
+from .base import check_ids, state_array, NeighborBackend, seed_from, sort_rows
 
 __all__ = ["NNDescent"]
 
@@ -141,6 +141,29 @@ class NNDescent(NeighborBackend):
     # __getstate__, which fasttsne.persist's pickle-free format uses, keeps only arrays: the
     # reference data and the index graph, from which the index is rebuilt on the first query
     # (same neighbours graph; the search tree is redrawn, so answers may differ slightly).
+
+    @classmethod
+    def check_state(cls, state):
+        """The saved graph (from which pynndescent's index is rebuilt) must index the data:
+        pynndescent's compiled search does not check it."""
+        super().check_state(state)
+        n = state["n_samples_"]
+        if state.get("_reference") is None or state.get("_index") is not None:
+            raise ValueError("the pynndescent index needs the indexed data and no native index.")
+        graph = state.get("_graph")
+        if not isinstance(graph, (tuple, list)) or len(graph) != 2:
+            raise ValueError("the pynndescent graph is not an (indices, distances) pair.")
+        ids = state_array({"indices": graph[0]}, "indices", (n, None), "i", "the pynndescent graph")
+        dist = state_array({"distances": graph[1]}, "distances", ids.shape, "f", "the pynndescent graph")
+        check_ids(ids, n, "the pynndescent graph")
+        if ids.shape[1] < 1 or not np.all(np.isfinite(dist)):
+            raise ValueError("the pynndescent graph is empty or has non-finite distances.")
+        seed = state.get("seed_")
+        if type(seed) is not int or not 0 <= seed < 2 ** 32:
+            raise ValueError(f"the pynndescent seed {seed!r:.40} is not a 32-bit integer.")
+        params = state.get("nndescent_params")
+        if params is not None and not isinstance(params, dict):
+            raise ValueError("nndescent_params is not a dict.")
 
     def __getstate__(self):
         state = dict(self.__dict__)
