@@ -76,7 +76,8 @@ class Archive:
             self._zip = zipfile.ZipFile(file)
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+                NotImplementedError) as e:
             if _starts_with(file, NPY_MAGIC):
                 raise ArchiveError("holds a single numpy array, not an archive.") from None
             raise ArchiveError(f"is not a readable zip archive ({e}).") from None
@@ -116,7 +117,8 @@ class Archive:
         try:
             with self._zip.open(info) as f:
                 return f.read(n)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, ValueError,
+                NotImplementedError) as e:
             raise ArchiveError(f"member {info.filename!r} is damaged ({e}).") from None
 
     def read_array(self, name, digest=None):
