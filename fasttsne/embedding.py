@@ -1,5 +1,6 @@
 """The Embedding: positions, the affinities behind them, and the optimiser state."""
 import copy
+import dataclasses
 import threading
 
 import numpy as np
@@ -183,6 +184,7 @@ class Embedding(PositionsArray):
         threads = self._threads(n_jobs)
         phases = [p.resolved(self.shape[0]) for p in phases]
         ran = []
+        start = self.optimizer_state.n_iter
         Y = self._positions
         Y.setflags(write=True)
         try:
@@ -194,9 +196,19 @@ class Embedding(PositionsArray):
             self.kl_divergence = None
             interrupt.embedding = self
             raise
+        except BaseException:
+            # whatever stopped the run (a callback that raised, a MemoryError), the positions
+            # may have moved: the KL of the old ones no longer describes them
+            self.kl_divergence = None
+            raise
         finally:
             Y.setflags(write=False)
+            # a phase cut short by an exception is recorded with the iterations it ran
+            cut = self.optimizer_state.n_iter - start - sum(p.n_iter for p in ran)
+            if cut > 0 and len(ran) < len(phases):
+                ran.append(dataclasses.replace(phases[len(ran)], n_iter=cut))
             self.phases_ = tuple(self.phases_) + tuple(ran)
+            self._reference_cache = None  # built from positions that have moved
         self.kl_divergence = kl
         return kl, stopped
 

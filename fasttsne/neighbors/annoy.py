@@ -15,7 +15,7 @@ from . import _projection
 # wide data (projection constants and re-ranking) is shared with the rpforest backend
 from ._projection import CANDIDATE_FACTOR, PROJECT_ABOVE, PROJECTION_DIM  # noqa: F401
 from ._fork import run_split, shared_empty
-from .base import state_array, NeighborBackend, seed_from
+from .base import owned, state_array, NeighborBackend, seed_from
 
 __all__ = ["Annoy"]
 
@@ -92,6 +92,7 @@ class Annoy(NeighborBackend):
         return self.search_k if self.search_k is not None else SEARCH_K_PER_NEIGHBOR * n_requested
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         from annoy import AnnoyIndex
 
         X = self._dense_input(X, "X")
@@ -123,7 +124,7 @@ class Annoy(NeighborBackend):
 
         answers = self._run(neighbours_of_items, n, k_ask, copy=False)
         if self._axes is not None:
-            self._reference = X
+            self._reference = owned(X, given)
             answers = self._rerank(X, answers[0], k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
         indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k))

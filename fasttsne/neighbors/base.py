@@ -11,7 +11,7 @@ from .._ext import _knn
 from .._sparse import check_csr
 from .._threads import check_n_jobs, effective_n_jobs
 
-__all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows", "state_array", "check_ids"]
+__all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows", "state_array", "check_ids", "owned"]
 
 #: Other spellings of metric names, mapped to the name backends declare.
 METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan", "taxicab": "manhattan"}
@@ -235,6 +235,32 @@ class NeighborBackend:
         if X_new.ndim != 2 or X_new.shape[1] != n_features:
             raise ValueError(f"X_new must have {n_features} columns like the indexed data, "
                              f"got shape {X_new.shape}.")
+
+
+def owned(kept, given):
+    """``kept`` (data an index keeps), copied unless it is memory of the index's own.
+
+    An index that kept a view of the caller's array would change when the caller changes
+    that array in place. An array the backend made itself (normalised, converted, fancy
+    indexed) owns its memory and is kept as it is; the caller's array or any view is copied.
+
+    Parameters
+    ----------
+    kept : ndarray or scipy sparse matrix
+    given : the input the caller passed to ``build``
+    """
+    def mine(a, theirs):
+        return a is not theirs and a.flags.owndata
+
+    if sp.issparse(kept):
+        parts = ("data", "indices", "indptr")
+        if all(mine(getattr(kept, p), getattr(given, p, None)) for p in parts):
+            return kept
+        copy = sp.csr_matrix(kept.shape, dtype=kept.dtype)
+        # field by field: scipy's copy may narrow int64 indices, which the kernels are typed for
+        copy.data, copy.indices, copy.indptr = (getattr(kept, p).copy() for p in parts)
+        return copy
+    return kept if mine(kept, given) else kept.copy()
 
 
 def state_array(state, key, shape, kinds, what):

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from .._ext import _knn
-from .base import state_array, NeighborBackend, sort_rows
+from .base import owned, state_array, NeighborBackend, sort_rows
 
 __all__ = ["Exact"]
 
@@ -81,6 +81,7 @@ class Exact(NeighborBackend):
             raise ValueError("the exact index's scipy parameters are not a dict.")
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         if self.metric == "precomputed":
             D = self._precomputed_input(X, "X")
             if D.shape[0] != D.shape[1]:
@@ -95,16 +96,16 @@ class Exact(NeighborBackend):
             X = self._sparse_normalised(X)
             self._check_k(k, X.shape[0] - 1)
             self.n_samples_, self.n_features_ = X.shape
-            self._reference = X
+            self._reference = owned(X, given)
             return self._sparse_search(X, k, exclude_self=True)
         X = self._dense_input(X, "X")
         self._check_k(k, X.shape[0] - 1)
         self.n_samples_, self.n_features_ = X.shape
         if self.metric in BLAS_METRICS:
-            self._reference = self._normalised(X)
+            self._reference = owned(self._normalised(X), given)
             self._center = self._reference.mean(axis=0)
             return self._blas_search(self._reference, k, exclude_self=True)
-        self._reference = X
+        self._reference = owned(X, given)
         self._scipy_params = self._fill_scipy_params(X)
         return self._scipy_search(X, k, exclude_self=True)
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .base import check_ids, state_array, NeighborBackend, seed_from, sort_rows
+from .base import owned, check_ids, state_array, NeighborBackend, seed_from, sort_rows
 
 __all__ = ["NNDescent"]
 
@@ -69,6 +69,7 @@ class NNDescent(NeighborBackend):
         self._index = None
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         import pynndescent
 
         X = self._input(X, "X")
@@ -81,7 +82,7 @@ class NNDescent(NeighborBackend):
         self.seed_ = seed_from(self.random_state)
         self._index = self._new_index(X)
         # kept for the safe (pickle-free) state: the data and the index graph rebuild the index
-        self._reference = X
+        self._reference = owned(X, given)
         self._graph = tuple(np.array(a) for a in self._index.neighbor_graph)
         self.n_samples_, self.n_features_ = X.shape
         indices, distances = self._self_neighbors(X, k + 1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._ext import _knn, _rpforest
 from . import _projection
-from .base import check_ids, state_array, NeighborBackend, seed_from
+from .base import owned, check_ids, state_array, NeighborBackend, seed_from
 
 __all__ = ["RPForest"]
 
@@ -90,6 +90,7 @@ class RPForest(NeighborBackend):
     # -- build ------------------------------------------------------------------------------
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         X = self._dense_input(X, "X")
         n, d = X.shape
         self._check_k(k, n - 1)
@@ -111,8 +112,8 @@ class RPForest(NeighborBackend):
         self._graph = np.ascontiguousarray(idx[:, :min(QUERY_GRAPH_DEGREE, heap_size)])
         self._search = search
         # kept for queries' exact re-ranking only when the search is a projection (else the
-        # float32 search copy serves); the caller's array itself, never a copy
-        self._reference = R if self._axes is not None else None
+        # float32 search copy serves); its own copy, so the caller may change X afterwards
+        self._reference = owned(R, given) if self._axes is not None else None
         # back from the forest's order to the caller's ids; rows re-ranked in the forest's order
         # (neighbouring rows share candidates, read from cache)
         candidates = self._order[idx[self._rank]]
