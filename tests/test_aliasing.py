@@ -61,3 +61,4 @@ def test_an_inplace_optimize_rebuilds_the_reference_repulsion_for_new_points():
     emb.optimize(20, inplace=True)
     fresh = pickle.loads(pickle.dumps(emb))  # no cache: built from the positions it has now
     np.testing.assert_array_equal(_transform(emb, X_new), _transform(fresh, X_new))
+

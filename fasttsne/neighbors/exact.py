@@ -243,8 +243,8 @@ class Exact(NeighborBackend):
         cand = self._candidates(n_q, n_r, k, exclude_self, step,
                                 lambda start, stop: np.ascontiguousarray((R @ Q[start:stop].toarray().T).T), r_sq)
         sq = np.empty(cand.shape, dtype=np.float64)
-        _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
-                                      cand, sq, self.threads)
+        # the kernel's index types, whatever a copy or a loaded file made of the stored ones
+        _knn.sparse_squared_distances(*_kernel_csr(Q), *_kernel_csr(R), cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     # -- scipy path -------------------------------------------------------------------------
@@ -321,3 +321,9 @@ def _graph_neighbors(G, k, exclude_self):
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     take = order[starts[:, None] + np.arange(k)]
     return cols[take].astype(np.int64), vals[take].astype(np.float64)
+
+
+def _kernel_csr(M):
+    """(indptr int64, indices int32, data float64) of a CSR matrix, as the sparse kernel takes them."""
+    return (M.indptr.astype(np.int64, copy=False), M.indices.astype(np.int32, copy=False),
+            M.data.astype(np.float64, copy=False))
