@@ -122,26 +122,27 @@ def test_unknown_class_in_the_file_is_refused_not_imported(saved, tmp_path):
         fasttsne.load(tmp_path / "poisoned")
 
 
-def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
+def _with_pickled_member(src, dst, name):
+    """Copy the map ``src`` to ``dst`` with member ``name`` (replaced or added) a pickled object array."""
     import io
     buf = io.BytesIO()
     np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-    with zipfile.ZipFile(saved) as zin, zipfile.ZipFile(tmp_path / "pickled", "w") as zout:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for item in zin.namelist():
-            # the positions' member replaced by a pickled object array
-            zout.writestr(item, buf.getvalue() if item == "a0.npy" else zin.read(item))
+            if item != name:
+                zout.writestr(item, zin.read(item))
+        zout.writestr(name, buf.getvalue())
+    return dst
+
+
+def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
+    # the positions' member replaced by a pickled object array
     with pytest.raises(ValueError, match="corrupt or not a fasttsne embedding file.*'a0'.*not a plain numeric"):
-        fasttsne.load(tmp_path / "pickled")
+        fasttsne.load(_with_pickled_member(saved, tmp_path / "pickled", "a0.npy"))
 
 
 def test_unreferenced_members_are_never_read(saved, tmp_path):
-    import io
-    buf = io.BytesIO()
-    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-    with zipfile.ZipFile(saved) as zin, zipfile.ZipFile(tmp_path / "extra", "w") as zout:
-        for item in zin.namelist():
-            zout.writestr(item, zin.read(item))
-        zout.writestr("zz.npy", buf.getvalue())
+    _with_pickled_member(saved, tmp_path / "extra", "zz.npy")
     loaded = fasttsne.load(tmp_path / "extra")
     np.testing.assert_array_equal(np.asarray(loaded), np.asarray(fasttsne.load(saved)))
 
