@@ -80,3 +80,41 @@ def sum_p_log_p(values):
         v = v[v > 0]
         total += float(np.dot(v, np.log(v)))
     return total
+
+
+def check_csr(M, shape, what="the matrix", nonnegative=False):
+    """Refuse a CSR matrix whose arrays a compiled kernel could not index safely.
+
+    Parameters
+    ----------
+    M : scipy.sparse.csr_matrix
+    shape : (int, int) or (int, None)
+        Expected shape (None: any number of columns).
+    what : str
+        Name used in the message.
+    nonnegative : bool
+        Also require finite, non-negative values.
+
+    Raises
+    ------
+    ValueError
+        When ``M`` is not CSR, has another shape, its ``indptr`` is not a non-decreasing
+        run from 0 to the number of stored values, a column index is out of range, or
+        (``nonnegative``) a value is negative or not finite.
+    """
+    if not sp.issparse(M) or M.format != "csr":
+        raise ValueError(f"{what} is not a CSR matrix.")
+    rows, cols = M.shape
+    if rows != shape[0] or (shape[1] is not None and cols != shape[1]):
+        raise ValueError(f"{what} has shape {M.shape}, expected {tuple(shape)}.")
+    indptr, indices, data = M.indptr, M.indices, M.data
+    if indptr.ndim != 1 or indptr.size != rows + 1 or indices.ndim != 1 or data.ndim != 1:
+        raise ValueError(f"{what} has malformed CSR arrays.")
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu" or data.dtype.kind not in "biuf":
+        raise ValueError(f"{what} has CSR arrays of the wrong dtypes.")
+    if indptr[0] != 0 or indptr[-1] != indices.size or indices.size != data.size or np.any(np.diff(indptr) < 0):
+        raise ValueError(f"{what} has an inconsistent row pointer (indptr).")
+    if indices.size and (indices.min() < 0 or indices.max() >= cols):
+        raise ValueError(f"{what} has column indices outside [0, {cols}).")
+    if nonnegative and data.size and not (np.all(np.isfinite(data)) and data.min() >= 0):
+        raise ValueError(f"{what} has negative or non-finite values.")

@@ -111,6 +111,11 @@ def read_data(path, *, labels=None, key=None, use_rep=None, drop=()):
     else:
         raise UserError(f"cannot read {path!r}: unknown extension {ext or '(none)'!r}; "
                         f"use one of {', '.join(DATA_FORMATS)}.")
+    if X is None:
+        raise UserError(f"{path!r} holds no data matrix (its X is empty); choose one with --use-rep.")
+    if getattr(X, "ndim", None) != 2:
+        raise UserError(f"{path!r} holds a {getattr(X, 'ndim', '?')}-D array of shape "
+                        f"{getattr(X, 'shape', '?')}; the data must be 2-D (points x features).")
     if label_file is not None:
         y = _read_labels_file(label_file, X.shape[0])
     return X, y
@@ -646,5 +651,25 @@ def main(argv=None):
             print("fasttsne: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
         except (UserError, ValueError, TypeError, OSError, ImportError) as e:
+            if not _is_user_error(e):
+                raise  # a bug: the traceback is what a report needs
             print(f"fasttsne: error: {e}", file=sys.stderr)
             return EXIT_USAGE
+
+
+#: fasttsne's own Python sources: a ValueError or TypeError raised there is a checked,
+#: worded refusal of the input; raised anywhere else (numpy, a compiled kernel) it is a bug.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _is_user_error(e):
+    """Whether ``e`` reports a problem with the user's input or files (one line, status 2)
+    rather than a bug (traceback): fasttsne's own errors, files and missing packages, and the
+    ValueError/TypeError messages fasttsne's Python code raises itself."""
+    if isinstance(e, (UserError, OSError, ImportError)):
+        return True
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = os.path.abspath(tb.tb_frame.f_code.co_filename) if tb is not None else ""
+    return where.endswith(".py") and os.path.dirname(where).startswith(_PACKAGE_DIR)

@@ -1,5 +1,6 @@
 """The Embedding: positions, the affinities behind them, and the optimiser state."""
 import copy
+import dataclasses
 import threading
 
 import numpy as np
@@ -207,6 +208,7 @@ class Embedding(PositionsArray):
         threads = self._threads(n_jobs)
         phases = [p.resolved(self.shape[0]) for p in phases]
         ran, history = [], []
+        start = self.optimizer_state.n_iter
         Y = self._positions
         Y.setflags(write=True)
         try:
@@ -219,10 +221,20 @@ class Embedding(PositionsArray):
             self.kl_divergence = None
             interrupt.embedding = self
             raise
+        except BaseException:
+            # whatever stopped the run (a callback that raised, a MemoryError), the positions
+            # may have moved: the KL of the old ones no longer describes them
+            self.kl_divergence = None
+            raise
         finally:
             Y.setflags(write=False)
+            # a phase cut short by an exception is recorded with the iterations it ran
+            cut = self.optimizer_state.n_iter - start - sum(p.n_iter for p in ran)
+            if cut > 0 and len(ran) < len(phases):
+                ran.append(dataclasses.replace(phases[len(ran)], n_iter=cut))
             self.phases_ = tuple(self.phases_) + tuple(ran)
             self._record_kl(history)
+            self._reference_cache = None  # built from positions that have moved
         self.kl_divergence = kl
         return kl, stopped
 

@@ -90,7 +90,7 @@ def test_foreign_npz_is_rejected(tmp_path):
 
 def test_plain_npy_is_rejected(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros(3))
-    with pytest.raises(ValueError, match="single numpy array, not a fasttsne embedding file"):
+    with pytest.raises(ValueError, match="not a fasttsne embedding file: holds a single numpy array"):
         fasttsne.load(tmp_path / "x.npy")
 
 
@@ -110,7 +110,7 @@ def _rewrite_metadata(src, dst, edit):
 
 def test_newer_format_version_is_rejected_naming_the_versions(saved, tmp_path):
     _rewrite_metadata(saved, tmp_path / "newer", lambda m: m.update(version=99))
-    with pytest.raises(ValueError, match="format version 99.*reads up to version 1: upgrade"):
+    with pytest.raises(ValueError, match="format version 99.*reads up to version 2: upgrade"):
         fasttsne.load(tmp_path / "newer")
 
 
@@ -122,16 +122,29 @@ def test_unknown_class_in_the_file_is_refused_not_imported(saved, tmp_path):
         fasttsne.load(tmp_path / "poisoned")
 
 
-def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
+def _with_pickled_member(src, dst, name):
+    """Copy the map ``src`` to ``dst`` with member ``name`` (replaced or added) a pickled object array."""
     import io
-    with zipfile.ZipFile(saved) as zin, zipfile.ZipFile(tmp_path / "pickled", "w") as zout:
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
         for item in zin.namelist():
-            zout.writestr(item, zin.read(item))
-        buf = io.BytesIO()
-        np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
-        zout.writestr("zz.npy", buf.getvalue())
-    with pytest.raises(ValueError, match="corrupt or not a fasttsne embedding file.*allow_pickle"):
-        fasttsne.load(tmp_path / "pickled")
+            if item != name:
+                zout.writestr(item, zin.read(item))
+        zout.writestr(name, buf.getvalue())
+    return dst
+
+
+def test_pickled_members_are_refused_not_unpickled(saved, tmp_path):
+    # the positions' member replaced by a pickled object array
+    with pytest.raises(ValueError, match="corrupt or not a fasttsne embedding file.*'a0'.*not a plain numeric"):
+        fasttsne.load(_with_pickled_member(saved, tmp_path / "pickled", "a0.npy"))
+
+
+def test_unreferenced_members_are_never_read(saved, tmp_path):
+    _with_pickled_member(saved, tmp_path / "extra", "zz.npy")
+    loaded = fasttsne.load(tmp_path / "extra")
+    np.testing.assert_array_equal(np.asarray(loaded), np.asarray(fasttsne.load(saved)))
 
 
 def test_missing_file_raises_file_not_found(tmp_path):

@@ -314,10 +314,12 @@ def test_unknown_backend_name_lists_the_available_ones(digits500):
         PerplexityBasedNN(5, neighbors="nope").fit(digits500)
 
 
-def test_a_backend_instance_is_used_as_is(digits500):
+def test_a_backend_instance_is_copied_with_its_settings(digits500):
     backend = Exact(metric="cosine")
     model = PerplexityBasedNN(5, neighbors=backend).fit(digits500)
-    assert model.index is backend
+    assert model.index is not backend and isinstance(model.index, Exact)
+    assert model.index.metric == "cosine" and model.index.n_samples_ == len(digits500)
+    assert backend.n_samples_ is None  # the caller's instance indexes nothing
 
 
 def test_sparse_input_to_a_dense_only_backend_names_one_that_takes_it(digits500):

@@ -6,6 +6,8 @@ adds one. Third-party packages declare theirs under the entry-point group
 the first time its name is asked for, so ``TSNE(neighbors="my-backend")`` works after
 ``pip install`` of the plugin.
 """
+import copy
+
 from .. import registry
 from .annoy import Annoy
 from .base import NeighborBackend, canonical_metric
@@ -85,7 +87,9 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
                 n_jobs=1, random_state=None, n_features=None):
     """A backend instance for ``neighbors``: a name, "auto", a class or an instance.
 
-    An instance is returned as is (it carries its own metric and settings).
+    An instance is copied (it carries its own metric and settings): each fit indexes into
+    its own copy, so a second fit with the same instance leaves the first map's index as it
+    was.
 
     Raises
     ------
@@ -95,7 +99,7 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
         Sparse input to a backend without sparse support (the message names one with it).
     """
     if isinstance(neighbors, NeighborBackend):
-        backend = neighbors
+        backend = copy.deepcopy(neighbors)
     else:
         if isinstance(neighbors, type) and issubclass(neighbors, NeighborBackend):
             cls = neighbors

@@ -15,7 +15,7 @@ from . import _projection
 # wide data (projection constants and re-ranking) is shared with the rpforest backend
 from ._projection import CANDIDATE_FACTOR, PROJECT_ABOVE, PROJECTION_DIM  # noqa: F401
 from ._fork import run_split, shared_empty
-from .base import NeighborBackend, seed_from
+from .base import owned, state_array, NeighborBackend, seed_from
 
 __all__ = ["Annoy"]
 
@@ -92,6 +92,7 @@ class Annoy(NeighborBackend):
         return self.search_k if self.search_k is not None else SEARCH_K_PER_NEIGHBOR * n_requested
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         from annoy import AnnoyIndex
 
         X = self._dense_input(X, "X")
@@ -123,7 +124,7 @@ class Annoy(NeighborBackend):
 
         answers = self._run(neighbours_of_items, n, k_ask, copy=False)
         if self._axes is not None:
-            self._reference = X
+            self._reference = owned(X, given)
             answers = self._rerank(X, answers[0], k + 1)
         # drop the point itself: usually first, but duplicates tie with it at distance 0
         indices, distances = np.empty((n, k), dtype=np.int64), np.empty((n, k))
@@ -196,6 +197,25 @@ class Annoy(NeighborBackend):
 
     # -- persistence: the forest travels as bytes, through memory, never through a kept file
 
+    @classmethod
+    def check_state(cls, state):
+        super().check_state(state)
+        n, d = state["n_samples_"], state["n_features_"]
+        axes = state.get("_axes")
+        width = d
+        if axes is not None:
+            if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+                raise ValueError("the Annoy index's projection is not a (mean, axes) pair.")
+            mean = state_array({"mean": axes[0]}, "mean", (d,), "f", "the projection's mean")
+            V = state_array({"axes": axes[1]}, "axes", (d, None), "f", "the projection's axes")
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(V))) or V.shape[1] < 1:
+                raise ValueError("the Annoy index's projection is empty or not finite.")
+            width = V.shape[1]
+        blob = state.get("_index")
+        if not isinstance(blob, bytes):
+            raise ValueError("the Annoy index is missing.")
+        check_annoy_blob(blob, ANNOY_METRICS[state["metric"]], width, n)
+
     def __getstate__(self):
         state = dict(self.__dict__)
         if self._index is not None:
@@ -213,6 +233,50 @@ class Annoy(NeighborBackend):
             width = self.n_features_ if self._axes is None else self._axes[1].shape[1]
             self._index = AnnoyIndex(width, ANNOY_METRICS[self.metric])
             _load_from_bytes(self._index, blob)
+
+
+def _annoy_layout(metric, width):
+    """(node size in bytes, int32 offset of the children) of Annoy's nodes for ``metric``."""
+    if metric in ("euclidean", "manhattan"):  # n_descendants, a, children[2], v[f]
+        return 16 + 4 * width, 2
+    if metric == "angular":  # n_descendants, children[2], v[f]
+        return 12 + 4 * width, 1
+    if metric == "dot":  # n_descendants, children[2], dot_factor, v[f]
+        return 16 + 4 * width, 1
+    return 16 + 8 * ((width + 63) // 64), 1  # hamming: v in 64-bit words, 8-byte aligned
+
+
+def check_annoy_blob(blob, metric, width, n_items):
+    """Raise ValueError unless ``blob`` is a well-formed Annoy forest over ``n_items`` items.
+
+    Annoy trusts its file: a node pointing outside the file, or back up its own tree, makes
+    it read out of bounds or loop for ever. Annoy writes the items first (one node each),
+    then every tree bottom-up, so a split node's children precede it, and last the roots,
+    whose descendant count is the number of items. A node with at most K descendants lists
+    them (item ids) in place of its two children.
+    """
+    size, first_child = _annoy_layout(metric, width)
+    if len(blob) % size or len(blob) // size <= n_items:
+        raise ValueError(f"the Annoy index is {len(blob)} bytes, not a forest of {size}-byte nodes "
+                         f"over {n_items} items.")
+    words = np.frombuffer(blob, dtype=np.int32).reshape(-1, size // 4)
+    count, K = words[:, 0], size // 4 - first_child
+    if count[-1] != n_items or np.any(count[:n_items] != 1):
+        raise ValueError(f"the Annoy index does not hold {n_items} items.")
+    node = np.arange(words.shape[0])
+    inner = node >= n_items
+    if np.any(count[inner] < 2) or np.any(count[inner] > n_items):
+        raise ValueError("the Annoy index has nodes with impossible descendant counts.")
+    listing = inner & (count <= K)
+    slots = words[:, first_child:]
+    listed = np.arange(K)[None, :] < count[:, None]
+    ids = slots[listing][listed[listing]]
+    if ids.size and (ids.min() < 0 or ids.max() >= n_items):
+        raise ValueError("the Annoy index lists items that do not exist.")
+    split = inner & (count > K)
+    children = slots[split, :2]
+    if children.size and (children.min() < 0 or np.any(children >= node[split, None])):
+        raise ValueError("the Annoy index has children outside the file or after their parent.")
 
 
 def _save_to_bytes(index):

@@ -8,9 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._ext import _knn
+from .._sparse import check_csr
 from .._threads import check_n_jobs, effective_n_jobs
 
-__all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows"]
+__all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows", "state_array", "check_ids", "owned"]
 
 #: Other spellings of metric names, mapped to the name backends declare.
 METRIC_ALIASES = {"l2": "euclidean", "l1": "manhattan", "cityblock": "manhattan", "taxicab": "manhattan"}
@@ -155,6 +156,41 @@ class NeighborBackend:
         """
         raise NotImplementedError
 
+    @classmethod
+    def check_state(cls, state):
+        """Refuse a saved state (the attribute dict :func:`fasttsne.load` is about to restore)
+        that this backend, or the compiled library behind it, could not use safely.
+
+        Subclasses extend it with their own index structures; every array a compiled kernel
+        indexes is checked for shape, dtype and range here, before any kernel sees it.
+
+        Raises
+        ------
+        ValueError
+        """
+        metric = state.get("metric")
+        if not isinstance(metric, str) or metric not in cls.metrics:
+            raise ValueError(f"neighbour backend {cls.name!r} does not support metric {metric!r:.40}.")
+        if not isinstance(state.get("metric_params") or {}, dict):
+            raise ValueError("metric_params is not a dict.")
+        check_n_jobs(state.get("n_jobs", 1))
+        for key in ("n_samples_", "n_features_"):
+            v = state.get(key)
+            if type(v) is not int or not 1 <= v < 2 ** 31:
+                raise ValueError(f"the neighbour index's {key} is {v!r:.40}, not a positive integer.")
+        seed = state.get("random_state")
+        if seed is not None and type(seed) is not int:
+            raise ValueError(f"the neighbour index's random_state is {seed!r:.40}, not an integer.")
+        reference = state.get("_reference")
+        if reference is not None:
+            shape = (state["n_samples_"], state["n_features_"])
+            if sp.issparse(reference):
+                if not cls.supports_sparse and not state.get("supports_sparse"):
+                    raise ValueError(f"neighbour backend {cls.name!r} does not take sparse data.")
+                check_csr(reference, shape, "the indexed data")
+            else:
+                state_array(state, "_reference", shape, "f", "the indexed data")
+
     def to_bytes(self):
         """The fitted backend as bytes (a pickle; no temporary files)."""
         return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
@@ -199,6 +235,49 @@ class NeighborBackend:
         if X_new.ndim != 2 or X_new.shape[1] != n_features:
             raise ValueError(f"X_new must have {n_features} columns like the indexed data, "
                              f"got shape {X_new.shape}.")
+
+
+def owned(kept, given):
+    """``kept`` (data an index keeps), copied unless it is memory of the index's own.
+
+    An index that kept a view of the caller's array would change when the caller changes
+    that array in place. An array the backend made itself (normalised, converted, fancy
+    indexed) owns its memory and is kept as it is; the caller's array or any view is copied.
+
+    Parameters
+    ----------
+    kept : ndarray or scipy sparse matrix
+    given : the input the caller passed to ``build``
+    """
+    def mine(a, theirs):
+        return a is not theirs and a.flags.owndata
+
+    if sp.issparse(kept):
+        parts = ("data", "indices", "indptr")
+        if all(mine(getattr(kept, p), getattr(given, p, None)) for p in parts):
+            return kept
+        copy = sp.csr_matrix(kept.shape, dtype=kept.dtype)
+        # field by field: scipy's copy may narrow int64 indices, which the kernels are typed for
+        copy.data, copy.indices, copy.indptr = (getattr(kept, p).copy() for p in parts)
+        return copy
+    return kept if mine(kept, given) else kept.copy()
+
+
+def state_array(state, key, shape, kinds, what):
+    """``state[key]`` if it is an array of ``shape`` (None: any length) whose dtype kind is
+    in ``kinds``; raises ValueError naming ``what`` otherwise."""
+    a = state.get(key)
+    if (not isinstance(a, np.ndarray) or a.dtype.kind not in kinds or a.ndim != len(shape)
+            or any(s is not None and s != t for s, t in zip(shape, a.shape))):
+        got = f"shape {a.shape} {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
+        raise ValueError(f"{what} ({key}) is {got}, expected shape {tuple(shape)}.")
+    return a
+
+
+def check_ids(a, n, what):
+    """Raise ValueError unless every entry of the integer array ``a`` is in [0, n)."""
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise ValueError(f"{what} holds indices outside [0, {n}).")
 
 
 def sort_rows(indices, distances):

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from .._ext import _knn
-from .base import NeighborBackend, sort_rows
+from .base import owned, state_array, NeighborBackend, sort_rows
 
 __all__ = ["Exact"]
 
@@ -67,7 +67,21 @@ class Exact(NeighborBackend):
         # sparse support depends on the metric, so it is an instance attribute here
         self.supports_sparse = self.metric in SPARSE_METRICS or self.metric == "precomputed"
 
+    @classmethod
+    def check_state(cls, state):
+        super().check_state(state)
+        metric, d = state["metric"], state["n_features_"]
+        if state.get("supports_sparse", False) is not (metric in SPARSE_METRICS or metric == "precomputed"):
+            raise ValueError(f"supports_sparse does not match the metric {metric!r}.")
+        if metric != "precomputed" and state.get("_reference") is None:
+            raise ValueError("the exact index has no indexed data.")
+        if state.get("_center") is not None:
+            state_array(state, "_center", (d,), "f", "the indexed data's centre")
+        if not isinstance(state.get("_scipy_params") or {}, dict):
+            raise ValueError("the exact index's scipy parameters are not a dict.")
+
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         if self.metric == "precomputed":
             D = self._precomputed_input(X, "X")
             if D.shape[0] != D.shape[1]:
@@ -82,16 +96,16 @@ class Exact(NeighborBackend):
             X = self._sparse_normalised(X)
             self._check_k(k, X.shape[0] - 1)
             self.n_samples_, self.n_features_ = X.shape
-            self._reference = X
+            self._reference = owned(X, given)
             return self._sparse_search(X, k, exclude_self=True)
         X = self._dense_input(X, "X")
         self._check_k(k, X.shape[0] - 1)
         self.n_samples_, self.n_features_ = X.shape
         if self.metric in BLAS_METRICS:
-            self._reference = self._normalised(X)
+            self._reference = owned(self._normalised(X), given)
             self._center = self._reference.mean(axis=0)
             return self._blas_search(self._reference, k, exclude_self=True)
-        self._reference = X
+        self._reference = owned(X, given)
         self._scipy_params = self._fill_scipy_params(X)
         return self._scipy_search(X, k, exclude_self=True)
 
@@ -229,8 +243,8 @@ class Exact(NeighborBackend):
         cand = self._candidates(n_q, n_r, k, exclude_self, step,
                                 lambda start, stop: np.ascontiguousarray((R @ Q[start:stop].toarray().T).T), r_sq)
         sq = np.empty(cand.shape, dtype=np.float64)
-        _knn.sparse_squared_distances(Q.indptr, Q.indices, Q.data, R.indptr, R.indices, R.data,
-                                      cand, sq, self.threads)
+        # the kernel's index types, whatever a copy or a loaded file made of the stored ones
+        _knn.sparse_squared_distances(*_kernel_csr(Q), *_kernel_csr(R), cand, sq, self.threads)
         return self._finish(Q, R, cand, sq, k)
 
     # -- scipy path -------------------------------------------------------------------------
@@ -307,3 +321,9 @@ def _graph_neighbors(G, k, exclude_self):
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     take = order[starts[:, None] + np.arange(k)]
     return cols[take].astype(np.int64), vals[take].astype(np.float64)
+
+
+def _kernel_csr(M):
+    """(indptr int64, indices int32, data float64) of a CSR matrix, as the sparse kernel takes them."""
+    return (M.indptr.astype(np.int64, copy=False), M.indices.astype(np.int32, copy=False),
+            M.data.astype(np.float64, copy=False))

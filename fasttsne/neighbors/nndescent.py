@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .base import NeighborBackend, seed_from, sort_rows
+from .base import owned, check_ids, state_array, NeighborBackend, seed_from, sort_rows
 
 __all__ = ["NNDescent"]
 
@@ -69,6 +69,7 @@ class NNDescent(NeighborBackend):
         self._index = None
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         import pynndescent
 
         X = self._input(X, "X")
@@ -81,7 +82,7 @@ class NNDescent(NeighborBackend):
         self.seed_ = seed_from(self.random_state)
         self._index = self._new_index(X)
         # kept for the safe (pickle-free) state: the data and the index graph rebuild the index
-        self._reference = X
+        self._reference = owned(X, given)
         self._graph = tuple(np.array(a) for a in self._index.neighbor_graph)
         self.n_samples_, self.n_features_ = X.shape
         indices, distances = self._self_neighbors(X, k + 1)
@@ -141,6 +142,29 @@ class NNDescent(NeighborBackend):
     # __getstate__, which fasttsne.persist's pickle-free format uses, keeps only arrays: the
     # reference data and the index graph, from which the index is rebuilt on the first query
     # (same neighbours graph; the search tree is redrawn, so answers may differ slightly).
+
+    @classmethod
+    def check_state(cls, state):
+        """The saved graph (from which pynndescent's index is rebuilt) must index the data:
+        pynndescent's compiled search does not check it."""
+        super().check_state(state)
+        n = state["n_samples_"]
+        if state.get("_reference") is None or state.get("_index") is not None:
+            raise ValueError("the pynndescent index needs the indexed data and no native index.")
+        graph = state.get("_graph")
+        if not isinstance(graph, (tuple, list)) or len(graph) != 2:
+            raise ValueError("the pynndescent graph is not an (indices, distances) pair.")
+        ids = state_array({"indices": graph[0]}, "indices", (n, None), "i", "the pynndescent graph")
+        dist = state_array({"distances": graph[1]}, "distances", ids.shape, "f", "the pynndescent graph")
+        check_ids(ids, n, "the pynndescent graph")
+        if ids.shape[1] < 1 or not np.all(np.isfinite(dist)):
+            raise ValueError("the pynndescent graph is empty or has non-finite distances.")
+        seed = state.get("seed_")
+        if type(seed) is not int or not 0 <= seed < 2 ** 32:
+            raise ValueError(f"the pynndescent seed {seed!r:.40} is not a 32-bit integer.")
+        params = state.get("nndescent_params")
+        if params is not None and not isinstance(params, dict):
+            raise ValueError("nndescent_params is not a dict.")
 
     def __getstate__(self):
         state = dict(self.__dict__)

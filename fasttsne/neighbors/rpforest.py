@@ -12,7 +12,7 @@ import numpy as np
 
 from .._ext import _knn, _rpforest
 from . import _projection
-from .base import NeighborBackend, seed_from
+from .base import owned, check_ids, state_array, NeighborBackend, seed_from
 
 __all__ = ["RPForest"]
 
@@ -90,6 +90,7 @@ class RPForest(NeighborBackend):
     # -- build ------------------------------------------------------------------------------
 
     def build(self, X, k):
+        given = X  # the caller's data: what the index keeps must not be it (see owned)
         X = self._dense_input(X, "X")
         n, d = X.shape
         self._check_k(k, n - 1)
@@ -111,8 +112,8 @@ class RPForest(NeighborBackend):
         self._graph = np.ascontiguousarray(idx[:, :min(QUERY_GRAPH_DEGREE, heap_size)])
         self._search = search
         # kept for queries' exact re-ranking only when the search is a projection (else the
-        # float32 search copy serves); the caller's array itself, never a copy
-        self._reference = R if self._axes is not None else None
+        # float32 search copy serves); its own copy, so the caller may change X afterwards
+        self._reference = owned(R, given) if self._axes is not None else None
         # back from the forest's order to the caller's ids; rows re-ranked in the forest's order
         # (neighbouring rows share candidates, read from cache)
         candidates = self._order[idx[self._rank]]
@@ -220,6 +221,64 @@ class RPForest(NeighborBackend):
             indices = self._order[indices].astype(np.int64)
         _knn.sort_rows_inplace(indices, dist, self.threads)
         return indices, dist
+
+    # -- persistence ------------------------------------------------------------------------
+
+    @classmethod
+    def check_state(cls, state):
+        """The forest and graph must be what :meth:`build` makes: the query kernel walks them
+        without bounds checks."""
+        super().check_state(state)
+        n, d = state["n_samples_"], state["n_features_"]
+        axes = state.get("_axes")
+        if axes is not None:
+            if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+                raise ValueError("the forest's projection is not a (mean, axes) pair.")
+            state_array({"mean": axes[0]}, "mean", (d,), "f", "the projection's mean")
+            state_array({"axes": axes[1]}, "axes", (d, None), "f", "the projection's axes")
+            if state.get("_reference") is None:
+                raise ValueError("a projected forest needs the indexed data.")
+        search = state_array(state, "_search", (n, None), "f", "the forest's coordinates")
+        width = search.shape[1] if axes is None else axes[1].shape[1]
+        if search.dtype != np.float32 or search.shape[1] != width or not search.flags.c_contiguous:
+            raise ValueError("the forest's coordinates do not match its data.")
+        perm = state_array(state, "_perm", (None, n), "i", "the forest's leaf order")
+        T = perm.shape[0]
+        normals = state_array(state, "_normals", (T, None, width), "f", "the forest's split normals")
+        M = normals.shape[1]
+        state_array(state, "_thresholds", (T, M), "f", "the forest's split thresholds")
+        children = state_array(state, "_children", (T, M, 2), "i", "the forest's children")
+        bounds = state_array(state, "_leaf_bounds", (T, None, 2), "i", "the forest's leaves")
+        counts = state_array(state, "_counts", (T, 2), "i", "the forest's sizes")
+        graph = state_array(state, "_graph", (n, None), "i", "the search graph")
+        order = state_array(state, "_order", (n,), "i", "the forest's order")
+        rank = state_array(state, "_rank", (n,), "i", "the forest's ranks")
+        for key, a in (("_perm", perm), ("_normals", normals), ("_thresholds", state["_thresholds"]),
+                       ("_children", children), ("_leaf_bounds", bounds), ("_counts", counts),
+                       ("_graph", graph), ("_order", order), ("_rank", rank)):
+            want = np.float32 if key in ("_normals", "_thresholds") else np.int32
+            if a.dtype != want or not a.flags.c_contiguous:
+                raise ValueError(f"the forest's {key} is {a.dtype}, expected C-ordered {np.dtype(want)}.")
+        check_ids(perm, n, "the forest's leaf order")
+        check_ids(graph, n, "the search graph")
+        if T < 1 or graph.shape[1] < 1:
+            raise ValueError("the forest has no trees or the graph no edges.")
+        if not (np.array_equal(np.sort(order), np.arange(n)) and np.array_equal(rank[order], np.arange(n))):
+            raise ValueError("the forest's order and ranks are not inverse permutations.")
+        L = bounds.shape[1]
+        if np.any(counts[:, 0] < 0) or np.any(counts[:, 0] > M) or np.any(counts[:, 1] < 1) \
+                or np.any(counts[:, 1] > L):
+            raise ValueError("the forest's node and leaf counts exceed its arrays.")
+        for t in range(T):
+            nodes, leaves = int(counts[t, 0]), int(counts[t, 1])
+            c = children[t, :nodes]
+            below = np.arange(nodes)[:, None]
+            # a child node comes after its parent (no cycles); a leaf -l-1 is one of the tree's
+            if np.any((c >= 0) & ((c <= below) | (c >= nodes))) or np.any((c < 0) & (-c - 1 >= leaves)):
+                raise ValueError(f"tree {t} of the forest has children outside it or cycles.")
+            b = bounds[t, :leaves]
+            if np.any(b[:, 0] < 0) or np.any(b[:, 0] > b[:, 1]) or np.any(b[:, 1] > n):
+                raise ValueError(f"tree {t} of the forest has leaves outside its points.")
 
     # -- helpers ----------------------------------------------------------------------------
 
