@@ -119,7 +119,7 @@ def test_an_initialisation_array_is_split_along_the_query_chunks(client, maps, d
 def test_the_scikit_learn_estimator_places_a_dask_array_as_a_numpy_array(client, data):
     sklearn_tsne = pytest.importorskip("fasttsne.sklearn")
     X, queries = data
-    est = sklearn_tsne.TSNE(early_exaggeration_iter=30, n_iter=30, neighbors="exact", random_state=0,
+    est = sklearn_tsne.TSNE(early_exaggeration_iter=30, max_iter=60, neighbors="exact", random_state=0,
                             transform_params=PLACE).fit(X)
     placed = est.transform(chunked(queries))
     assert isinstance(placed, da.Array)
