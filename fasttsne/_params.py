@@ -260,8 +260,9 @@ TSNE_PARAMS = _table(
           "Interpolation nodes per grid interval and axis; used by 'fft'."),
     Param("min_num_intervals", (POSITIVE_INT,), 50, "Fewest grid intervals per axis; used by 'fft'."),
     Param("ints_in_interval", (POSITIVE,), 0.8, "Grid interval width, embedding units; used by 'fft'."),
-    Param("initialization", (_Options("pca", "random"), ARRAY), "pca",
-          "Initial positions: 'pca', 'random' or an (N, n_components) array."),
+    Param("initialization", (_Options("pca", "spectral", "random"), ARRAY), "pca",
+          "Initial positions: 'pca', 'spectral' (of P; used instead of 'pca' for precomputed distances "
+          "and when only affinities are given), 'random' or an (N, n_components) array."),
     Param("metric", (STRING, CALLABLE), "euclidean", "Input distance (a name or a callable)."),
     Param("metric_params", (NONE, DICT), None, "Extra keyword arguments of the metric."),
     _INITIAL_MOMENTUM,

@@ -128,7 +128,7 @@ def test_callbacks_receive_iteration_kl_and_a_copy_of_the_positions(digits):
     (dict(dof=0), "dof must be a positive number, got 0"),
     (dict(n_components=0), "n_components must be a positive integer"),
     (dict(theta=-1), "theta must be a non-negative number, got -1"),
-    (dict(initialization="spectral?"), "initialization must be one of 'pca', 'random'"),
+    (dict(initialization="spectral?"), "initialization must be one of 'pca', 'spectral', 'random'"),
 ])
 def test_bad_parameters_are_rejected_with_a_clear_message(digits, kw, message):
     X, _ = digits
