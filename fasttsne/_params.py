@@ -298,11 +298,20 @@ OPTIMIZE_PARAMS = _table(
     _CALLBACKS_EVERY,
     Param("inplace", (BOOL,), False, "Update this object instead of returning a new one."),
     _VERBOSE.with_(doc="Show a progress bar and log one summary line (logger 'fasttsne')."),
+    Param("propagate_exception", (BOOL,), False,
+          "openTSNE's: raise OptimizationInterrupt when a callback stops the run (returns True or raises "
+          "it); False: return the result reached then."),
+    *(TSNE_PARAMS[name].with_(constraints=(NONE,) + TSNE_PARAMS[name].constraints, default=None,
+                              doc=TSNE_PARAMS[name].doc + " From here on (None: keep the embedding's).")
+      for name in ("theta", "n_interpolation_points", "min_num_intervals", "ints_in_interval")),
 )
+
+#: The parameters of ``optimize`` that configure the repulsion backend.
+GRADIENT_PARAM_NAMES = ("theta", "n_interpolation_points", "min_num_intervals", "ints_in_interval")
 
 #: ``PartialEmbedding.optimize``: as ``optimize``, with the transform step defaults.
 PARTIAL_PARAMS = _table(*(p for n, p in OPTIMIZE_PARAMS.items()
-                          if n not in ("dof", "negative_gradient_method", "verbose")))
+                          if n not in ("dof", "negative_gradient_method", "verbose") + GRADIENT_PARAM_NAMES))
 PARTIAL_PARAMS["learning_rate"] = _LEARNING_RATE.with_(constraints=(POSITIVE,), default=0.1,
                                                        doc="Step size of the new points.")
 PARTIAL_PARAMS["max_grad_norm"] = _MAX_GRAD_NORM.with_(default=0.25)
