@@ -248,6 +248,8 @@ class Embedding(PositionsArray):
         if self.n_features is not None and X_new.shape[1] != self.n_features:
             raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
                              f"{self.n_features}.")
+        if random_state is None:  # the embedding's own seed, so repeated calls agree
+            random_state = self.random_state
         params = {} if perplexity is None else {"perplexity": perplexity}
         median = isinstance(initialization, str) and initialization == "median"
         k = int(min(k, self.shape[0])) if median else 0
