@@ -246,12 +246,19 @@ _NEGATIVE_GRADIENT = Param(
     (_Kind(_is_backend("reference"), "a method name or a NegativeGradient", "str or NegativeGradient"),),
     "auto", "Repulsion backend: 'auto', 'exact', 'bh', 'fft' or a NegativeGradient instance.")
 
+#: openTSNE's multiscale shorthand: several perplexities.
+PERPLEXITIES = _Kind(lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(
+    isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool) and np.isfinite(p) and p > 0
+    for p in v), "a non-empty list of positive numbers", "list of float")
+
 TSNE_PARAMS = _table(
     Param("n_components", (POSITIVE_INT,), 2, "Embedding dimension (1, 2 or 3 for 'bh' and 'fft')."),
-    _PERPLEXITY,
+    _PERPLEXITY.with_(constraints=(POSITIVE, PERPLEXITIES),
+                      doc=_PERPLEXITY.doc + " A list: the multiscale mixture of those perplexities."),
     _LEARNING_RATE,
     _EARLY_EXAGGERATION_ITER,
-    _EARLY_EXAGGERATION,
+    _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
+                              doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
     _N_ITER,
     _EXAGGERATION,
     _DOF,

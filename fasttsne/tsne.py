@@ -5,7 +5,7 @@ from . import gradients as _gradients
 from . import neighbors as _neighbors
 from ._params import TSNE_PARAMS, InvalidParameterError, check, doc
 from ._validation import check_data, check_positions
-from .affinity import AffinityModel, PerplexityBasedNN
+from .affinity import AffinityModel, Multiscale, PerplexityBasedNN
 from .embedding import Embedding
 from .gradients.exact import MAX_EXACT_SAMPLES, ExactGradient
 from .initialization import initial_positions
@@ -107,9 +107,10 @@ class TSNE:
             init = check_positions(init, n, self.n_components)
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
-                affinities = PerplexityBasedNN(self.perplexity, neighbors=self.neighbors, metric=self.metric,
-                                               metric_params=self.metric_params, n_jobs=self.n_jobs,
-                                               random_state=self.random_state)
+                model = Multiscale if isinstance(self.perplexity, (list, tuple)) else PerplexityBasedNN
+                affinities = model(self.perplexity, neighbors=self.neighbors, metric=self.metric,
+                                   metric_params=self.metric_params, n_jobs=self.n_jobs,
+                                   random_state=self.random_state)
             if not isinstance(affinities, AffinityModel):
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")
@@ -161,7 +162,10 @@ class TSNE:
             ``phases_`` and ``learning_rate_`` record the phases run and the learning rate used.
         """
         embedding = self.prepare_initial(X, affinities, initialization)
-        schedule = fit_schedule(**{name: getattr(self, name) for name in _SCHEDULE})
+        settings = {name: getattr(self, name) for name in _SCHEDULE}
+        if isinstance(self.early_exaggeration, str):  # "auto", openTSNE's rule
+            settings["early_exaggeration"] = max(12, self.exaggeration or 0)
+        schedule = fit_schedule(**settings)
         with phase("optimisation", self.verbose):
             embedding._run(schedule, callbacks=self.callbacks, callbacks_every_iters=self.callbacks_every_iters,
                            verbose=self.verbose)

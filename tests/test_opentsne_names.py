@@ -61,3 +61,26 @@ def test_optimize_takes_gradient_parameters_per_call(embedding):
 def test_optimize_checks_gradient_parameters_through_the_table(embedding):
     with pytest.raises(InvalidParameterError, match="theta"):
         embedding.optimize(2, theta=-1)
+
+
+def test_a_list_of_perplexities_fits_the_multiscale_mixture():
+    X = np.random.default_rng(2).normal(size=(90, 4))
+    tsne = fasttsne.TSNE(perplexity=[5, 20], n_iter=0, early_exaggeration_iter=0, random_state=0)
+    embedding = tsne.prepare_initial(X)
+    expected = fasttsne.affinity.Multiscale([5, 20], random_state=0).fit(X).P
+    assert isinstance(embedding.affinities, fasttsne.affinity.Multiscale)
+    assert abs(embedding.P - expected).max() < 1e-12
+
+
+@pytest.mark.parametrize("perplexity", [[], [5, -1], ["a"]])
+def test_a_bad_perplexity_list_is_refused(perplexity):
+    with pytest.raises(InvalidParameterError, match="perplexity"):
+        fasttsne.TSNE(perplexity=perplexity).check_params()
+
+
+@pytest.mark.parametrize("exaggeration, expected", [(None, 12), (4, 12), (20, 20)])
+def test_auto_early_exaggeration_is_max_of_12_and_exaggeration(exaggeration, expected):
+    X = np.random.default_rng(2).normal(size=(60, 3))
+    emb = fasttsne.TSNE(early_exaggeration="auto", exaggeration=exaggeration, early_exaggeration_iter=2, n_iter=2,
+                        perplexity=5, random_state=0).fit(X)
+    assert emb.phases_[0].exaggeration == expected
