@@ -27,12 +27,17 @@ def rescale(Y, target_std=TARGET_STD):
 
 
 def random(n_samples, n_components, random_state=None):
-    """Gaussian positions with standard deviation ``TARGET_STD``: (n_samples, n_components) float64."""
+    """Gaussian positions with standard deviation ``TARGET_STD``: (n_samples, n_components) float64.
+
+    ``n_samples`` may be a data matrix, as in openTSNE (its number of rows is used).
+    """
+    if hasattr(n_samples, "shape"):
+        n_samples = n_samples.shape[0]
     rng = check_random_state(random_state)
     return rng.normal(0.0, TARGET_STD, size=(n_samples, n_components))
 
 
-def pca(X, n_components, random_state=None):
+def pca(X, n_components=2, random_state=None):
     """Project ``X`` onto its first principal components and rescale.
 
     The axes come from :func:`principal_axes` (blockwise covariance, signs fixed); the
