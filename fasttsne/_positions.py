@@ -93,38 +93,18 @@ class PositionsArray(NDArrayOperatorsMixin):
         """A writable (N, d) float64 ndarray copy of the positions."""
         return self._positions.copy(order=order)
 
-    def tolist(self):
-        return self._positions.tolist()
-
-    def astype(self, dtype, **kwargs):
-        return self._positions.astype(dtype, **kwargs)
-
-    def reshape(self, *shape, **kwargs):
-        return self._positions.reshape(*shape, **kwargs)
-
-    def mean(self, *args, **kwargs):
-        return self._positions.mean(*args, **kwargs)
-
-    def std(self, *args, **kwargs):
-        return self._positions.std(*args, **kwargs)
-
-    def var(self, *args, **kwargs):
-        return self._positions.var(*args, **kwargs)
-
-    def sum(self, *args, **kwargs):
-        return self._positions.sum(*args, **kwargs)
-
-    def min(self, *args, **kwargs):
-        return self._positions.min(*args, **kwargs)
-
-    def max(self, *args, **kwargs):
-        return self._positions.max(*args, **kwargs)
-
     def ptp(self, axis=None):
         return np.ptp(self._positions, axis=axis)
 
-    def argmin(self, *args, **kwargs):
-        return self._positions.argmin(*args, **kwargs)
 
-    def argmax(self, *args, **kwargs):
-        return self._positions.argmax(*args, **kwargs)
+def _delegate(name):
+    """A method calling ``ndarray.<name>`` on the positions (its result is a plain ndarray or scalar)."""
+    def method(self, *args, **kwargs):
+        return getattr(self._positions, name)(*args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``ndarray.{name}`` of the (read-only) positions."
+    return method
+
+
+for _name in ("tolist", "astype", "reshape", "mean", "std", "var", "sum", "min", "max", "argmin", "argmax"):
+    setattr(PositionsArray, _name, _delegate(_name))
