@@ -1,4 +1,6 @@
 """Bugs met porting openTSNE workflows (issue 17), each pinned by the behaviour it broke."""
+import os
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,8 @@ def test_auto_sends_a_plain_python_callable_metric_to_exact_search(X):
     assert np.allclose(np.asarray(emb), np.asarray(ref))
 
 
+@pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
+                    reason="compiles pynndescent with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
 def test_pynndescent_accepts_more_threads_than_cores(X):
     emb = _short(neighbors="pynndescent", n_jobs=512).fit(X)
     assert np.all(np.isfinite(np.asarray(emb)))
