@@ -7,6 +7,7 @@
 from ._params import InvalidParameterError
 from .affinity import PerplexityBasedNN
 from .embedding import Embedding
+from .partial import PartialEmbedding
 from .persist import load
 from .optim import OptimizationInterrupt
 from .plotting import plot
@@ -14,5 +15,9 @@ from .tsne import TSNE
 from . import tl
 from ._version import __version__
 
-__all__ = ["TSNE", "Embedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "InvalidParameterError",
+#: openTSNE's names, so its code runs after changing the import
+TSNEEmbedding = Embedding
+PartialTSNEEmbedding = PartialEmbedding
+
+__all__ = ["TSNE", "Embedding", "PartialEmbedding", "TSNEEmbedding", "PartialTSNEEmbedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "InvalidParameterError",
            "plot", "tl", "__version__"]

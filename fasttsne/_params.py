@@ -254,15 +254,22 @@ _NEGATIVE_GRADIENT = Param(
     (_Kind(_is_backend("reference"), "a method name or a NegativeGradient", "str or NegativeGradient"),),
     "auto", "Repulsion backend: 'auto', 'exact', 'bh', 'fft' or a NegativeGradient instance.")
 
+#: openTSNE's multiscale shorthand: several perplexities.
+PERPLEXITIES = _Kind(lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(
+    isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool) and np.isfinite(p) and p > 0
+    for p in v), "a non-empty list of positive numbers", "list of float")
+
 TSNE_PARAMS = _table(
     Param("n_components", (POSITIVE_INT,), 2, "Embedding dimension (1, 2 or 3 for 'bh' and 'fft')."),
-    _PERPLEXITY,
+    _PERPLEXITY.with_(constraints=(POSITIVE, PERPLEXITIES),
+                      doc=_PERPLEXITY.doc + " A list: the multiscale mixture of those perplexities."),
     _LEARNING_RATE,
     _EARLY_EXAGGERATION_ITER.with_(
         constraints=(NON_NEGATIVE_INT, _AUTO),
         doc="Iterations of the early-exaggeration phase (0: none); 'auto': until KL's relative decrease "
             "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
-    _EARLY_EXAGGERATION,
+    _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
+                              doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
     _N_ITER_AUTO,
     _TOL,
     _MAX_ITER,
@@ -273,8 +280,9 @@ TSNE_PARAMS = _table(
           "Interpolation nodes per grid interval and axis; used by 'fft'."),
     Param("min_num_intervals", (POSITIVE_INT,), 50, "Fewest grid intervals per axis; used by 'fft'."),
     Param("ints_in_interval", (POSITIVE,), 0.8, "Grid interval width, embedding units; used by 'fft'."),
-    Param("initialization", (_Options("pca", "random"), ARRAY), "pca",
-          "Initial positions: 'pca', 'random' or an (N, n_components) array."),
+    Param("initialization", (_Options("pca", "spectral", "random"), ARRAY), "pca",
+          "Initial positions: 'pca', 'spectral' (of P; used instead of 'pca' for precomputed distances "
+          "and when only affinities are given), 'random' or an (N, n_components) array."),
     Param("metric", (STRING, CALLABLE), "euclidean", "Input distance (a name or a callable)."),
     Param("metric_params", (NONE, DICT), None, "Extra keyword arguments of the metric."),
     _INITIAL_MOMENTUM,
@@ -313,11 +321,21 @@ OPTIMIZE_PARAMS = _table(
     _CALLBACKS_EVERY,
     Param("inplace", (BOOL,), False, "Update this object instead of returning a new one."),
     _VERBOSE.with_(doc="Show a progress bar and log one summary line (logger 'fasttsne')."),
+    Param("propagate_exception", (BOOL,), False,
+          "openTSNE's: raise OptimizationInterrupt when a callback stops the run (returns True or raises "
+          "it); False: return the result reached then."),
+    *(TSNE_PARAMS[name].with_(constraints=(NONE,) + TSNE_PARAMS[name].constraints, default=None,
+                              doc=TSNE_PARAMS[name].doc + " From here on (None: keep the embedding's).")
+      for name in ("theta", "n_interpolation_points", "min_num_intervals", "ints_in_interval")),
 )
+
+#: The parameters of ``optimize`` that configure the repulsion backend.
+GRADIENT_PARAM_NAMES = ("theta", "n_interpolation_points", "min_num_intervals", "ints_in_interval")
 
 #: ``PartialEmbedding.optimize``: as ``optimize``, with the transform step defaults.
 PARTIAL_PARAMS = _table(*(p for n, p in OPTIMIZE_PARAMS.items()
-                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter")))
+                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter")
+                          + GRADIENT_PARAM_NAMES))
 PARTIAL_PARAMS["n_iter"] = _N_ITER.with_(default=REQUIRED, doc="Iterations to run.")
 PARTIAL_PARAMS["learning_rate"] = _LEARNING_RATE.with_(constraints=(POSITIVE,), default=0.1,
                                                        doc="Step size of the new points.")

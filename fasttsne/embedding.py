@@ -6,14 +6,14 @@ import threading
 import numpy as np
 
 from . import gradients as _gradients, persist, registry
-from ._params import (OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
+from ._params import (GRADIENT_PARAM_NAMES, OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
                       InvalidParameterError, check, doc)
 from ._threads import effective_n_jobs
 from ._positions import PositionsArray
 from ._validation import check_data
 from .optim import (AUTO, FitObjective, KLHistory, OptimizationInterrupt, OptimizerState, Phase, run_phases,
                     transform_schedule)
-from .partial import PartialEmbedding, initial_partial_positions
+from .partial import PartialEmbedding, initial_partial_positions, run_stoppable
 from .quality import report
 
 __all__ = ["Embedding"]
@@ -142,7 +142,9 @@ class Embedding(PositionsArray):
     def optimize(self, n_iter, *, exaggeration=None, learning_rate="auto", momentum=0.8,
                  max_grad_norm=None, max_step_norm=5.0, min_gain=0.01, dof=None,
                  negative_gradient_method=None, n_jobs=None, callbacks=None,
-                 callbacks_every_iters=50, inplace=False, verbose=False, tol=1e-3, max_iter=2000):
+                 callbacks_every_iters=50, inplace=False, verbose=False, tol=1e-3, max_iter=2000,
+                 propagate_exception=False, theta=None, n_interpolation_points=None, min_num_intervals=None,
+                 ints_in_interval=None):
         """Continue the optimisation for ``n_iter`` iterations (one phase), or until KL has
         converged (``n_iter="auto"``).
 
@@ -169,7 +171,10 @@ class Embedding(PositionsArray):
             max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, dof=dof,
             negative_gradient_method=negative_gradient_method, n_jobs=n_jobs, callbacks=callbacks,
             callbacks_every_iters=callbacks_every_iters, inplace=inplace, verbose=verbose, tol=tol,
-            max_iter=max_iter))
+            max_iter=max_iter, propagate_exception=propagate_exception, theta=theta,
+            n_interpolation_points=n_interpolation_points, min_num_intervals=min_num_intervals,
+            ints_in_interval=ints_in_interval))
+        new_gradient_params = {name: params[name] for name in GRADIENT_PARAM_NAMES if params[name] is not None}
         auto = n_iter == AUTO
         phase = Phase(max_iter if auto else n_iter, 1.0 if exaggeration is None else exaggeration, momentum,
                       learning_rate, max_grad_norm, max_step_norm, min_gain, until="converged" if auto else None,
@@ -177,15 +182,18 @@ class Embedding(PositionsArray):
         target = self if inplace else self._copy()
         if dof is not None:
             target.dof = dof
-        if negative_gradient_method is not None:
-            target.negative_gradient_method = _own_backend(negative_gradient_method)
+        if negative_gradient_method is not None or new_gradient_params:
+            if negative_gradient_method is not None:
+                target.negative_gradient_method = _own_backend(negative_gradient_method)
+            target.gradient_params.update(new_gradient_params)
             target._gradient = None
             target._resolve_gradient()  # a bad name or dimension fails before any iteration
         if n_jobs is not None:
             target.n_jobs = n_jobs
-        target._run([phase], callbacks=params["callbacks"], callbacks_every_iters=callbacks_every_iters,
-                    verbose=verbose)
-        return target
+        return run_stoppable(target, lambda: target._run([phase], callbacks=params["callbacks"],
+                                                          callbacks_every_iters=callbacks_every_iters,
+                                                          verbose=verbose),
+                             propagate_exception)
 
     def _resolve_gradient(self):
         """:attr:`gradient`, a name or dimension it cannot serve reported as a parameter error."""
@@ -218,7 +226,7 @@ class Embedding(PositionsArray):
                                         callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran,
                                         history=history)
         except OptimizationInterrupt as interrupt:
-            self.kl_divergence = None
+            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
             interrupt.embedding = self
             raise
         except BaseException:
@@ -279,6 +287,8 @@ class Embedding(PositionsArray):
         if self.n_features is not None and X_new.shape[1] != self.n_features:
             raise ValueError(f"X_new has {X_new.shape[1]} features but the reference was fitted on "
                              f"{self.n_features}.")
+        if random_state is None:  # the embedding's own seed, so repeated calls agree
+            random_state = self.random_state
         params = {} if perplexity is None else {"perplexity": perplexity}
         median = isinstance(initialization, str) and initialization == "median"
         k = int(min(k, self.shape[0])) if median else 0

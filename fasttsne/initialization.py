@@ -1,15 +1,18 @@
-"""Initial positions: PCA (default), random, or a user array.
+"""Initial positions: PCA (default), spectral, random, or a user array.
 
 Following Kobak & Berens (2019), PCA and random initialisations are scaled so the first
 coordinate has standard deviation 1e-4: small enough that early exaggeration, not the
 initial scale, decides the layout.
 """
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import eigsh
 
 from ._linalg import BLOCK_ENTRIES, principal_axes
 from ._validation import check_positions, check_random_state
 
-__all__ = ["pca", "principal_axes", "random", "rescale", "initial_positions", "TARGET_STD"]
+__all__ = ["pca", "principal_axes", "random", "spectral", "jitter", "median", "weighted_mean", "rescale",
+           "initial_positions", "TARGET_STD"]
 
 #: Standard deviation of the first coordinate after rescaling.
 TARGET_STD = 1e-4
@@ -24,12 +27,17 @@ def rescale(Y, target_std=TARGET_STD):
 
 
 def random(n_samples, n_components, random_state=None):
-    """Gaussian positions with standard deviation ``TARGET_STD``: (n_samples, n_components) float64."""
+    """Gaussian positions with standard deviation ``TARGET_STD``: (n_samples, n_components) float64.
+
+    ``n_samples`` may be a data matrix, as in openTSNE (its number of rows is used).
+    """
+    if hasattr(n_samples, "shape"):
+        n_samples = n_samples.shape[0]
     rng = check_random_state(random_state)
     return rng.normal(0.0, TARGET_STD, size=(n_samples, n_components))
 
 
-def pca(X, n_components, random_state=None):
+def pca(X, n_components=2, random_state=None):
     """Project ``X`` onto its first principal components and rescale.
 
     The axes come from :func:`principal_axes` (blockwise covariance, signs fixed); the
@@ -58,14 +66,110 @@ def pca(X, n_components, random_state=None):
     return rescale(Y)
 
 
-def initial_positions(initialization, X, n_components, random_state=None):
-    """Resolve ``initialization`` ("pca", "random" or an (N, n_components) array) to positions."""
-    n = X.shape[0]
+def spectral(P, n_components=2, random_state=None, tol=1e-4, max_iter=None):
+    """Leading non-trivial eigenvectors of the affinity graph ``P`` (a diffusion map), rescaled.
+
+    Solves ``P v = lambda D v`` (D: the diagonal of row sums, the degrees) for the
+    ``n_components + 1`` largest eigenvalues, through the equivalent symmetric problem
+    ``D^-1/2 P D^-1/2 u = lambda u`` with ``v = D^-1/2 u`` and scipy's sparse Lanczos
+    solver: memory is O(nnz(P) + N * n_components), never N x N. The trivial eigenvector
+    (constant, eigenvalue 1) is dropped; the others are weighted by their eigenvalues, as in
+    diffusion maps and openTSNE, and the result is rescaled like PCA positions. These are
+    scikit-learn's ``SpectralEmbedding(affinity="precomputed")`` axes up to sign and scale.
+
+    Parameters
+    ----------
+    P : (N, N) sparse or dense array, symmetric, non-negative
+        Affinities, e.g. ``embedding.P``; every point needs a positive row sum.
+    n_components : int, less than N - 1
+    random_state : None, int or Generator
+        Starting vector of the solver (the axes do not depend on it beyond solver tolerance).
+    tol : float
+        Relative accuracy of the eigenvalues (0: machine precision).
+    max_iter : int, optional
+        Most Lanczos restarts (None: scipy's default, 10 N).
+
+    Returns
+    -------
+    (N, n_components) float64, the first column with standard deviation ``TARGET_STD``.
+    """
+    A = sp.csr_matrix(P, dtype=np.float64)
+    n = A.shape[0]
+    if A.ndim != 2 or A.shape[1] != n:
+        raise ValueError(f"spectral initialisation needs a square affinity matrix, got shape {A.shape}.")
+    if not 0 < n_components < n - 1:
+        raise ValueError(f"spectral initialisation of {n} points can give 1 to {n - 2} components, "
+                         f"not {n_components}.")
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    if not np.all(degree > 0) or not np.all(np.isfinite(degree)):
+        raise ValueError("spectral initialisation needs every point to have a positive, finite affinity sum.")
+    scale = sp.diags(1.0 / np.sqrt(degree))
+    S = scale @ A @ scale
+    S = (S + S.T) * 0.5  # exact symmetry for the Lanczos solver
+    v0 = check_random_state(random_state).uniform(-1.0, 1.0, n)
+    values, vectors = eigsh(S, k=n_components + 1, which="LA", tol=tol, maxiter=max_iter, v0=v0)
+    order = np.argsort(values)[::-1]
+    Y = vectors[:, order[1:]] / np.sqrt(degree)[:, None] * values[order[1:]]
+    Y = Y * np.where(Y[np.argmax(np.abs(Y), axis=0), range(n_components)] < 0, -1.0, 1.0)  # fixed signs
+    return rescale(np.ascontiguousarray(Y))
+
+
+def jitter(x, scale=0.01, random_state=None):
+    """A copy of ``x`` (N, d) plus Gaussian noise of standard deviation ``scale * std(x[:, 0])``.
+
+    Separates points that start exactly on top of each other; ``x`` is not modified.
+    """
+    x = np.array(x, dtype=np.float64, copy=True)
+    x += check_random_state(random_state).normal(0.0, np.std(x[:, 0]) * scale, x.shape)
+    return x
+
+
+def median(embedding, neighbors):
+    """Each new point at the coordinate-wise median of its reference neighbours' positions.
+
+    Parameters
+    ----------
+    embedding : (N_ref, d) array-like (an Embedding works)
+    neighbors : (M, k) int, indices into the reference
+
+    Returns
+    -------
+    (M, d) float64
+    """
+    return np.ascontiguousarray(np.median(np.asarray(embedding)[np.asarray(neighbors)], axis=1))
+
+
+def weighted_mean(X, embedding, neighbors, distances):
+    """Each new point at the weighted mean of its reference neighbours' positions.
+
+    openTSNE's function, with its signature and meaning: the weights are the given
+    ``distances`` (M, k) as they are (pass inverse distances or affinities for
+    nearer-is-heavier). ``X`` (M, D) only gives the number of new points.
+
+    Returns
+    -------
+    (M, d) float64
+    """
+    Y = np.asarray(embedding)[np.asarray(neighbors)]  # (M, k, d)
+    w = np.asarray(distances, dtype=np.float64)
+    if w.shape != Y.shape[:2] or len(X) != w.shape[0]:
+        raise ValueError(f"neighbors {Y.shape[:2]}, distances {w.shape} and X ({len(X)} rows) do not match.")
+    return np.ascontiguousarray(np.einsum("mk,mkd->md", w, Y) / w.sum(axis=1, keepdims=True))
+
+
+def initial_positions(initialization, X, n_components, random_state=None, P=None):
+    """Resolve ``initialization`` ("pca", "spectral", "random" or an (N, n_components) array) to positions.
+
+    ``P``: the affinities, needed by "spectral". ``X`` may be None when only ``P`` is known.
+    """
+    n = X.shape[0] if X is not None else P.shape[0]
     if isinstance(initialization, str):
         if initialization == "pca":
             return pca(X, n_components, random_state)
+        if initialization == "spectral":
+            return spectral(P, n_components, random_state)
         if initialization == "random":
             return random(n, n_components, random_state)
-        raise ValueError(f"unknown initialization {initialization!r}; use 'pca', 'random' or an array "
-                         f"of shape ({n}, {n_components}).")
+        raise ValueError(f"unknown initialization {initialization!r}; use 'pca', 'spectral', 'random' or an "
+                         f"array of shape ({n}, {n_components}).")
     return check_positions(initialization, n, n_components)

@@ -7,7 +7,28 @@ from ._validation import check_positions, check_random_state
 from ._sparse import sum_p_log_p
 from .optim import OptimizationInterrupt, OptimizerState, PartialObjective, Phase, run_phases
 
-__all__ = ["PartialEmbedding", "initial_partial_positions"]
+__all__ = ["PartialEmbedding", "initial_partial_positions", "run_stoppable"]
+
+
+def run_stoppable(target, run, propagate_exception):
+    """``run()`` (which returns (kl, stopped)) on ``target``, callback stops handled as openTSNE does.
+
+    A callback that stops the run (returns True, or raises
+    :class:`~fasttsne.OptimizationInterrupt`) ends it with the result reached: ``target`` is
+    returned, or, with ``propagate_exception``, an OptimizationInterrupt carrying it is raised.
+    Ctrl-C always propagates.
+    """
+    try:
+        kl, stopped = run()
+    except OptimizationInterrupt as interrupt:
+        if propagate_exception or not interrupt.from_callback:
+            raise
+        return target
+    if stopped and propagate_exception:
+        interrupt = OptimizationInterrupt(kl, target)
+        interrupt.from_callback = True
+        raise interrupt
+    return target
 
 
 def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_state=None):
@@ -83,7 +104,7 @@ class PartialEmbedding(PositionsArray):
 
     def optimize(self, n_iter, *, exaggeration=None, learning_rate=0.1, momentum=0.8, max_grad_norm=0.25,
                  max_step_norm=None, min_gain=0.01, n_jobs=None, callbacks=None, callbacks_every_iters=50,
-                 inplace=False):
+                 inplace=False, propagate_exception=False):
         """Move the new points for ``n_iter`` iterations (one phase); the reference stays fixed.
 
         The KL reported is the sum over new points of KL(P_i || Q_i).
@@ -99,13 +120,15 @@ class PartialEmbedding(PositionsArray):
         check(PARTIAL_PARAMS, dict(
             n_iter=n_iter, exaggeration=exaggeration, learning_rate=learning_rate, momentum=momentum,
             max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, n_jobs=n_jobs,
-            callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, inplace=inplace))
+            callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, inplace=inplace,
+            propagate_exception=propagate_exception))
         phase = Phase(n_iter, 1.0 if exaggeration is None else exaggeration, momentum, learning_rate,
                       max_grad_norm, max_step_norm, min_gain)
         target = self if inplace else PartialEmbedding(self._positions, self.reference, self.P,
                                                        self.optimizer_state.copy())
-        target._run([phase], n_jobs=n_jobs, callbacks=callbacks, callbacks_every_iters=callbacks_every_iters)
-        return target
+        return run_stoppable(target, lambda: target._run([phase], n_jobs=n_jobs, callbacks=callbacks,
+                                                          callbacks_every_iters=callbacks_every_iters),
+                             propagate_exception)
 
     def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50):
         """Run ``phases`` on these points, in place; return (kl, stopped) as ``Embedding._run``.
@@ -124,7 +147,7 @@ class PartialEmbedding(PositionsArray):
                                         callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
                                         center=False)
         except OptimizationInterrupt as interrupt:
-            self.kl_divergence = None
+            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
             interrupt.embedding = self
             raise
         finally:

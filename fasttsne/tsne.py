@@ -5,7 +5,7 @@ from . import gradients as _gradients
 from . import neighbors as _neighbors
 from ._params import TSNE_PARAMS, InvalidParameterError, check, doc
 from ._validation import check_data, check_positions
-from .affinity import AffinityModel, PerplexityBasedNN
+from .affinity import AffinityModel, Multiscale, PerplexityBasedNN
 from .embedding import Embedding
 from .gradients.exact import MAX_EXACT_SAMPLES, ExactGradient
 from .initialization import initial_positions
@@ -79,8 +79,12 @@ class TSNE:
         return dict(theta=self.theta, n_interpolation_points=self.n_interpolation_points,
                     min_num_intervals=self.min_num_intervals, ints_in_interval=self.ints_in_interval)
 
-    def prepare_initial(self, X, affinities=None, initialization=None):
+    def prepare_initial(self, X=None, affinities=None, initialization=None):
         """Validate ``X``, compute affinities and initial positions; no optimisation.
+
+        ``X`` may be left out when ``affinities`` are given already fitted (openTSNE's
+        ``fit(affinities=...)``); the initialisation is then spectral, as it is for
+        ``metric="precomputed"`` (PCA of a distance matrix or of nothing makes no sense).
 
         Returns
         -------
@@ -89,6 +93,8 @@ class TSNE:
         self.check_params()
         init = self.initialization if initialization is None else initialization
         check(TSNE_PARAMS, {"initialization": init})
+        if X is None:
+            return self._prepare_from_affinities(affinities, init)
         X = check_data(X, accept_sparse=True)
         n = X.shape[0]
         # resolve the backends first: a bad name, metric, dimension or size fails before any work
@@ -103,9 +109,10 @@ class TSNE:
             init = check_positions(init, n, self.n_components)
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
-                affinities = PerplexityBasedNN(self.perplexity, neighbors=self.neighbors, metric=self.metric,
-                                               metric_params=self.metric_params, n_jobs=self.n_jobs,
-                                               random_state=self.random_state)
+                model = Multiscale if isinstance(self.perplexity, (list, tuple)) else PerplexityBasedNN
+                affinities = model(self.perplexity, neighbors=self.neighbors, metric=self.metric,
+                                   metric_params=self.metric_params, n_jobs=self.n_jobs,
+                                   random_state=self.random_state)
             if not isinstance(affinities, AffinityModel):
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")
@@ -113,18 +120,38 @@ class TSNE:
                 affinities.fit(X)
             elif affinities.P.shape[0] != n:
                 raise ValueError(f"the affinities were fitted on {affinities.P.shape[0]} points, X has {n}.")
+        if _is_pca(init) and self.metric == "precomputed":
+            init = "spectral"
+        return self._embedding(init, X, affinities)
+
+    def _prepare_from_affinities(self, affinities, init):
+        """The initial Embedding of already fitted ``affinities`` alone (no data)."""
+        if not isinstance(affinities, AffinityModel) or affinities.P is None:
+            raise InvalidParameterError("without X, pass fitted affinities (a fasttsne.affinity.AffinityModel "
+                                        f"whose P is computed), got {affinities!r}.")
+        n = affinities.P.shape[0]
+        backend = _resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
+                            n_components=self.n_components, defaults=self._gradient_params())
+        _check_exact_size(backend, n, self.n_components)
+        if not isinstance(init, str):
+            init = check_positions(init, n, self.n_components)
+        return self._embedding("spectral" if _is_pca(init) else init, None, affinities)
+
+    def _embedding(self, init, X, affinities):
+        """The Embedding starting at ``init`` on fitted ``affinities`` (and data ``X``, or None)."""
         with phase("initialisation", self.verbose):
-            Y = initial_positions(init, X, self.n_components, self.random_state)
+            Y = initial_positions(init, X, self.n_components, self.random_state, P=affinities.P)
         return Embedding(Y, affinities, negative_gradient_method=self.negative_gradient_method,
                          gradient_params=self._gradient_params(), dof=self.dof, n_jobs=self.n_jobs,
-                         random_state=self.random_state, n_features=X.shape[1])
+                         random_state=self.random_state, n_features=None if X is None else X.shape[1])
 
-    def fit(self, X, affinities=None, initialization=None):
+    def fit(self, X=None, affinities=None, initialization=None):
         """Embed ``X``.
 
         Parameters
         ----------
-        X : (N, D) array-like (or CSR where the neighbour backend accepts it)
+        X : (N, D) array-like (or CSR where the neighbour backend accepts it), optional
+            May be left out when ``affinities`` are given fitted.
         affinities : AffinityModel, optional
             Use these affinities (fitted, or fitted here on X) instead of the default
             ``PerplexityBasedNN(perplexity)``.
@@ -138,13 +165,16 @@ class TSNE:
             ``kl_history`` the KL by iteration.
         """
         embedding = self.prepare_initial(X, affinities, initialization)
-        schedule = fit_schedule(**{name: getattr(self, name) for name in _SCHEDULE})
+        settings = {name: getattr(self, name) for name in _SCHEDULE}
+        if isinstance(self.early_exaggeration, str):  # "auto", openTSNE's rule
+            settings["early_exaggeration"] = max(12, self.exaggeration or 0)
+        schedule = fit_schedule(**settings)
         with phase("optimisation", self.verbose):
             embedding._run(schedule, callbacks=self.callbacks, callbacks_every_iters=self.callbacks_every_iters,
                            verbose=self.verbose)
         return embedding
 
-    def fit_transform(self, X, affinities=None, initialization=None):
+    def fit_transform(self, X=None, affinities=None, initialization=None):
         """Embed ``X`` and return the positions as an (N, n_components) float64 array."""
         return np.array(self.fit(X, affinities, initialization))
 
@@ -152,6 +182,10 @@ class TSNE:
 #: The parameters that shape the optimisation schedule (see :func:`fasttsne.optim.fit_schedule`).
 _SCHEDULE = ("early_exaggeration_iter", "early_exaggeration", "n_iter", "exaggeration", "learning_rate",
              "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm", "tol", "max_iter")
+
+
+def _is_pca(init):
+    return isinstance(init, str) and init == "pca"
 
 
 def _is_sparse(X):

@@ -172,7 +172,7 @@ def test_missing_value_in_a_table_names_its_line(files, capsys):
 def test_bad_parameter_value_is_a_one_line_error(files, capsys):
     d, _, _ = files
     assert_one_line_error(*run(["embed", d / "X.npy", "-o", d / "Y.npy", "--perplexity", "-5"], capsys)[::2],
-                          "perplexity must be a positive number, got -5.0")
+                          "perplexity must be a positive number or a non-empty list of positive numbers, got -5.0")
 
 
 def test_unparseable_option_is_a_one_line_error(files, capsys):

@@ -122,13 +122,13 @@ def test_callbacks_receive_iteration_kl_and_a_copy_of_the_positions(digits):
 @pytest.mark.parametrize("kw, message", [
     (dict(neighbors="nope"), "unknown neighbour backend 'nope'; available: auto, .*exact"),
     (dict(negative_gradient_method="nope"), "unknown negative_gradient_method 'nope'; available: auto, .*exact"),
-    (dict(perplexity=0), "perplexity must be a positive number, got 0"),
+    (dict(perplexity=0), "perplexity must be a positive number or a non-empty list of positive numbers, got 0"),
     (dict(n_iter=-1), "n_iter must be a non-negative integer"),
     (dict(learning_rate=-5), "learning_rate must be a positive number or 'auto', got -5"),
     (dict(dof=0), "dof must be a positive number, got 0"),
     (dict(n_components=0), "n_components must be a positive integer"),
     (dict(theta=-1), "theta must be a non-negative number, got -1"),
-    (dict(initialization="spectral?"), "initialization must be one of 'pca', 'random'"),
+    (dict(initialization="spectral?"), "initialization must be one of 'pca', 'spectral', 'random'"),
 ])
 def test_bad_parameters_are_rejected_with_a_clear_message(digits, kw, message):
     X, _ = digits

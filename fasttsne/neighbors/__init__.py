@@ -61,7 +61,8 @@ def choose_auto(n_samples, metric, sparse, n_features=None):
 
     Exact below the measured crossovers (always for precomputed distances); above them,
     rpforest for dense data in its metrics, Annoy for other dense data in a metric Annoy
-    has, pynndescent for the rest (large sparse input, other metrics, callables). The
+    has, pynndescent for the rest (large sparse input, other metrics, numba-compiled
+    callables); exact for plain Python callables. The
     thresholds are measured: see docs/neighbors.md. ``n_features`` does not change the
     choice at present (rpforest wins at every width measured); it is accepted so that
     callers pass what a width-dependent rule would need.
@@ -70,7 +71,9 @@ def choose_auto(n_samples, metric, sparse, n_features=None):
     if metric == "precomputed":
         return "exact"
     if callable(metric):
-        return "pynndescent"
+        # a plain Python callable crashes inside numba (pynndescent): exact search calls it
+        # through scipy; a numba-compiled one (a dispatcher, with py_func) goes to pynndescent
+        return "pynndescent" if hasattr(metric, "py_func") else "exact"
     if sparse:
         small = n_samples < AUTO_EXACT_MAX_SAMPLES_SPARSE
         return "exact" if small and metric in SPARSE_METRICS else "pynndescent"

@@ -258,6 +258,9 @@ class Exact(NeighborBackend):
         params = dict(self.metric_params)
         if self.metric == "seuclidean" and "V" not in params:
             params["V"] = np.var(R, axis=0, ddof=1)
+        if self.metric == "mahalanobis" and "V" in params:
+            # scikit-learn's spelling: the covariance; scipy takes its inverse, VI
+            params["VI"] = np.linalg.pinv(np.atleast_2d(params.pop("V")))
         if self.metric == "mahalanobis" and "VI" not in params:
             params["VI"] = np.linalg.pinv(np.atleast_2d(np.cov(R, rowvar=False)))
         return params

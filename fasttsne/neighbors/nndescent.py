@@ -100,14 +100,17 @@ class NNDescent(NeighborBackend):
         return sort_rows(*self._search(X_new, k))
 
     def _new_index(self, X, **extra):
+        import numba
         import pynndescent
 
         n_build = min(self.n_neighbors or BUILD_NEIGHBORS, X.shape[0] - 1)
-        params = {"parallel_batch_queries": self.threads > 1, "max_candidates": MAX_CANDIDATES,
+        # numba refuses more threads than its pool (the core count); OpenMP kernels take any n_jobs
+        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+        params = {"parallel_batch_queries": threads > 1, "max_candidates": MAX_CANDIDATES,
                   **self.nndescent_params, **extra}
         return pynndescent.NNDescent(
-            X, metric=self.metric, metric_kwds=self.metric_params or None, n_neighbors=n_build,
-            random_state=self.seed_, n_jobs=self.threads, **params)
+            X, metric=self.metric, metric_kwds=_pynndescent_kwds(self.metric, self.metric_params),
+            n_neighbors=n_build, random_state=self.seed_, n_jobs=threads, **params)
 
     def _self_neighbors(self, X, k):
         """The k nearest neighbours of the indexed points, themselves included."""
@@ -185,6 +188,21 @@ class NNDescent(NeighborBackend):
         if X.ndim != 2:
             raise ValueError(f"{what} must be 2-D, got shape {X.shape}.")
         return np.ascontiguousarray(X, dtype=np.float32 if X.dtype != np.float64 else np.float64)
+
+
+def _pynndescent_kwds(metric, metric_params):
+    """``metric_params`` in pynndescent's spelling (None when empty).
+
+    Mahalanobis takes the inverse covariance ``vinv`` there; scikit-learn's and scipy's
+    spellings (``V``: the covariance, ``VI``: its inverse) are translated.
+    """
+    params = dict(metric_params or {})
+    if metric == "mahalanobis":
+        if "V" in params:
+            params["vinv"] = np.linalg.pinv(np.atleast_2d(params.pop("V")))
+        if "VI" in params:
+            params["vinv"] = np.asarray(params.pop("VI"), dtype=np.float64)
+    return params or None
 
 
 def _restore(cls, state):

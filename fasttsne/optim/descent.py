@@ -31,18 +31,35 @@ class OptimizationInterrupt(KeyboardInterrupt):
     ... except fasttsne.OptimizationInterrupt as interrupt:
     ...     embedding = interrupt.embedding
 
+    A callback may raise it too, as in openTSNE (``OptimizationInterrupt(error=kl,
+    final_embedding=...)``), to stop with a result: ``optimize`` then returns the result
+    unless ``propagate_exception=True``.
+
     Attributes
     ----------
-    embedding : Embedding or PartialEmbedding
+    embedding, final_embedding : Embedding or PartialEmbedding
         The positions reached when the interrupt arrived, with consistent optimiser state.
-    kl_divergence : float or None
-        Always None: the KL was not computed at the interrupted positions.
+    kl_divergence, error : float or None
+        None after Ctrl-C (the KL was not computed at the interrupted positions); the value a
+        raising callback gave.
     """
 
-    def __init__(self, embedding=None, kl_divergence=None):
+    def __init__(self, error=None, final_embedding=None):
         super().__init__("optimisation interrupted; the result so far is in .embedding")
-        self.embedding = embedding
-        self.kl_divergence = kl_divergence
+        self.embedding = final_embedding
+        self.kl_divergence = error
+        #: True when a callback raised it (openTSNE's way to stop with a result), False for Ctrl-C
+        self.from_callback = False
+
+    @property
+    def error(self):
+        """openTSNE's name of :attr:`kl_divergence`."""
+        return self.kl_divergence
+
+    @property
+    def final_embedding(self):
+        """openTSNE's name of :attr:`embedding`."""
+        return self.embedding
 
 
 @dataclass
@@ -188,11 +205,13 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
             state.n_iter = start + it + 1
             if order is not None and (it + 1) % REORDER_EVERY == 0 and it + 1 < n_iter:
                 order.refresh()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             # Python raises it between bytecodes, never inside a kernel: a step is either
             # applied completely or not at all; the count is set idempotently to match
             if stepped:
                 state.n_iter = start + it + 1
+            if isinstance(interrupt, OptimizationInterrupt):
+                raise  # a callback's own, kept with what it carries
             raise OptimizationInterrupt() from None
 
 
@@ -205,7 +224,11 @@ def _run_callbacks(callbacks, iteration, kl, positions):
     (N, d) array in the user's order each call)."""
     stop = False
     for cb in callbacks:
-        stop = bool(cb(iteration, kl, positions())) or stop
+        try:
+            stop = bool(cb(iteration, kl, positions())) or stop
+        except OptimizationInterrupt as interrupt:
+            interrupt.from_callback = True
+            raise
     return stop
 
 

@@ -1,0 +1,60 @@
+"""The examples of docs/opentsne.md run, in order, as openTSNE code would (issue 17)."""
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import fasttsne
+
+DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "opentsne.md"
+
+
+@pytest.fixture(scope="module")
+def namespace():
+    """Each example run in one shared namespace, as a reader runs them one after the other."""
+    ns = {"__name__": "__docs__"}
+    for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S):
+        exec(compile(block, str(DOC), "exec"), ns)
+    return ns
+
+
+def test_simple_usage_gives_an_indexable_embedding(namespace):
+    embedding = namespace["embedding"]
+    assert isinstance(embedding, fasttsne.TSNEEmbedding)
+    assert np.array_equal(namespace["plot_x"], np.asarray(embedding)[:, 0])
+    assert np.allclose(namespace["centred"].mean(axis=0), 0)
+
+
+def test_multiscale_example_uses_the_mixture(namespace):
+    assert isinstance(namespace["embedding_ms"].affinities, fasttsne.affinity.Multiscale)
+
+
+def test_step_by_step_example_continues_the_optimisation(namespace):
+    assert namespace["embedding_train_2"].n_iter == 100
+    assert namespace["embedding_train"].n_iter == 0  # optimize returned new embeddings
+
+
+def test_precomputed_and_affinity_only_examples_start_spectral(namespace):
+    from fasttsne.initialization import spectral
+    tsne = fasttsne.TSNE(n_iter=0, early_exaggeration_iter=0, random_state=0)
+    start = tsne.prepare_initial(affinities=namespace["affinities_train"])
+    assert np.allclose(np.asarray(start), spectral(namespace["affinities_train"].P, 2, random_state=0))
+    assert namespace["embedding_d"].shape == namespace["embedding_a"].shape == (180, 2)
+
+
+def test_transform_and_partial_examples_place_new_points_near_their_cluster(namespace):
+    Y = np.asarray(namespace["embedding_train_2"])
+    y = namespace["y"]
+    centres = np.array([Y[y == c].mean(axis=0) for c in range(3)])
+    for placed in (namespace["y_new"], np.asarray(namespace["partial"])):
+        nearest = np.argmin(((placed[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        assert list(nearest) == [0, 1, 2, 0]
+
+
+def test_callback_example_stops_at_the_first_check(namespace):
+    assert namespace["stopped"].n_iter == namespace["embedding_train_2"].n_iter + 10
+
+
+def test_per_call_gradient_parameter_example(namespace):
+    assert namespace["finer"].gradient.theta == 0.8
