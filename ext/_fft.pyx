@@ -26,10 +26,11 @@ force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not lar
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport floor, isfinite
+from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 
 from _kernels cimport KernelValue, tsne_kernel
+from _lagrange cimport box_of, lagrange_denominators, lagrange_weights, pair_sums, sort_by_box
 
 
 cdef struct Geometry:
@@ -58,57 +59,17 @@ cdef Geometry _geometry(Py_ssize_t d, const double[::1] center, const double[::1
     return g
 
 
-cdef inline Py_ssize_t _box(double y, double lo, double h, Py_ssize_t n, double *s) noexcept nogil:
-    """Interval index of coordinate ``y``, clamped to [0, n); ``s`` receives the position
-    inside that interval as a fraction of its width (outside [0, 1) only when clamped)."""
-    cdef double t = (y - lo) / h
-    cdef Py_ssize_t b = <Py_ssize_t>floor(t)
-    if b < 0:
-        b = 0
-    elif b >= n:
-        b = n - 1
-    s[0] = t - b
-    return b
-
-
-cdef inline void _lagrange(double u, int p, const double *den, double *out) noexcept nogil:
-    """Weights of the ``p`` Lagrange basis polynomials at ``u`` (box-local, in node units;
-    nodes at k + 1/2)."""
-    cdef int k, m
-    cdef double prod
-    for k in range(p):
-        prod = 1.0
-        for m in range(p):
-            if m != k:
-                prod = prod * (u - (m + 0.5))
-        out[k] = prod / den[k]
-
-
-cdef double *_denominators(int p) noexcept nogil:
-    """prod_{m != k} (k - m) for each node k (malloc'd; the caller frees)."""
-    cdef double *den = <double *>malloc(max(p, 1) * sizeof(double))
-    cdef int k, m
-    if den == NULL:
-        return NULL
-    for k in range(p):
-        den[k] = 1.0
-        for m in range(p):
-            if m != k:
-                den[k] = den[k] * (k - m)
-    return den
-
-
 cdef inline Py_ssize_t _locate(const Geometry *g, const double *y, const double *den, double *wx,
                                double *wy) noexcept nogil:
     """Box ``bx * n[1] + by`` of the point ``y``; its Lagrange weights along each axis
     (``p`` and ``py``) go to ``wx`` and ``wy``."""
     cdef double s
     cdef Py_ssize_t bx, by = 0
-    bx = _box(y[0], g.lo[0], g.h[0], g.n[0], &s)
-    _lagrange(s * g.p, g.p, den, wx)
+    bx = box_of(y[0], g.lo[0], g.h[0], g.n[0], &s)
+    lagrange_weights(s * g.p, g.p, den, wx)
     if g.d == 2:
-        by = _box(y[1], g.lo[1], g.h[1], g.n[1], &s)
-        _lagrange(s * g.p, g.p, den, wy)
+        by = box_of(y[1], g.lo[1], g.h[1], g.n[1], &s)
+        lagrange_weights(s * g.p, g.p, den, wy)
     else:
         wy[0] = 1.0
     return bx * g.n[1] + by
@@ -153,18 +114,6 @@ cdef inline void _write_point(const Geometry *g, const double *f, double z, doub
     z_out[0] = z
 
 
-cdef inline void _pair_sums(const double *w, int p, double *s) noexcept nogil:
-    """``s[o] = sum_{|a - a'| = o} w[a] w[a']`` for o in [0, p): the weights' products grouped
-    by node offset."""
-    cdef int a, o
-    cdef double acc
-    for o in range(p):
-        acc = 0.0
-        for a in range(p - o):
-            acc = acc + w[a] * w[a + o]
-        s[o] = acc if o == 0 else 2.0 * acc
-
-
 cdef inline double _grid_self_energy(const double *wx, const double *wy, int p, int py,
                                      const double[:, ::1] kw, double *sx, double *sy) noexcept nogil:
     """``sum_{a, b, a', b'} wx[a] wy[b] kw(|a - a'|, |b - b'|) wx[a'] wy[b']``: a point's
@@ -175,8 +124,8 @@ cdef inline double _grid_self_energy(const double *wx, const double *wy, int p, 
     """
     cdef int ox, oy
     cdef double e = 0.0, row
-    _pair_sums(wx, p, sx)
-    _pair_sums(wy, py, sy)
+    pair_sums(wx, p, sx)
+    pair_sums(wy, py, sy)
     for ox in range(p):
         row = 0.0
         for oy in range(py):
@@ -234,7 +183,7 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
     cdef Py_ssize_t n1 = n_int[0], n2 = n_int[1], nb = n1 * n2
-    cdef Py_ssize_t i, b, bx, by
+    cdef Py_ssize_t i, bx, by
     cdef double s
     cdef int *cursor = <int *>malloc(max(nb, 1) * sizeof(int))
     if cursor == NULL:
@@ -243,20 +192,10 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
     # whenever the other core is busy
     with nogil:
         for i in range(n):
-            bx = _box(Y[i, 0], lo[0], h[0], n1, &s)
-            by = _box(Y[i, 1], lo[1], h[1], n2, &s) if d == 2 else 0
+            bx = box_of(Y[i, 0], lo[0], h[0], n1, &s)
+            by = box_of(Y[i, 1], lo[1], h[1], n2, &s) if d == 2 else 0
             box_of_point[i] = <int>(bx * n2 + by)
-        for b in range(nb + 1):
-            box_start[b] = 0
-        for i in range(n):
-            box_start[box_of_point[i] + 1] += 1
-        for b in range(nb):
-            box_start[b + 1] += box_start[b]
-            cursor[b] = box_start[b]
-        for i in range(n):
-            b = box_of_point[i]
-            order[cursor[b]] = <int>i
-            cursor[b] += 1
+        sort_by_box(&box_of_point[0], n, nb, &box_start[0], &order[0], cursor)
         for i in range(n):
             Y_sorted[i, 0] = Y[order[i], 0]
             if d == 2:
@@ -288,7 +227,7 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
     cdef double wgt, qx, qy
     cdef double *wx
     cdef double *wy
-    cdef double *den = _denominators(p)
+    cdef double *den = lagrange_denominators(p)
     cdef double *scratch = <double *>malloc(nt * 2 * p * sizeof(double))
     if den == NULL or scratch == NULL:
         free(den)
@@ -533,7 +472,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
     cdef double *wx
     cdef double *wy
     cdef double *f
-    cdef double *den = _denominators(p)
+    cdef double *den = lagrange_denominators(p)
     cdef double *scratch = <double *>malloc(nt * (4 * p + 2) * sizeof(double))
     if den == NULL or scratch == NULL:
         free(den)
@@ -609,7 +548,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     cdef double *wx
     cdef double *wy
     cdef double *f
-    cdef double *den = _denominators(p)
+    cdef double *den = lagrange_denominators(p)
     cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
     cdef int *everything = <int *>malloc(2 * sizeof(int))
     if den == NULL or scratch == NULL or everything == NULL:

@@ -190,8 +190,8 @@ def test_sampled_estimates_lie_within_three_standard_errors_of_the_exact_values(
 def test_sampled_cpd_lies_within_three_standard_errors_of_all_pairs(mnist_map):
     X, Y, _ = mnist_map
     X, Y = X[:1500], Y[:1500]
-    exact, exact_se, n_all = quality._cpd(X, Y, 1500 * 1499 // 2, None, 2)
-    rho, se, n = quality._cpd(X, Y, 20_000, np.random.default_rng(0), 2)
+    exact, exact_se, n_all = quality.measures.cpd_estimate(X, Y, 1500 * 1499 // 2, None, 2)
+    rho, se, n = quality.measures.cpd_estimate(X, Y, 20_000, np.random.default_rng(0), 2)
     assert (exact_se, n_all, n) == (0.0, 1500 * 1499 // 2, 20_000)
     assert abs(rho - exact) <= 3 * se
 

@@ -37,6 +37,7 @@ import scipy.fft
 from .._ext import _fft
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
+from .boxes import BoxScratch
 from .fft3d import Grid3, Kernels3, Reference3, Workspace3, axis_layout, fine_enough, repulsion_3d
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
@@ -215,19 +216,11 @@ def _inverse(spectra, fft_shape, nodes, n_jobs):
     return scipy.fft.irfft(rows, n=L2, axis=2, workers=n_jobs)
 
 
-class _Workspace:
+class _Workspace(BoxScratch):
     """Per-size scratch arrays, reused across calls while the sizes stay the same."""
 
     def __init__(self, n, grid, dtype):
-        self.key = (n, grid.key[:3], np.dtype(dtype))
-        self.box_of_point = np.empty(n, dtype=np.int32)
-        self.order = np.empty(n, dtype=np.int32)
-        self.box_start = np.empty(grid.n_boxes + 1, dtype=np.int32)
-        self.Y_sorted = np.empty((n, grid.d))
-        self.charges = np.empty((1 + grid.d,) + grid.nodes, dtype=dtype)
-        # the potentials on the nodes; made by the first FFTInterpolation call (a reference
-        # keeps its own)
-        self.potentials = None
+        super().__init__(n, grid, dtype)
         self.box_energy = np.empty(grid.n_boxes)
         self.z_near = np.empty(n)
 

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.fft
 
 from .._ext import _fft3d
+from .boxes import BoxScratch
 
 __all__ = ["MAX_NODES_3D", "MAX_SPACING_3D", "Grid3", "Kernels3", "Workspace3", "Reference3",
            "axis_layout", "fine_enough", "repulsion_3d"]
@@ -171,17 +172,11 @@ def _inverse(spectrum, fft_shape, nodes, n_jobs):
     return scipy.fft.irfft(rows, n=L2, axis=2, workers=n_jobs)[:, :, :nodes[2]]
 
 
-class Workspace3:
+class Workspace3(BoxScratch):
     """Per-size scratch arrays, reused across calls while the sizes stay the same."""
 
     def __init__(self, n, grid, dtype):
-        self.key = (n, grid.key[:3], np.dtype(dtype))
-        self.box_of_point = np.empty(n, dtype=np.int32)
-        self.order = np.empty(n, dtype=np.int32)
-        self.box_start = np.empty(grid.n_boxes + 1, dtype=np.int32)
-        self.Y_sorted = np.empty((n, 3))
-        self.charges = np.empty((4,) + grid.nodes, dtype=dtype)
-        self.potentials = None  # made by the first call (a reference keeps its own)
+        super().__init__(n, grid, dtype)
         self.z_self = np.empty(n)
         self.row_sums = np.empty(grid.fft_shape[0])
 
