@@ -1,5 +1,6 @@
 """Shared fixtures: real datasets from ../shared/data and a real embedding to test gradients at."""
 import os
+import signal
 import sys
 
 import numpy as np
@@ -56,3 +57,16 @@ def mnist2000_embedding(mnist2000):
     X, _ = mnist2000
     return fasttsne.TSNE(early_exaggeration_iter=100, n_iter=150, negative_gradient_method="exact",
                          neighbors="exact", random_state=0, n_jobs=2).fit(X)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt during the test, as in an interactive session.
+
+    A process started in the background by a non-interactive shell inherits SIGINT ignored, and
+    Python then keeps it ignored: the Ctrl-C tests would see nothing. They restore Python's own
+    handler for their duration.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

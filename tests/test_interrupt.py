@@ -8,6 +8,8 @@ import pytest
 
 import fasttsne
 
+pytestmark = pytest.mark.usefixtures("ctrl_c_raises")
+
 
 def interrupt_at(iteration):
     def callback(it, kl, Y):

@@ -160,7 +160,8 @@ def test_an_error_in_a_callback_leaves_the_embedding_consistent(mnist2000_embedd
     assert np.isfinite(emb.optimize(5).kl_divergence)
 
 
-def test_ctrl_c_during_a_renumbered_fit_keeps_the_positions_reached(mnist2000_embedding, renumbered_always):
+def test_ctrl_c_during_a_renumbered_fit_keeps_the_positions_reached(mnist2000_embedding, renumbered_always,
+                                                                   ctrl_c_raises):
     emb = mnist2000_embedding.optimize(0)
     indices = emb.P.indices.copy()
 
