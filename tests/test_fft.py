@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from reference_checks import assert_survives_pickling
 import scipy.fft
 
 import fasttsne
@@ -313,14 +314,7 @@ def test_reference_leaves_the_reference_array_alone(Y2, new_points):
 
 def test_reference_survives_pickling(Y2, new_points):
     ref = FFTInterpolation(n_interpolation_points=4).reference(Y2, 0.5)
-    clone = pickle.loads(pickle.dumps(ref))
-    results = []
-    for r in (ref, clone):
-        out, z = np.empty_like(new_points), np.empty(len(new_points))
-        r(new_points, out, z, 2)
-        results.append((out, z))
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert_survives_pickling(ref, new_points)
 
 
 def test_reference_refuses_arrays_of_the_wrong_shape(Y2):

@@ -1,10 +1,10 @@
 """FFT-accelerated interpolation in 3-D: accuracy against the exact sums on a real 3-D layout,
 convergence as the grid refines, determinism, the hand-over to Barnes-Hut for maps too wide
 for a bounded grid, the reference variant used by transform, and a fit end to end."""
-import pickle
 
 import numpy as np
 import pytest
+from reference_checks import assert_survives_pickling
 
 import fasttsne
 from fasttsne.gradients import get_gradient
@@ -194,14 +194,7 @@ def test_reference_of_a_wide_map_is_barnes_huts(Y3_half, new_points):
 
 def test_reference_survives_pickling(Y3_half, new_points):
     ref = FFTInterpolation().reference(Y3_half, 2.0)
-    clone = pickle.loads(pickle.dumps(ref))
-    results = []
-    for r in (ref, clone):
-        out, z = np.empty_like(new_points), np.empty(len(new_points))
-        r(new_points, out, z, 2)
-        results.append((out, z))
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert_survives_pickling(ref, new_points)
 
 
 # ------------------------------------------------------------------ end to end
