@@ -1,5 +1,5 @@
 """Time one attraction pass and one FFT repulsion call at a fitted layout, with the points in
-the caller's order and renumbered along the Morton curve (fasttsne.locality).
+the caller's order and renumbered along the Morton curve (fasttsne.optim.locality).
 
 Usage (from the project root)::
 
