@@ -143,15 +143,21 @@ def lookup(kind, name):
 def name_of(kind, cls):
     """The name ``cls`` is registered under for ``kind`` (without constructing it).
 
+    A class that is not registered itself but sets ``registered_as`` to a registered class
+    it subclasses (a convenience constructor of that class, e.g. openTSNE's
+    ``nearest_neighbors.Sklearn`` of the exact backend) is named as that class.
+
     Raises
     ------
     LookupError
         ``cls`` is not registered (the message says how to register it).
     """
     entry = _kind(kind)
-    for name, registered in entry.classes.items():
-        if registered is cls:
-            return name
+    stands_for = getattr(cls, "registered_as", None)
+    for candidate in (cls, stands_for if isinstance(stands_for, type) and issubclass(cls, stands_for) else None):
+        for name, registered in entry.classes.items():
+            if registered is candidate:
+                return name
     raise LookupError(f"the {entry.label} class {cls.__module__}.{cls.__qualname__} is not registered; "
                       f"register it with fasttsne.registry.register({kind!r}, name, cls).")
 

@@ -15,7 +15,7 @@ LAYERS = [
     ("low-level helpers", ["fasttsne._ext", "fasttsne._params", "fasttsne._threads", "fasttsne._validation",
                            "fasttsne._sparse", "fasttsne._linalg", "fasttsne._version", "fasttsne._positions",
                            "fasttsne.registry", "fasttsne.progress", "fasttsne._npz"]),
-    ("neighbours", ["fasttsne.neighbors"]),
+    ("neighbours", ["fasttsne.neighbors", "fasttsne.nearest_neighbors"]),
     ("affinities", ["fasttsne.affinity", "fasttsne.initialization"]),
     ("gradients", ["fasttsne.gradients"]),
     ("optimisation", ["fasttsne.optim"]),

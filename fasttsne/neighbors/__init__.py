@@ -13,6 +13,7 @@ from .annoy import Annoy
 from .base import NeighborBackend, canonical_metric
 from .exact import BLAS_METRICS, SPARSE_METRICS, Exact
 from .nndescent import NNDescent
+from .opentsne import PrecomputedNeighbors
 from .rpforest import RPForest
 
 __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "RPForest", "register", "available", "get_backend",
@@ -119,5 +120,6 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
     return backend
 
 
-for _name, _cls in (("exact", Exact), ("annoy", Annoy), ("pynndescent", NNDescent), ("rpforest", RPForest)):
+for _name, _cls in (("exact", Exact), ("annoy", Annoy), ("pynndescent", NNDescent), ("rpforest", RPForest),
+                   (PrecomputedNeighbors.name, PrecomputedNeighbors)):
     register(_name, _cls)
