@@ -222,7 +222,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return core.prepare_initial(X)
         all_pairs = AllPairsAffinities(self.perplexity, neighbors=neighbors, metric=self.metric,
                                        metric_params=self.metric_params, n_jobs=n_jobs,
-                                       random_state=self.random_state)
+                                       random_state=self.random_state, keep_graph=False)
         embedding = core.prepare_initial(X, affinities=all_pairs)
         embedding.affinities = all_pairs.as_perplexity_based()
         return embedding

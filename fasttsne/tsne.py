@@ -110,9 +110,10 @@ class TSNE:
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
                 model = Multiscale if isinstance(self.perplexity, (list, tuple)) else PerplexityBasedNN
+                # keep_graph=False: the graph is freed as P is built (set_perplexity then needs a new model)
                 affinities = model(self.perplexity, neighbors=self.neighbors, metric=self.metric,
                                    metric_params=self.metric_params, n_jobs=self.n_jobs,
-                                   random_state=self.random_state)
+                                   random_state=self.random_state, keep_graph=False)
             if not isinstance(affinities, AffinityModel):
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")

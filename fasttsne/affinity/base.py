@@ -6,7 +6,9 @@ from .._params import InvalidParameterError
 from .._sparse import sum_p_log_p, to_csr
 from .._threads import check_n_jobs, effective_n_jobs
 from .._validation import check_data
-from ..progress import phase
+from ..neighbors import opentsne as _opentsne
+from ..progress import phase, reporting
+from .symmetrize import check_symmetrize, joint_from_graph
 
 __all__ = ["AffinityModel", "NeighborModel"]
 
@@ -51,7 +53,7 @@ class AffinityModel:
         """
         raise NotImplementedError
 
-    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, **params):
+    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, return_distances=False, **params):
         """Affinities of new points to the reference: (M, N) CSR, rows summing to 1.
 
         New points' rows are not symmetrised: new points do not attract the reference.
@@ -60,14 +62,22 @@ class AffinityModel:
         ----------
         X_new : (M, D) array, or what the model takes for new points
         k : int, optional
-            Reference neighbours per new point (each model's default otherwise).
+            Reference neighbours per new point (each model's default otherwise); openTSNE's
+            ``k_neighbors`` is another name for it ("auto": the default).
         neighbors : ((M, >= k) indices, (M, >= k) distances), optional
             X_new's reference neighbours sorted by distance, if already found; the first k
             columns are used instead of a new query.
         n_jobs : None or int, optional
             Threads of the query and the calibration (None: the model's), resolved now.
+        return_distances : bool, default False
+            Also return the (M, k) neighbour indices and distances used, as openTSNE does.
         **params
             The model's :attr:`new_point_params`.
+
+        Returns
+        -------
+        P_new : (M, N) CSR
+        indices, distances : (M, k) arrays, with ``return_distances=True``
         """
         raise NotImplementedError
 
@@ -93,41 +103,110 @@ class AffinityModel:
 class NeighborModel(AffinityModel):
     """Shared machinery of the models built on a k-NN graph from a neighbour backend.
 
-    Subclasses say how many neighbours the reference graph needs (``_n_neighbors``), how
-    its P is built (``_P_from``), how new-point parameters turn into k and a kernel
+    Subclasses say how many neighbours the reference graph needs (``_n_neighbors`` for a
+    search, ``_columns_for`` for a given index's graph), the conditionals P is built from
+    (``_fitted_conditionals``), how new-point parameters turn into k and a kernel
     (``_plan_new``) and the rows that kernel gives (``_new_values``).
+
+    A model is fitted by :meth:`fit` (``X`` searched with the ``neighbors`` backend), by
+    :meth:`fit_index` (the graph of an openTSNE-style ``knn_index``, no search), or at
+    construction, as in openTSNE, when the constructor is given the data or ``knn_index``.
 
     Parameters (common to all subclasses)
     -------------------------------------
     neighbors : str, NeighborBackend class or instance, default "auto"
         See :func:`fasttsne.neighbors.get_backend`.
+    method : optional
+        openTSNE's name for ``neighbors`` (give one of the two).
     metric : str or callable, default "euclidean"
         "precomputed" takes a distance matrix or a sparse k-NN graph as X.
     metric_params : dict, optional
+    symmetrize : True, False, "mean", "max" or "none", default True
+        How P is made from each point's conditional distribution over its neighbours
+        (:mod:`~fasttsne.affinity.symmetrize`): True or "mean" is standard t-SNE's
+        (P + P^T) / 2N; "max" the element-wise maximum of P and P^T, normalised; False or
+        "none" leaves P as the conditionals / N, not symmetric (each point then attracts
+        only the neighbours it chose).
     n_jobs : None or int, default 1
         Threads, kept as given and resolved at each call (see :mod:`fasttsne._threads`).
     random_state : None, int or Generator
         Seeds approximate neighbour search.
+    verbose : bool, default False
+        Log the time of the neighbour search and of the affinities (logger "fasttsne").
+    keep_graph : bool, default True
+        Keep the k-NN graph ((N, k) indices and distances, 16 bytes an entry) after P is
+        built, so that ``set_perplexity`` / ``set_perplexities`` recalibrate without a new
+        search, as in openTSNE. False frees it as P is built, which lowers the peak memory
+        of a fit (``TSNE`` builds its own model so).
+    knn_kwargs : None
+        openTSNE's keyword arguments for the index it builds; fasttsne's models take a
+        configured backend instance as ``neighbors`` (or an index as ``knn_index``) instead.
+
+    Attributes
+    ----------
+    knn_index : NeighborBackend
+        openTSNE's name for :attr:`index`.
     """
 
+    # defaults for models saved before these settings existed (None: standard symmetrisation)
+    symmetrize = None
+    verbose = False
+    keep_graph = True
+    _graph = None
+
     def __init__(self, *, neighbors="auto", metric="euclidean", metric_params=None, n_jobs=1,
-                 random_state=None):
+                 random_state=None, symmetrize=True, method=None, verbose=False, keep_graph=True,
+                 knn_kwargs=None):
+        if method is not None:
+            if not (isinstance(neighbors, str) and neighbors == "auto"):
+                raise InvalidParameterError("give the neighbour search as neighbors= or as openTSNE's method=, "
+                                            "not both.")
+            neighbors = method
+        if knn_kwargs:
+            raise InvalidParameterError("knn_kwargs is not taken by fasttsne's affinity models: pass a configured "
+                                        "backend as neighbors= (e.g. fasttsne.neighbors.Annoy(n_trees=20)), or an "
+                                        "index as knn_index=.")
         self.neighbors = neighbors
         self.metric = metric
         self.metric_params = metric_params
         self.n_jobs = check_n_jobs(n_jobs)
         self.random_state = random_state
+        self.symmetrize = check_symmetrize(symmetrize)
+        self.verbose = bool(verbose)
+        self.keep_graph = bool(keep_graph)
+        self._graph = None
+
+    def _start(self, data, knn_index):
+        """openTSNE's construction: fit now on ``data`` or on ``knn_index``'s graph (one of them)."""
+        if data is not None and knn_index is not None:
+            raise InvalidParameterError("give the data or knn_index, not both: the index already holds the "
+                                        "data's neighbours.")
+        if data is not None:
+            self.fit(data)
+        elif knn_index is not None:
+            self.fit_index(knn_index)
+
+    @property
+    def knn_index(self):
+        """openTSNE's name for :attr:`index`: the neighbour index that places new points."""
+        return self.index
 
     def _threads(self, n_jobs=None):
         """Threads for the work now: ``n_jobs`` when given, else the model's, resolved now."""
         return effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
 
     def _n_neighbors(self, n_samples):
-        """k for the reference graph, after any lowering (warns)."""
+        """k to search for the reference graph, after any lowering (warns); sets the fitted
+        parameters (``perplexity_``, ...)."""
         raise NotImplementedError
 
-    def _P_from(self, knn):
-        """Symmetric P from the reference k-NN graph ``[indices, distances]`` (may empty the list)."""
+    def _columns_for(self, n_samples, k_available):
+        """Columns of a given graph with ``k_available`` neighbours that P uses, after any
+        lowering (warns); sets the fitted parameters."""
+        raise NotImplementedError
+
+    def _fitted_conditionals(self):
+        """``distances -> (N, k)`` conditionals with the fitted parameters, rows summing to 1."""
         raise NotImplementedError
 
     def _plan_new(self, k, warn, **params):
@@ -158,25 +237,96 @@ class NeighborModel(AffinityModel):
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
-        with phase("neighbours"):
-            knn = list(self.index.build(X, k))
-        with phase("affinities"):
-            self.P = self._P_from(knn)  # empties knn: the graph is freed as P is built
-        self.n_samples = n
-        self._sum_p_log_p = None
+        with reporting(self.verbose):
+            with phase("neighbours"):
+                knn = list(self.index.build(X, k))
+            self._set_graph(knn, k)
         return self
 
-    def neighbors_needed(self, *, k=None, **params):
-        self._check_new_params(params)
-        self._check_fitted()
-        return self._plan_new(k, False, **params)[0]
+    def fit_index(self, knn_index):
+        """Compute P from the graph of an openTSNE-style index (``knn_index.build()``), with
+        no search of its own; returns self.
 
-    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, **params):
+        Parameters
+        ----------
+        knn_index : fasttsne.nearest_neighbors.KNNIndex
+            E.g. ``PrecomputedNeighbors(indices, distances)`` for a graph computed
+            elsewhere, or ``Sklearn(x, k)``. It becomes :attr:`index`, which places new
+            points. P uses the graph's first ``3 * perplexity`` columns (all of them for
+            :class:`FixedSigmaNN` and :class:`Uniform`); a perplexity the graph is too
+            small for is lowered to k / 3, with a warning.
+        """
+        if not isinstance(knn_index, _opentsne.KNNIndex):
+            raise InvalidParameterError("knn_index must be a fasttsne.nearest_neighbors.KNNIndex (e.g. "
+                                        f"PrecomputedNeighbors(indices, distances)), got {knn_index!r:.80}.")
+        with reporting(self.verbose):
+            with phase("neighbours"):
+                graph = knn_index.build()
+                if type(knn_index) not in _TRUSTED_INDEXES:  # a user's own search: check what it gave
+                    graph = _opentsne.check_graph(*graph)
+            n, k_available = graph[0].shape
+            k = self._columns_for(n, k_available)
+            self.index = knn_index
+            self._set_graph(list(graph), k)
+        return self
+
+    def _set_graph(self, knn, k):
+        """P from the graph ``knn = [indices, distances]`` (its first ``k`` columns); the list
+        is emptied, and the graph kept only with ``keep_graph``."""
+        kept = (knn[0], knn[1]) if self.keep_graph else None
+        if knn[0].shape[1] > k:
+            knn[:] = [knn[0][:, :k], knn[1][:, :k]]
+        with phase("affinities"):
+            # empties knn: unless kept, the graph is freed as P is built
+            P = joint_from_graph(knn, self._fitted_conditionals(), self._symmetrize(), self._threads())
+        self.P, self._graph, self.n_samples, self._sum_p_log_p = P, kept, P.shape[0], None
+
+    def _symmetrize(self):
+        return True if self.symmetrize is None else self.symmetrize
+
+    def _recalibrate(self, k):
+        """P again, on the first ``k`` columns of the kept graph, with the fitted parameters."""
+        indices, distances = self._graph
+        with reporting(self.verbose), phase("affinities"):
+            self.P = joint_from_graph([indices[:, :k], distances[:, :k]], self._fitted_conditionals(),
+                                      self._symmetrize(), self._threads())
+        self._sum_p_log_p = None
+
+    def _kept_columns(self, what):
+        """Columns of the kept graph, or a RuntimeError saying why there is none."""
+        self._check_fitted()
+        if self._graph is None:
+            raise RuntimeError(f"{what} recalibrates on the k-NN graph, which this {type(self).__name__} did not "
+                               "keep (it was fitted with keep_graph=False, as TSNE's own model is, or is a "
+                               "loaded or pickled copy); make a new model with the new setting instead.")
+        return self._graph[0].shape[1]
+
+    def __getstate__(self):
+        # the graph only serves recalibration: saved maps, copies and pickles stay small
+        state = dict(self.__dict__)
+        state.pop("_graph", None)
+        return state
+
+    @classmethod
+    def check_state(cls, state):
+        """Refuse a saved state whose settings this model could not use (see :mod:`fasttsne.persist`)."""
+        if state.get("symmetrize") is not None:
+            check_symmetrize(state["symmetrize"])
+        check_n_jobs(state.get("n_jobs", 1))
+
+    def neighbors_needed(self, *, k=None, k_neighbors=None, **params):
         self._check_new_params(params)
         self._check_fitted()
-        k, settings = self._plan_new(k, True, **params)
+        return self._plan_new(_one_k(k, k_neighbors), False, **params)[0]
+
+    def to_new(self, X_new, *, k=None, neighbors=None, n_jobs=None, return_distances=False, k_neighbors=None,
+               **params):
+        self._check_new_params(params)
+        self._check_fitted()
+        k, settings = self._plan_new(_one_k(k, k_neighbors), True, **params)
         indices, distances = self._new_neighbors(X_new, k, neighbors, n_jobs)
-        return to_csr(indices, self._new_values(distances, settings, n_jobs), self.n_samples)
+        P_new = to_csr(indices, self._new_values(distances, settings, n_jobs), self.n_samples)
+        return (P_new, indices, distances) if return_distances else P_new
 
     neighbors_needed.__doc__ = AffinityModel.neighbors_needed.__doc__
     to_new.__doc__ = AffinityModel.to_new.__doc__
@@ -189,3 +339,17 @@ class NeighborModel(AffinityModel):
             return neighbors[0][:, :k], neighbors[1][:, :k]
         X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
         return self.index.query(X_new, k, n_jobs=n_jobs)
+
+
+#: Index classes whose graphs come from fasttsne's own search or checks (not re-checked).
+_TRUSTED_INDEXES = (_opentsne.Sklearn, _opentsne.Annoy, _opentsne.NNDescent, _opentsne.PrecomputedDistanceMatrix,
+                    _opentsne.PrecomputedNeighbors)
+
+
+def _one_k(k, k_neighbors):
+    """New points' k from fasttsne's ``k`` or openTSNE's ``k_neighbors`` ("auto": the default)."""
+    if isinstance(k_neighbors, str) and k_neighbors == "auto":
+        k_neighbors = None
+    if k is not None and k_neighbors is not None:
+        raise InvalidParameterError("give new points' neighbours as k= or as openTSNE's k_neighbors=, not both.")
+    return k if k_neighbors is None else k_neighbors
