@@ -58,3 +58,28 @@ def test_callback_example_stops_at_the_first_check(namespace):
 
 def test_per_call_gradient_parameter_example(namespace):
     assert namespace["finer"].gradient.theta == 0.8
+
+
+def test_annealing_example_recalibrates_the_shared_model(namespace):
+    affinities = namespace["affinities_annealing"]
+    assert affinities.perplexity == 10
+    assert namespace["embedding_annealing"].affinities is affinities
+    assert namespace["embedding_annealing"].n_iter == 100
+
+
+def test_shared_index_example_searches_once_for_both_models(namespace):
+    knn = namespace["knn"]
+    assert namespace["affinities_30"].knn_index is knn and namespace["affinities_10"].knn_index is knn
+    assert namespace["affinities_30"].P.nnz > namespace["affinities_10"].P.nnz
+
+
+def test_precomputed_graph_example_fits_and_refuses_new_points(namespace):
+    assert namespace["embedding_graph"].shape == (180, 2)
+    assert "PrecomputedNeighbors" in namespace["transform_error"]
+
+
+def test_other_models_example_gives_new_points_rows_and_neighbours(namespace):
+    P_new, indices = namespace["P_new"], namespace["new_indices"]
+    assert P_new.shape == (4, 180) and indices.shape == namespace["new_distances"].shape == (4, 15)
+    assert isinstance(namespace["affinities_mixture"], fasttsne.affinity.MultiscaleMixture)
+    assert (namespace["affinities_sigma"].P != namespace["affinities_sigma"].P.T).nnz > 0
