@@ -92,6 +92,12 @@ class KNNIndex(NeighborBackend):
             self.data = None  # the backend keeps what queries need
         return self._graph
 
+    def _check_fitted(self):
+        # a query before build() searches first, as the index is made for its data
+        if self.n_samples_ is None and self._graph is None and self.data is not None:
+            self.build()
+        super()._check_fitted()
+
     #: The registered backend class a saved map names for this one (see
     #: :func:`fasttsne.registry.name_of`): once built, it behaves as that backend.
     registered_as = None
