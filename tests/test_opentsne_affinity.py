@@ -2,6 +2,8 @@
 ``fasttsne.nearest_neighbors``, and the affinity models' openTSNE forms (data or ``knn_index``
 in the constructor, ``symmetrize``, ``set_perplexity`` / ``set_perplexities``,
 ``to_new(return_distances=, k_neighbors=)``, ``MultiscaleMixture``), each against a reference."""
+import pickle
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -485,6 +487,16 @@ def test_saved_map_on_a_sklearn_index_transforms_as_before(x, x_new, tmp_path):
     assert np.array_equal(loaded.transform(x_new, n_iter=5), embedding.transform(x_new, n_iter=5))
 
 
+def test_saved_map_on_an_annoy_index_places_new_points_as_before(x, x_new, tmp_path):
+    model = affinity.PerplexityBasedNN(perplexity=PERPLEXITY,
+                                       knn_index=nearest_neighbors.Annoy(x, K, random_state=0))
+    embedding = fasttsne.TSNE(**QUICK).fit(x, affinities=model)
+    embedding.save(tmp_path / "map.npz")
+    loaded = fasttsne.load(tmp_path / "map.npz")
+    assert type(loaded.affinities.index) is fasttsne.neighbors.Annoy
+    assert np.array_equal(loaded.affinities.index.query(x_new, 7)[0], embedding.affinities.index.query(x_new, 7)[0])
+
+
 def test_saved_map_on_precomputed_neighbors_loads_and_refuses_new_points(graph, x_new, tmp_path):
     model = affinity.PerplexityBasedNN(perplexity=PERPLEXITY, knn_index=nearest_neighbors.PrecomputedNeighbors(*graph))
     embedding = fasttsne.TSNE(**QUICK).fit(affinities=model)
@@ -502,3 +514,19 @@ def test_a_loaded_model_keeps_no_graph(x, tmp_path):
     loaded = fasttsne.load(tmp_path / "map.npz").affinities
     with pytest.raises(RuntimeError, match="loaded or pickled copy"):
         loaded.set_perplexity(PERPLEXITY)
+
+
+def test_a_pickled_index_keeps_no_graph(x):
+    index = nearest_neighbors.Sklearn(x, K)
+    index.build()
+    copy = pickle.loads(pickle.dumps(index))
+    assert np.array_equal(copy.query(x[:3], 4)[0], index.query(x[:3], 4)[0])
+    with pytest.raises(ValueError, match="pickled copy"):
+        copy.build()
+
+
+@pytest.mark.parametrize("key, value", [("k", -1), ("n_samples_", "120"), ("metric", "euclidean")])
+def test_a_saved_precomputed_graph_state_is_checked(key, value):
+    state = {"n_samples": 120, "n_samples_": 120, "k": 30, "metric": "precomputed", key: value}
+    with pytest.raises(ValueError):
+        nearest_neighbors.PrecomputedNeighbors.check_state(state)

@@ -52,6 +52,10 @@ class KNNIndex(NeighborBackend):
         N (openTSNE's name; the backend protocol's is ``n_samples_``, set by the search).
     """
 
+    # what a pickled or saved copy holds in place of the data and the graph it does not keep
+    data = None
+    _graph = None
+
     def __init__(self, data=None, k=None, metric="euclidean", metric_params=None, n_jobs=1, random_state=None,
                  verbose=False, knn_kwargs=None):
         if self.metrics:
@@ -105,7 +109,7 @@ class KNNIndex(NeighborBackend):
     def __getstate__(self):
         # the graph and the data are not needed to place new points: saved maps, copies and
         # the pickles sent to Dask workers stay small
-        state = dict(self.__dict__)
+        state = dict(super().__getstate__() or {})  # the backend's own state (Annoy's native index, ...)
         state.pop("_graph", None)
         state.pop("data", None)
         return state
