@@ -13,6 +13,7 @@ from .optim import OptimizationInterrupt
 from .plotting import plot
 from .tsne import TSNE
 from . import tl
+from . import nearest_neighbors  # openTSNE code reaches it as an attribute of the package
 from ._version import __version__
 
 #: openTSNE's names, so its code runs after changing the import

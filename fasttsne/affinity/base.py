@@ -1,4 +1,5 @@
 """The affinity-model protocol, and the machinery shared by the models built on a k-NN graph."""
+import numpy as np
 import scipy.sparse as sp
 
 from .. import neighbors as _neighbors
@@ -273,7 +274,10 @@ class NeighborModel(AffinityModel):
     def _set_graph(self, knn, k):
         """P from the graph ``knn = [indices, distances]`` (its first ``k`` columns); the list
         is emptied, and the graph kept only with ``keep_graph``."""
-        kept = (knn[0], knn[1]) if self.keep_graph else None
+        kept = None
+        if self.keep_graph:
+            # compact: a backend may return views of wider arrays, which would be held whole
+            knn[:] = kept = (np.ascontiguousarray(knn[0]), np.ascontiguousarray(knn[1]))
         if knn[0].shape[1] > k:
             knn[:] = [knn[0][:, :k], knn[1][:, :k]]
         with phase("affinities"):

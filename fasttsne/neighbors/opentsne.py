@@ -92,7 +92,8 @@ class KNNIndex(NeighborBackend):
                 raise ValueError(f"this {type(self).__name__} has no data to search: it was made without data "
                                  "and k, or is a saved or pickled copy (which keeps no graph); construct it as "
                                  f"{type(self).__name__}(data, k, ...), or call build(X, k).")
-            self._graph = super().build(self.data, self.k)
+            # compact arrays (a backend may return views of wider ones): models share them as they are
+            self._graph = tuple(np.ascontiguousarray(a) for a in super().build(self.data, self.k))
             self.data = None  # the backend keeps what queries need
         return self._graph
 
