@@ -525,8 +525,15 @@ def test_a_pickled_index_keeps_no_graph(x):
         copy.build()
 
 
-@pytest.mark.parametrize("key, value", [("k", -1), ("n_samples_", "120"), ("metric", "euclidean")])
+@pytest.mark.parametrize("key, value", [("k", -1), ("n_samples_", "120"), ("metric", "euclidean"),
+                                        ("_graph", (np.zeros((120, 30), int), np.zeros((120, 5))))])
 def test_a_saved_precomputed_graph_state_is_checked(key, value):
     state = {"n_samples": 120, "n_samples_": 120, "k": 30, "metric": "precomputed", key: value}
     with pytest.raises(ValueError):
         nearest_neighbors.PrecomputedNeighbors.check_state(state)
+
+
+@pytest.mark.parametrize("state", [{"symmetrize": "min"}, {"_graph": (np.zeros((4, 2), int), np.zeros((4, 9)))}])
+def test_a_saved_affinity_model_state_is_checked(state):
+    with pytest.raises(ValueError):
+        affinity.PerplexityBasedNN.check_state(state)

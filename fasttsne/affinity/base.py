@@ -316,6 +316,8 @@ class NeighborModel(AffinityModel):
         """Refuse a saved state whose settings this model could not use (see :mod:`fasttsne.persist`)."""
         if state.get("symmetrize") is not None:
             check_symmetrize(state["symmetrize"])
+        if state.get("_graph") is not None:  # never saved: set_perplexity would trust it
+            raise ValueError("the affinity model's state holds a k-NN graph, which fasttsne never saves.")
         check_n_jobs(state.get("n_jobs", 1))
 
     def neighbors_needed(self, *, k=None, k_neighbors=None, **params):

@@ -245,6 +245,8 @@ class PrecomputedNeighbors(KNNIndex):
                 raise ValueError(f"the precomputed graph's {key} is {v!r:.40}, not a positive integer.")
         if state.get("metric") != "precomputed":
             raise ValueError("the precomputed graph's metric is not 'precomputed'.")
+        if state.get("_graph") is not None or state.get("data") is not None:
+            raise ValueError("a saved precomputed graph holds arrays, which fasttsne never saves.")
 
 
 def check_graph(neighbors, distances):
