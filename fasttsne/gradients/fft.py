@@ -243,9 +243,12 @@ def _charges(Y, grid, ws, n_jobs):
 class FFTInterpolation(NegativeGradient):
     """Interpolation-based repulsion with FFT convolutions, 1-D to 3-D.
 
-    3-D maps use a grid capped at ``fft3d.MAX_NODES_3D`` nodes per axis, and Barnes-Hut
-    (default theta) once the map is too wide for that grid at ``fft3d.MAX_SPACING_3D``; there
-    is no exact near field in 3-D (see ``fasttsne.gradients.fft3d``).
+    3-D maps wider than a few units split the kernel into a smooth far part on a coarse grid
+    and an exact short range (``fasttsne.gradients.split3d``); the grid and cutoff are chosen
+    per call by a cost model (``fft3d.plan``), and a map no grid under ``fft3d.MAX_NODES_3D``
+    nodes per axis serves affordably gets Barnes-Hut (default theta). ``near_field_radius``
+    is for 1-D and 2-D only; in 3-D ``n_interpolation_points`` and ``ints_in_interval`` set
+    the unsplit grid of compact maps.
 
     Points are sorted by interval box (a serial O(N) counting sort), then every step is
     parallel: boxes are shared among threads for the point -> grid interpolation (each

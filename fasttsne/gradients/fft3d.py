@@ -7,13 +7,17 @@ once), and interpolated back; ``Z`` is the unit charges' energy under ``w`` (Par
 each point's interaction with itself through the grid. 4 forward and 4 inverse FFTs a call.
 
 What differs from 2-D is the grid's size. The node count is cubed, and a 3-D t-SNE map is
-about as wide per axis as a 2-D one (MNIST's 10k test digits: 162 x 147 x 128), so the 2-D
-spacing (0.2 units) would need ~800^3 nodes. The nodes per axis are therefore capped
-(``MAX_NODES_3D``): once the map outgrows the cap the intervals widen (coarser, less
-accurate) and memory and FFT time stay bounded. The kernels' spectra are real and even along
-every axis, so only their octant of non-negative frequencies is stored (``ext/_fft3d.pyx``).
-There is no exact near field in 3-D (``near_field_radius`` applies to 1-D and 2-D grids):
-see docs/gradients.md, "FFT interpolation in 3-D", for the errors this leaves.
+about as wide per axis as a 2-D one (MNIST's 10k test digits: 165 x 147 x 121), so the 2-D
+spacing (0.2 units) would need ~800^3 nodes. So a wide map's kernel is split
+(``split3d``): its smooth far part goes on a coarse grid (``SPLIT_NODES_3D`` nodes per box,
+boxes one cutoff wide), its short range is summed exactly over neighbouring boxes. Each call
+:func:`plan` picks the box width (and with it the cutoff) that its cost model says is
+cheapest: a compact map (early exaggeration) gets the unsplit kernel on boxes
+``ints_in_interval`` wide, sized by the map; nodes per axis stay under ``MAX_NODES_3D``, and
+where no grid under that cap keeps the short range affordable (a far outlier) the call goes
+to Barnes-Hut. The kernels' spectra are real and even along every axis, so only their octant
+of non-negative frequencies is stored (``ext/_fft3d.pyx``). See docs/gradients.md, "FFT
+interpolation in 3-D", for the errors and timings.
 """
 import math
 
