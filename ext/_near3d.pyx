@@ -39,6 +39,47 @@ cdef inline Taylor _taylor(double u, double a2, const double *coef, int deg) noe
     return r
 
 
+cdef struct PointSums:
+    double f[3]  # short-range force on the point
+    double z     # its short-range share of Z
+
+
+cdef inline PointSums _around(const double *y, const double[:, ::1] Ys, const int[::1] box_start,
+                              Py_ssize_t bx, Py_ssize_t by, Py_ssize_t bz, Py_ssize_t n0,
+                              Py_ssize_t n1, Py_ssize_t n2, Py_ssize_t skip, double dof, bint cauchy,
+                              double a2, const double *coef, int deg) noexcept nogil:
+    """Short-range sums on ``y`` (3,) over the points ``Ys`` (sorted by box) in the 27 boxes
+    around box ``(bx, by, bz)``, in a fixed order; the point at sorted position ``skip`` (the
+    point itself, or -1) is left out. Returned by value: a ``prange`` body keeps it private."""
+    cdef PointSums r
+    cdef Py_ssize_t cx, cy, cz, c, q
+    cdef double dx, dy, dz, u, wq
+    cdef KernelValue kv
+    cdef Taylor tv
+    r.f[0] = 0.0
+    r.f[1] = 0.0
+    r.f[2] = 0.0
+    r.z = 0.0
+    for cx in range(max(bx - 1, 0), min(bx + 2, n0)):
+        for cy in range(max(by - 1, 0), min(by + 2, n1)):
+            for cz in range(max(bz - 1, 0), min(bz + 2, n2)):
+                c = (cx * n1 + cy) * n2 + cz
+                for q in range(box_start[c], box_start[c + 1]):
+                    dx = y[0] - Ys[q, 0]
+                    dy = y[1] - Ys[q, 1]
+                    dz = y[2] - Ys[q, 2]
+                    u = dx * dx + dy * dy + dz * dz
+                    if u < a2 and q != skip:
+                        kv = tsne_kernel(u, dof, cauchy)
+                        tv = _taylor(u, a2, coef, deg)
+                        r.z += kv.w - tv.t
+                        wq = kv.wq - tv.dt
+                        r.f[0] += wq * dx
+                        r.f[1] += wq * dy
+                        r.f[2] += wq * dz
+    return r
+
+
 def far_kernel_octant(double sx, double sy, double sz, double dof, double a2, const double[::1] coef,
                       double[:, :, ::1] kw, double[:, :, ::1] k2, int n_jobs=1):
     """Far parts of both kernels at the node offsets ``(i sx, j sy, k sz)``, ``i, j, k >= 0``.
@@ -101,12 +142,10 @@ def near_field(const double[:, ::1] Y_sorted, const int[::1] order, const int[::
     n_jobs : int
     """
     cdef Py_ssize_t n = Y_sorted.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2]
-    cdef Py_ssize_t nb = n0 * n1 * n2, b, bx, by, bz, cx, cy, cz, pos, q, c
+    cdef Py_ssize_t nb = n0 * n1 * n2, b, bx, by, bz, pos, i
     cdef int deg = coef.shape[0] - 1
     cdef bint cauchy = dof == 1.0
-    cdef double dx, dy, dz, u, fx, fy, fz, zs
-    cdef KernelValue kv
-    cdef Taylor tv
+    cdef PointSums r
     if Y_sorted.shape[1] != 3 or order.shape[0] < n or box_start.shape[0] < nb + 1 \
             or out.shape[0] < n or out.shape[1] != 3 or z_near.shape[0] < n or deg < 0:
         raise ValueError("near_field: arrays do not match the points and the boxes.")
@@ -116,31 +155,13 @@ def near_field(const double[:, ::1] Y_sorted, const int[::1] order, const int[::
         by = (b // n2) % n1
         bz = b % n2
         for pos in range(box_start[b], box_start[b + 1]):
-            fx = 0.0
-            fy = 0.0
-            fz = 0.0
-            zs = 0.0
-            for cx in range(max(bx - 1, 0), min(bx + 2, n0)):
-                for cy in range(max(by - 1, 0), min(by + 2, n1)):
-                    for cz in range(max(bz - 1, 0), min(bz + 2, n2)):
-                        c = (cx * n1 + cy) * n2 + cz
-                        for q in range(box_start[c], box_start[c + 1]):
-                            dx = Y_sorted[pos, 0] - Y_sorted[q, 0]
-                            dy = Y_sorted[pos, 1] - Y_sorted[q, 1]
-                            dz = Y_sorted[pos, 2] - Y_sorted[q, 2]
-                            u = dx * dx + dy * dy + dz * dz
-                            if u < a2 and q != pos:
-                                kv = tsne_kernel(u, dof, cauchy)
-                                tv = _taylor(u, a2, &coef[0], deg)
-                                zs = zs + (kv.w - tv.t)
-                                kv.wq = kv.wq - tv.dt
-                                fx = fx + kv.wq * dx
-                                fy = fy + kv.wq * dy
-                                fz = fz + kv.wq * dz
-            out[order[pos], 0] += fx
-            out[order[pos], 1] += fy
-            out[order[pos], 2] += fz
-            z_near[order[pos]] = zs
+            r = _around(&Y_sorted[pos, 0], Y_sorted, box_start, bx, by, bz, n0, n1, n2, pos, dof,
+                        cauchy, a2, &coef[0], deg)
+            i = order[pos]
+            out[i, 0] += r.f[0]
+            out[i, 1] += r.f[1]
+            out[i, 2] += r.f[2]
+            z_near[i] = r.z
 
 
 def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
@@ -166,13 +187,10 @@ def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::
         The short-range ``z`` is added.
     n_jobs : int
     """
-    cdef Py_ssize_t n = Y.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2], i, k, q, c
-    cdef Py_ssize_t bx, by, bz, cx, cy, cz
+    cdef Py_ssize_t n = Y.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2], i, k, bx, by, bz
     cdef int deg = coef.shape[0] - 1
     cdef bint cauchy = dof == 1.0, outside
-    cdef double dx, dy, dz, u, fx, fy, fz, zs
-    cdef KernelValue kv
-    cdef Taylor tv
+    cdef PointSums r
     if Y.shape[1] != 3 or Y_ref_sorted.shape[1] != 3 or box_start.shape[0] < n0 * n1 * n2 + 1 \
             or out.shape[0] < n or out.shape[1] != 3 or z_out.shape[0] < n or deg < 0:
         raise ValueError("near_reference: arrays do not match the points and the boxes.")
@@ -186,31 +204,12 @@ def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::
         bx = min(<Py_ssize_t>floor((Y[i, 0] - lo[0]) / h[0]), n0 - 1)
         by = min(<Py_ssize_t>floor((Y[i, 1] - lo[1]) / h[1]), n1 - 1)
         bz = min(<Py_ssize_t>floor((Y[i, 2] - lo[2]) / h[2]), n2 - 1)
-        fx = 0.0
-        fy = 0.0
-        fz = 0.0
-        zs = 0.0
-        for cx in range(max(bx - 1, 0), min(bx + 2, n0)):
-            for cy in range(max(by - 1, 0), min(by + 2, n1)):
-                for cz in range(max(bz - 1, 0), min(bz + 2, n2)):
-                    c = (cx * n1 + cy) * n2 + cz
-                    for q in range(box_start[c], box_start[c + 1]):
-                        dx = Y[i, 0] - Y_ref_sorted[q, 0]
-                        dy = Y[i, 1] - Y_ref_sorted[q, 1]
-                        dz = Y[i, 2] - Y_ref_sorted[q, 2]
-                        u = dx * dx + dy * dy + dz * dz
-                        if u < a2:
-                            kv = tsne_kernel(u, dof, cauchy)
-                            tv = _taylor(u, a2, &coef[0], deg)
-                            zs = zs + (kv.w - tv.t)
-                            kv.wq = kv.wq - tv.dt
-                            fx = fx + kv.wq * dx
-                            fy = fy + kv.wq * dy
-                            fz = fz + kv.wq * dz
-        out[i, 0] += fx
-        out[i, 1] += fy
-        out[i, 2] += fz
-        z_out[i] += zs
+        r = _around(&Y[i, 0], Y_ref_sorted, box_start, bx, by, bz, n0, n1, n2, -1, dof, cauchy,
+                    a2, &coef[0], deg)
+        out[i, 0] += r.f[0]
+        out[i, 1] += r.f[1]
+        out[i, 2] += r.f[2]
+        z_out[i] += r.z
 
 
 def box_work(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,

@@ -180,12 +180,10 @@ class Kernels3:
         self.key = (grid.key, dof, np.dtype(dtype), cutoff)
         octant = tuple(L // 2 + 1 for L in grid.fft_shape)
         kw, k2 = np.empty(octant), np.empty(octant)
-        if cutoff > 0.0:
-            # the split kernel's far part (split3d): its polynomial core inside the cutoff
-            a2 = cutoff * cutoff
-            _near3d.far_kernel_octant(*grid.spacing, dof, a2, taylor_coefficients(dof, a2), kw, k2, n_jobs)
-        else:
-            _fft3d.kernel_octant(*grid.spacing, dof, kw, k2, n_jobs)
+        # the split kernel's far part (split3d): its polynomial core inside the cutoff; with
+        # cutoff 0, the kernel itself
+        a2 = cutoff * cutoff
+        _near3d.far_kernel_octant(*grid.spacing, dof, a2, taylor_coefficients(dof, a2), kw, k2, n_jobs)
         self.kw_self = np.ascontiguousarray(kw[:grid.p, :grid.p, :grid.p])
         # the DFT of an even sequence of length L is the type-1 DCT of its first L/2 + 1
         # entries, and is itself even: the octant is the whole spectrum
