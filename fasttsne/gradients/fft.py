@@ -38,7 +38,8 @@ from .._ext import _fft
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
 from .boxes import BoxScratch
-from .fft3d import Grid3, Kernels3, Reference3, Workspace3, axis_layout, fine_enough, repulsion_3d
+from .fft3d import Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
+from .split3d import add_near_field
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
 
@@ -242,9 +243,12 @@ def _charges(Y, grid, ws, n_jobs):
 class FFTInterpolation(NegativeGradient):
     """Interpolation-based repulsion with FFT convolutions, 1-D to 3-D.
 
-    3-D maps use a grid capped at ``fft3d.MAX_NODES_3D`` nodes per axis, and Barnes-Hut
-    (default theta) once the map is too wide for that grid at ``fft3d.MAX_SPACING_3D``; there
-    is no exact near field in 3-D (see ``fasttsne.gradients.fft3d``).
+    3-D maps wider than a few units split the kernel into a smooth far part on a coarse grid
+    and an exact short range (``fasttsne.gradients.split3d``); the grid and cutoff are chosen
+    per call by a cost model (``fft3d.plan``), and a map no grid under ``fft3d.MAX_NODES_3D``
+    nodes per axis serves affordably gets Barnes-Hut (default theta). ``near_field_radius``
+    is for 1-D and 2-D only; in 3-D ``n_interpolation_points`` and ``ints_in_interval`` set
+    the unsplit grid of compact maps.
 
     Points are sorted by interval box (a serial O(N) counting sort), then every step is
     parallel: boxes are shared among threads for the point -> grid interpolation (each
@@ -298,25 +302,37 @@ class FFTInterpolation(NegativeGradient):
                     near_field_radius=self.near_field_radius)
 
     def grid(self, Y):
-        """The grid a call on positions ``Y`` (N, d) uses (for inspection and tests)."""
+        """The grid a call on positions ``Y`` (N, d) uses (for inspection and tests); in 3-D,
+        None where the call goes to Barnes-Hut (see :meth:`plan`)."""
+        if np.shape(Y)[-1:] == (3,):
+            return self.plan(Y).grid
+        Y, lo, hi = self._extent(Y)
+        return _Grid(lo, hi, Y.shape[1], self.n_interpolation_points, self.min_num_intervals,
+                     self.ints_in_interval)
+
+    def plan(self, Y):
+        """The 3-D grid and kernel split a call on positions ``Y`` (N, 3) uses (``fft3d.plan``)."""
+        Y, lo, hi = self._extent(Y)
+        return plan(Y, lo, hi, self.n_interpolation_points, self.ints_in_interval, self.min_num_intervals)
+
+    @staticmethod
+    def _extent(Y):
         Y = np.ascontiguousarray(Y, dtype=np.float64)
         lo, hi = np.empty(Y.shape[1]), np.empty(Y.shape[1])
         # one pass in C: numpy's axis-0 min and max took 3-6 ms per iteration at 100k points
         if not _fft.extent(Y, lo, hi):
             raise ValueError("positions contain NaN or infinite values; the optimisation diverged "
                              "(try a smaller learning_rate).")
-        if Y.shape[1] == 3:
-            return Grid3(lo, hi, self.n_interpolation_points, self.min_num_intervals, self.ints_in_interval)
-        return _Grid(lo, hi, Y.shape[1], self.n_interpolation_points, self.min_num_intervals,
-                     self.ints_in_interval)
+        return Y, lo, hi
 
-    def kernels(self, grid, dof, n_jobs=1):
-        """Kernel spectra for ``grid`` and ``dof``, from the cache when the grid is unchanged."""
+    def kernels(self, grid, dof, n_jobs=1, cutoff=0.0):
+        """Kernel spectra for ``grid`` and ``dof`` (in 3-D, the far part of the kernel split at
+        ``cutoff``), from the cache when the grid is unchanged."""
         if grid.d == 3:
-            key = (grid.key, float(dof), np.dtype(self.fft_dtype))
+            key = (grid.key, float(dof), np.dtype(self.fft_dtype), cutoff)
             if self._kernels is None or self._kernels.key != key:
                 self._kernels = None  # freed before its successor is built, not after
-                self._kernels = Kernels3(grid, float(dof), self.fft_dtype, n_jobs)
+                self._kernels = Kernels3(grid, float(dof), self.fft_dtype, n_jobs, cutoff)
             return self._kernels
         R = _near_field_radius(grid, self.near_field_radius)
         key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
@@ -329,9 +345,9 @@ class FFTInterpolation(NegativeGradient):
         n, d = Y.shape
         self.check_components(d)
         n_jobs = max(1, int(n_jobs))
-        grid = self.grid(Y)
         if d == 3:
-            return self._call_3d(grid, Y, dof, out, n_jobs)
+            return self._call_3d(self.plan(Y), Y, dof, out, n_jobs)
+        grid = self.grid(Y)
         kern = self.kernels(grid, dof, n_jobs)
         if self._ws is None or self._ws.key != (n, grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
@@ -372,19 +388,24 @@ class FFTInterpolation(NegativeGradient):
         :class:`FFTReference`."""
         return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs)
 
-    def _call_3d(self, grid, Y, dof, out, n_jobs):
-        """The 3-D repulsion: on ``grid`` while it is fine enough, else Barnes-Hut's (see ``fft3d``)."""
-        if not fine_enough(grid):
-            # the grid's caches are dead weight while the map stays this wide
+    def _call_3d(self, plan, Y, dof, out, n_jobs):
+        """The 3-D repulsion: the far part on ``plan``'s grid plus the exact short range, or
+        Barnes-Hut's where the plan has no grid (see ``fft3d.plan``)."""
+        grid = plan.grid
+        if grid is None:
+            # the grid's caches are dead weight while the map stays this stretched
             self._kernels = self._ws = None
             if self._wide is None:
                 self._wide = BarnesHut()
             return self._wide(Y, dof, out, n_jobs)
-        kern = self.kernels(grid, dof, n_jobs)
+        kern = self.kernels(grid, dof, n_jobs, plan.cutoff)
         if self._ws is None or self._ws.key != (Y.shape[0], grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
             self._ws = Workspace3(Y.shape[0], grid, self.fft_dtype)
-        return repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+        Z = repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+        if plan.cutoff > 0.0:
+            Z += add_near_field(grid, plan.cutoff, dof, self._ws, out, n_jobs)
+        return Z
 
     def __getstate__(self):
         # caches and scratch are rebuilt on first use
@@ -419,8 +440,8 @@ class FFTReference(ReferenceRepulsion):
     ----------
     bounds : (d, 2) float64 or None
         Lower and upper edge per axis of the box inside which new points are interpolated;
-        None for a 3-D reference too wide for a bounded grid (``fft3d.MAX_SPACING_3D``), whose
-        repulsion is Barnes-Hut's, as in the fit.
+        None for a 3-D reference with no affordable grid (``fft3d.plan``), whose repulsion is
+        Barnes-Hut's, as in the fit.
     """
 
     def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
@@ -439,13 +460,13 @@ class FFTReference(ReferenceRepulsion):
         if Y.shape[1] == 3:
             lo, hi = Y.min(axis=0), Y.max(axis=0)
             pad = REFERENCE_PADDING * (hi - lo)
-            grid = Grid3(lo - pad, hi + pad, p["n_interpolation_points"], p["min_num_intervals"],
-                         p["ints_in_interval"])
-            if fine_enough(grid):
-                self._in_3d = Reference3(Y, self.dof, grid, n_jobs)
-                self.bounds = grid.bounds
+            chosen = plan(Y, lo - pad, hi + pad, p["n_interpolation_points"], p["ints_in_interval"],
+                          p["min_num_intervals"])
+            if chosen.grid is not None:
+                self._in_3d = Reference3(Y, self.dof, chosen.grid, n_jobs, chosen.cutoff)
+                self.bounds = chosen.grid.bounds
             else:
-                # too wide for a bounded grid: Barnes-Hut's reference, as in the fit
+                # no affordable grid: Barnes-Hut's reference, as in the fit
                 self._in_3d = BarnesHut().reference(Y, self.dof, n_jobs)
                 self.bounds = None
             return
