@@ -5,7 +5,7 @@ from .. import neighbors as _neighbors
 from .._params import InvalidParameterError
 from .._sparse import sum_p_log_p, to_csr
 from .._threads import check_n_jobs, effective_n_jobs
-from .._validation import check_data
+from .._validation import check_data, check_data_owned, handed_over
 from ..progress import phase
 
 __all__ = ["AffinityModel", "NeighborModel"]
@@ -151,14 +151,14 @@ class NeighborModel(AffinityModel):
         X : (N, D) array, CSR matrix (backends with sparse support), or with
             ``metric="precomputed"`` an (N, N) distance matrix or sparse k-NN graph.
         """
-        X = check_data(X, accept_sparse=True)
+        X, owned = check_data_owned(X, accept_sparse=True)
         n = X.shape[0]
         k = self._n_neighbors(n)
         self.index = _neighbors.get_backend(
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
-        with phase("neighbours"):
+        with phase("neighbours"), handed_over(X, owned):  # a copy made here is the index's to keep
             knn = list(self.index.build(X, k))
         with phase("affinities"):
             self.P = self._P_from(knn)  # empties knn: the graph is freed as P is built
