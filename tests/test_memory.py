@@ -1,6 +1,9 @@
 """Memory a fit holds: data converted at the door is kept by the index as it is, never copied a
 second time, while the caller's own array is still copied (a map never depends on an array the
 caller can change)."""
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -81,3 +84,11 @@ def test_handed_over_with_owned_false_hands_nothing_over():
     X = np.zeros((4, 3))
     with handed_over(X, owned=False):
         assert not is_handed_over(X)
+
+
+def test_importing_fasttsne_does_not_import_scipy_stats():
+    # scipy.stats alone adds tens of megabytes to every process that imports fasttsne
+    code = "import sys, fasttsne; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip() == "False"
