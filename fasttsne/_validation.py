@@ -120,7 +120,8 @@ def handed_over(data, owned=True):
 
     A fitted map must never depend on memory the caller can still change, so an index copies
     what it keeps; but data converted at the door (say uint8 to float64) is already such a
-    copy, and copying it again would hold N x D twice. The door that converts says so here.
+    copy, and copying it again would hold N x D twice. The door that converts says so here, as
+    does the command line for the array it read from a file (no caller can reach it).
 
     Parameters
     ----------

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fasttsne
+from fasttsne import cli
 from fasttsne._validation import check_data_owned, handed_over, is_handed_over
 from fasttsne.affinity import PerplexityBasedNN
 
@@ -46,6 +47,18 @@ def test_data_converted_at_the_door_is_not_copied_a_second_time(work):
     # two float64 copies of N x D would exist at once if the index copied the converted data;
     # the exact search's float32 ranking copy adds half of one
     peak = _peak_bytes(work, _wide_uint8())
+    assert peak < 1.9 * DATA_BYTES, f"peak {peak / DATA_BYTES:.2f} x the float64 data"
+
+
+def test_the_command_line_keeps_the_array_it_read_without_a_copy(tmp_path, capsys):
+    path = tmp_path / "data.npy"
+    np.save(path, _wide_uint8().astype(np.float64))
+    argv = ["embed", str(path), "-o", str(tmp_path / "out.npy"), "--neighbors", "exact", "--perplexity", "10",
+            "--initialization", "random", "--n-iter", "1", "--early-exaggeration-iter", "1"]
+    # the array read (1x) and the exact search's float32 ranking copy (0.5x); a copy kept by the
+    # index would add 1x
+    peak = _peak_bytes(cli.main, argv)
+    capsys.readouterr()
     assert peak < 1.9 * DATA_BYTES, f"peak {peak / DATA_BYTES:.2f} x the float64 data"
 
 

@@ -253,7 +253,7 @@ def owned(kept, given):
     given : the input the caller passed to ``build``
     """
     def mine(a, theirs):
-        return (a is not theirs or is_handed_over(a)) and a.flags.owndata
+        return (a is not theirs and a.flags.owndata) or is_handed_over(a)
 
     if sp.issparse(kept):
         parts = ("data", "indices", "indptr")
