@@ -15,7 +15,8 @@ Schedules (``--schedules``, comma-separated names):
   exaggeration (Kobak & Berens 2019 anneal the exaggeration this way), then the main phase.
 
 ``--grids 4x0.8,4x1`` runs each schedule with the FFT gradient on each grid (nodes per
-interval x interval width, embedding units) instead of the automatic gradient.
+interval x interval width, embedding units) instead of the automatic gradient; ``--late-grid
+3x1`` switches to that grid from the second main-phase chunk on (a sparse, late map).
 
 Usage (from the project root)::
 
@@ -52,11 +53,17 @@ SCHEDULES = {
 }
 
 
-def run(schedule, start, chunks, n_jobs, score, gradient):
+def _grid(text):
+    """'4x0.8' -> the FFT gradient's keyword arguments for that grid."""
+    nodes, width = text.split("x")
+    return dict(negative_gradient_method="fft", n_interpolation_points=int(nodes), ints_in_interval=float(width))
+
+
+def run(schedule, start, chunks, n_jobs, score, gradient, late=None):
     """Yield (iterations so far, seconds so far, scores) after each main-phase chunk.
 
     ``gradient``: keyword arguments of the first ``optimize`` (the gradient and its grid), kept
-    by the map for the later ones.
+    by the map for the later ones; ``late``: those of the second main-phase chunk, if any.
     """
     ee, momentum, lr_factor, anneal = SCHEDULES[schedule]
     n = start.positions.shape[0]
@@ -66,8 +73,10 @@ def run(schedule, start, chunks, n_jobs, score, gradient):
     if anneal:
         embedding, extra = _anneal(embedding, n_jobs)
         done += extra
-    for chunk in chunks:
-        embedding = embedding.optimize(chunk, momentum=momentum, learning_rate=lr_factor * n, n_jobs=n_jobs)
+    for index, chunk in enumerate(chunks):
+        switch = late if late and index == 1 else {}
+        embedding = embedding.optimize(chunk, momentum=momentum, learning_rate=lr_factor * n, n_jobs=n_jobs,
+                                       **switch)
         done += chunk
         seconds = time.process_time() - t0
         yield done, seconds, score(np.asarray(embedding))
@@ -80,6 +89,7 @@ def main(argv=None):
     ap.add_argument("--schedules", default=",".join(SCHEDULES))
     ap.add_argument("--chunks", default="250,250,250", help="main-phase iterations between scores")
     ap.add_argument("--grids", default=None, help="FFT grids, e.g. 4x0.8,4x1 (default: the automatic gradient)")
+    ap.add_argument("--late-grid", default=None, help="FFT grid from the second main-phase chunk on, e.g. 3x1")
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
@@ -99,12 +109,12 @@ def main(argv=None):
           "CPU seconds of the optimisation (scoring excluded); KL with the common P")
     gradients = {"auto": {}}
     if a.grids:
-        gradients = {g: dict(negative_gradient_method="fft", n_interpolation_points=int(g.split("x")[0]),
-                             ints_in_interval=float(g.split("x")[1])) for g in a.grids.split(",")}
+        gradients = {g: _grid(g) for g in a.grids.split(",")}
+    late = _grid(a.late_grid) if a.late_grid else None
     print(f"{'schedule':<12} {'gradient':>8} {'iterations':>10} {'cpu s':>8} {'kl':>8} {'knn':>8}")
     for name in a.schedules.split(","):
         for label, gradient in gradients.items():
-            for done, seconds, (kl, knn) in run(name, start, chunks, a.n_jobs, score, gradient):
+            for done, seconds, (kl, knn) in run(name, start, chunks, a.n_jobs, score, gradient, late):
                 print(f"{name:<12} {label:>8} {done:>10} {seconds:8.1f} {kl:8.4f} {knn:8.4f}", flush=True)
 
 
