@@ -41,7 +41,7 @@ def principal_axes(X, n_components):
         mean = X.mean(axis=0, dtype=np.float64)
         cov = np.zeros((D, D))
         for s in range(0, n, step):
-            b = np.asarray(X[s:s + step], dtype=np.float64) - mean
+            b = np.subtract(X[s:s + step], mean, dtype=np.float64)  # no float64 copy of the block first
             cov += b.T @ b
         cov /= n
     evals, evecs = np.linalg.eigh(cov)

@@ -5,6 +5,8 @@ message that says what is wrong and how to fix it; parameter values are checked 
 table in :mod:`fasttsne._params` and raise its ``InvalidParameterError``. Nothing here modifies the
 caller's data: arrays are converted (copied) only when their dtype or layout must change.
 """
+import contextlib
+import contextvars
 import numbers
 
 import numpy as np
@@ -12,7 +14,8 @@ import scipy.sparse as sp
 
 from ._params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, InvalidParameterError, Param, check
 
-__all__ = ["check_data", "check_positions", "check_positive", "check_random_state"]
+__all__ = ["check_data", "check_data_owned", "check_positions", "check_positive", "check_random_state",
+           "handed_over", "is_handed_over"]
 
 
 def _describe_nonfinite(X):
@@ -24,6 +27,15 @@ def _describe_nonfinite(X):
 
 def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float32), min_samples=2):
     """Validate a data matrix and return it as a 2-D float array (or CSR matrix).
+
+    See :func:`check_data_owned`, which also says whether the result is a copy made here.
+    """
+    return check_data_owned(X, name=name, accept_sparse=accept_sparse, dtype=dtype, min_samples=min_samples)[0]
+
+
+def check_data_owned(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float32), min_samples=2):
+    """Validate a data matrix; return it as a 2-D float array (or CSR matrix) and whether that
+    array is a private copy made here.
 
     Parameters
     ----------
@@ -39,9 +51,13 @@ def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float3
 
     Returns
     -------
-    ndarray or scipy.sparse.csr_matrix
+    data : ndarray or scipy.sparse.csr_matrix
         The input itself when it already qualifies (a C-contiguous array of an accepted
         dtype, or a CSR matrix), otherwise a converted, C-contiguous copy.
+    owned : bool
+        True when ``data`` is a dense array this call allocated (a dtype or layout conversion,
+        or an array built from a list): nobody else holds it, so whoever keeps it need not copy
+        it again (see :func:`handed_over`). Sparse input is always reported False.
     """
     dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
     if sp.issparse(X):
@@ -59,7 +75,7 @@ def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float3
             raise ValueError(f"{name} contains {int((~np.isfinite(values)).sum())} NaN or infinite "
                              "values; remove or impute them before running t-SNE.")
         _check_shape(X.shape, 2, name, min_samples)
-        return X
+        return X, False
     if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
         try:
             arr = np.asarray(X)
@@ -75,17 +91,56 @@ def check_data(X, *, name="X", accept_sparse=False, dtype=(np.float64, np.float3
             + ("; use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for one sample."
                if arr.ndim == 1 else "."))
     _check_shape(arr.shape, 2, name, min_samples)
+    # a list (or other sequence) became new memory in asarray; an ndarray or an __array__
+    # object may have handed over memory that its owner still holds
+    owned = isinstance(X, (list, tuple))
     if arr.dtype not in dtypes:
-        arr = arr.astype(dtypes[0])
+        arr, owned = arr.astype(dtypes[0]), True
     # one layout from here on: the backends need contiguous rows anyway, and BLAS rounds
     # differently on Fortran-ordered operands, which made the embedding of a Fortran-ordered
     # array differ in the last bits from that of the same values in C order
-    arr = np.ascontiguousarray(arr)
+    contiguous = np.ascontiguousarray(arr)
+    arr, owned = contiguous, owned or contiguous is not arr
     if not np.all(np.isfinite(arr)):
         n_bad, row = _describe_nonfinite(arr)
         raise ValueError(f"{name} contains {n_bad} NaN or infinite value(s) (first in row {row}); "
                          "remove or impute them before running t-SNE.")
-    return arr
+    return arr, owned
+
+
+#: The arrays the code running in this context has handed over (see :func:`handed_over`).
+_HANDED_OVER = contextvars.ContextVar("fasttsne_handed_over", default=())
+
+
+@contextlib.contextmanager
+def handed_over(data, owned=True):
+    """Within this block, ``data`` (when ``owned``) is a private copy whose only holder hands it
+    over: an index may keep it as it is instead of copying it (see
+    :func:`fasttsne.neighbors.base.owned`).
+
+    A fitted map must never depend on memory the caller can still change, so an index copies
+    what it keeps; but data converted at the door (say uint8 to float64) is already such a
+    copy, and copying it again would hold N x D twice. The door that converts says so here, as
+    does the command line for the array it read from a file (no caller can reach it).
+
+    Parameters
+    ----------
+    data : ndarray
+    owned : bool
+        Whether ``data`` is private (the second result of :func:`check_data_owned`); False
+        makes this block a no-op, so callers need not branch.
+    """
+    token = _HANDED_OVER.set(_HANDED_OVER.get() + (data,)) if owned else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _HANDED_OVER.reset(token)
+
+
+def is_handed_over(data):
+    """Whether ``data`` itself (not a view of it) was handed over in this context."""
+    return any(data is d for d in _HANDED_OVER.get())
 
 
 def _check_dtype_kind(dt, name):

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ._params import TRANSFORM_PARAMS, check
+from ._validation import handed_over
 
 __all__ = ["main", "build_parser", "read_data", "write_positions"]
 
@@ -335,7 +336,9 @@ def cmd_embed(args):
         X, y = read_data(args.input, labels=args.labels, key=args.key, use_rep=args.use_rep,
                          drop=_split(args.drop))
     _say(args, f"{X.shape[0]} points x {X.shape[1]} features from {args.input}")
-    embedding = tsne.fit(X)
+    # the array read from the file is this process's alone: the map may keep it without a copy
+    with handed_over(X):
+        embedding = tsne.fit(X)
     write_positions(args.output, np.asarray(embedding))
     print(f"wrote {embedding.shape[0]} x {embedding.shape[1]} positions to {args.output} "
           f"(KL {embedding.kl_divergence:.4f})")

@@ -4,7 +4,7 @@ import numpy as np
 from . import gradients as _gradients
 from . import neighbors as _neighbors
 from ._params import TSNE_PARAMS, InvalidParameterError, check, doc
-from ._validation import check_data, check_positions
+from ._validation import check_data_owned, check_positions, handed_over
 from .affinity import AffinityModel, Multiscale, PerplexityBasedNN
 from .embedding import Embedding
 from .gradients.exact import MAX_EXACT_SAMPLES, ExactGradient
@@ -95,7 +95,7 @@ class TSNE:
         check(TSNE_PARAMS, {"initialization": init})
         if X is None:
             return self._prepare_from_affinities(affinities, init)
-        X = check_data(X, accept_sparse=True)
+        X, owned = check_data_owned(X, accept_sparse=True)
         n = X.shape[0]
         # resolve the backends first: a bad name, metric, dimension or size fails before any work
         backend = _resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
@@ -118,7 +118,8 @@ class TSNE:
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")
             if affinities.P is None:
-                affinities.fit(X)
+                with handed_over(X, owned):  # a copy converted above is the index's to keep
+                    affinities.fit(X)
             elif affinities.P.shape[0] != n:
                 raise ValueError(f"the affinities were fitted on {affinities.P.shape[0]} points, X has {n}.")
         if _is_pca(init) and self.metric == "precomputed":

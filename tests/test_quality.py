@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 import fasttsne
 from fasttsne import cli, quality
@@ -142,6 +142,12 @@ def test_knc_equals_brute_force_on_class_means(smooth, k):
     X, Y = smooth
     labels = np.random.default_rng(5).integers(0, 7, size=len(X))
     assert quality.knc(X, Y, labels, k) == pytest.approx(ref_knc(X, Y, labels, k), abs=1e-12)
+
+
+@pytest.mark.parametrize("values", [[3.0, 1.0, 2.0], [1.0, 1.0, 1.0], [5.0], [2.0, 0.0, 2.0, 1.0, 0.0, 2.0]],
+                         ids=["distinct", "all-tied", "one", "groups"])
+def test_average_ranks_are_scipy_rankdata(values):
+    np.testing.assert_array_equal(quality.measures._average_ranks(np.array(values)), rankdata(values))
 
 
 def test_cpd_with_every_pair_is_spearmans_rho_of_all_distances(tied):

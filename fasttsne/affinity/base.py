@@ -6,7 +6,7 @@ from .. import neighbors as _neighbors
 from .._params import InvalidParameterError
 from .._sparse import sum_p_log_p, to_csr
 from .._threads import check_n_jobs, effective_n_jobs
-from .._validation import check_data
+from .._validation import check_data, check_data_owned, handed_over
 from ..neighbors import opentsne as _opentsne
 from ..progress import phase, reporting
 from .symmetrize import check_symmetrize, joint_from_graph
@@ -231,7 +231,7 @@ class NeighborModel(AffinityModel):
         X : (N, D) array, CSR matrix (backends with sparse support), or with
             ``metric="precomputed"`` an (N, N) distance matrix or sparse k-NN graph.
         """
-        X = check_data(X, accept_sparse=True)
+        X, owned = check_data_owned(X, accept_sparse=True)
         n = X.shape[0]
         k = self._n_neighbors(n)
         self.index = _neighbors.get_backend(
@@ -239,7 +239,7 @@ class NeighborModel(AffinityModel):
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
         with reporting(self.verbose):
-            with phase("neighbours"):
+            with phase("neighbours"), handed_over(X, owned):  # a copy made here is the index's to keep
                 knn = list(self.index.build(X, k))
             self._set_graph(knn, k)
         return self

@@ -21,7 +21,8 @@ CANDIDATE_FACTOR = 2
 PROJECTION_SAMPLE = 10_000
 #: Rows projected at a time (bounds the float64 temporaries).
 PROJECT_CHUNK_ROWS = 4096
-#: Candidate distances computed at a time while re-ranking (8 MiB of float64).
+#: Candidate distances, and entries of query rows, handled at a time while re-ranking (8 MiB of
+#: float64 distances; the block's copy of the query rows is no larger in entries).
 RERANK_BLOCK_ENTRIES = 2 ** 20
 
 
@@ -91,8 +92,9 @@ def rerank(Q, R, candidates, k, n_jobs=1, order=None):
     Q = np.ascontiguousarray(Q, dtype=R.dtype)
     m, c = candidates.shape
     indices, squared = np.empty((m, k), dtype=np.int64), np.empty((m, k))
-    # in blocks of rows: the (M, c) candidate distances never exist all at once
-    step = max(1, RERANK_BLOCK_ENTRIES // max(c, 1))
+    # in blocks of rows: the (M, c) candidate distances never exist all at once, nor, for wide
+    # data, a copy of many query rows (each row's result does not depend on the blocks)
+    step = max(1, RERANK_BLOCK_ENTRIES // max(c, Q.shape[1], 1))
     for s in range(0, m, step):
         rows = slice(s, s + step) if order is None else order[s:s + step]
         cand = np.ascontiguousarray(candidates[rows], dtype=np.int64)

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from .._ext import _knn
 from .._sparse import check_csr
 from .._threads import check_n_jobs, effective_n_jobs
+from .._validation import is_handed_over
 
 __all__ = ["NeighborBackend", "canonical_metric", "seed_from", "sort_rows", "state_array", "check_ids", "owned"]
 
@@ -242,7 +243,9 @@ def owned(kept, given):
 
     An index that kept a view of the caller's array would change when the caller changes
     that array in place. An array the backend made itself (normalised, converted, fancy
-    indexed) owns its memory and is kept as it is; the caller's array or any view is copied.
+    indexed) owns its memory and is kept as it is, and so is ``given`` itself when the code
+    that made it handed it over (:func:`fasttsne._validation.handed_over`: a copy converted
+    at the door); the caller's array or any view is copied.
 
     Parameters
     ----------
@@ -250,7 +253,7 @@ def owned(kept, given):
     given : the input the caller passed to ``build``
     """
     def mine(a, theirs):
-        return a is not theirs and a.flags.owndata
+        return (a is not theirs and a.flags.owndata) or is_handed_over(a)
 
     if sp.issparse(kept):
         parts = ("data", "indices", "indptr")

@@ -165,7 +165,8 @@ class Exact(NeighborBackend):
         out = np.empty(X.shape, dtype=np.float32)
         step = max(1, BLOCK_ENTRIES // max(X.shape[1], 1))
         for start in range(0, X.shape[0], step):
-            out[start:start + step] = X[start:start + step] - self._center
+            # differences in float64, rounded into out chunk by chunk: no float64 block exists
+            np.subtract(X[start:start + step], self._center, out=out[start:start + step], casting="unsafe")
         return out
 
     def _candidates(self, n_q, n_r, k, exclude_self, step, products, r_key):

@@ -5,7 +5,6 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import rankdata
 
 from .._params import InvalidParameterError
 from .._threads import check_n_jobs, effective_n_jobs
@@ -308,8 +307,29 @@ def _pair_sq(Z, i, j, n_jobs):
 
 
 def _spearman(a, b):
-    ra, rb = rankdata(a), rankdata(b)
+    ra, rb = _average_ranks(a), _average_ranks(b)
     ra -= ra.mean()
     rb -= rb.mean()
     denom = math.sqrt(float(ra @ ra) * float(rb @ rb))
     return float(ra @ rb / denom) if denom > 0 else float("nan")
+
+
+def _average_ranks(a):
+    """Ranks 1..n of the finite values ``a`` (n,), ties given the mean of the ranks they span.
+
+    The rule of ``scipy.stats.rankdata``; written here because importing ``scipy.stats`` costs
+    every process that imports fasttsne tens of megabytes of memory for this one function.
+    """
+    a = np.asarray(a)
+    order = np.argsort(a, kind="stable")
+    ordered = a[order]
+    starts_group = np.empty(len(a), dtype=bool)
+    starts_group[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
+    group = np.cumsum(starts_group) - 1
+    first = np.flatnonzero(starts_group)
+    last = np.append(first[1:], len(a)) - 1
+    ranks = np.empty(len(a))
+    # a tie spanning positions first..last (0-based) shares the rank (first + last) / 2 + 1
+    ranks[order] = ((first + last) / 2.0 + 1.0)[group]
+    return ranks
