@@ -293,7 +293,8 @@ class Embedding(PositionsArray):
         median = isinstance(initialization, str) and initialization == "median"
         k = int(min(k, self.shape[0])) if median else 0
         # one query for what the median and the affinities both need
-        found = index.query(X_new, max(k, self.affinities.neighbors_needed(**params)), n_jobs=n_jobs)
+        found = self.affinities.neighbors_of(X_new, max(k, self.affinities.neighbors_needed(**params)),
+                                             n_jobs=n_jobs)
         P_new = self.affinities.to_new(X_new, neighbors=found, n_jobs=n_jobs, **params)
         Y0 = initial_partial_positions(initialization, self._positions, found[0][:, :k] if median else None,
                                        P_new, random_state)

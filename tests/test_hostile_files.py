@@ -157,6 +157,7 @@ def _crafts(maps, folder):
          edit_meta=lambda m: state(m)["phases_"]["__list__"][0]["__dict__"].update(evil=1))
     make("nan_kl", ex, edit_meta=lambda m: state(m).update(kl_divergence={"__float__": "nan"}))
     make("n_features_mismatch", ex, edit_meta=lambda m: state(m).update(n_features=7))
+    make("scale_exponent", ex, edit_meta=lambda m: affinity_state(m).update(scale_exponent_=7))
     # -- P
     indices, data, indptr = member(ex, P["indices"]), member(ex, P["data"]), member(ex, P["indptr"])
     bad = indices.copy()
@@ -247,6 +248,7 @@ def refused(results, case, what):
     ("phase_unknown_field", "a phase is stored as"),
     ("nan_kl", "kl_divergence"),
     ("n_features_mismatch", "n_features is 7"),
+    ("scale_exponent", "scale exponent is 7"),
     ("P_index_out_of_range", "column indices outside"),
     ("P_negative", "negative or non-finite"),
     ("P_nan", "negative or non-finite"),

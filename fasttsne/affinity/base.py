@@ -1,14 +1,24 @@
 """The affinity-model protocol, and the machinery shared by the models built on a k-NN graph."""
+import numpy as np
 import scipy.sparse as sp
 
 from .. import neighbors as _neighbors
 from .._params import InvalidParameterError
+from .._scale import check_exponent, rescaled, scale_exponent
 from .._sparse import sum_p_log_p, to_csr
 from .._threads import check_n_jobs, effective_n_jobs
 from .._validation import check_data
 from ..progress import phase
 
-__all__ = ["AffinityModel", "NeighborModel"]
+__all__ = ["AffinityModel", "NeighborModel", "DISTANCE_DEGREES"]
+
+#: Metrics under which data divided by ``c`` has distances divided by ``c ** degree``: the
+#: neighbour models divide such data by a power of two when its magnitude is far from 1
+#: (see :mod:`fasttsne._scale`), which leaves the neighbours and the perplexity-calibrated
+#: affinities as they are. Other metrics (callables, ratios, boolean ones) use the data as
+#: given.
+DISTANCE_DEGREES = {"euclidean": 1, "sqeuclidean": 2, "manhattan": 1, "chebyshev": 1, "minkowski": 1,
+                    "cosine": 0, "correlation": 0, "precomputed": 1}
 
 
 class AffinityModel:
@@ -27,6 +37,10 @@ class AffinityModel:
         otherwise.
     index : NeighborBackend or None
         The fitted neighbour backend that places new points (None for :class:`Precomputed`).
+    scale_exponent_ : int
+        The data (and new points) are divided by ``2 ** scale_exponent_`` before the index
+        sees them, so the index's distances are in those units; 0 for data of ordinary
+        magnitude (see :mod:`fasttsne._scale`).
     n_samples : int
     new_point_params : tuple of str
         Names of the keyword parameters :meth:`to_new` and :meth:`neighbors_needed` take
@@ -37,6 +51,7 @@ class AffinityModel:
     index = None
     n_samples = None
     new_point_params = ()
+    scale_exponent_ = 0
 
     def fit(self, X):
         raise NotImplementedError
@@ -62,7 +77,8 @@ class AffinityModel:
         k : int, optional
             Reference neighbours per new point (each model's default otherwise).
         neighbors : ((M, >= k) indices, (M, >= k) distances), optional
-            X_new's reference neighbours sorted by distance, if already found; the first k
+            X_new's reference neighbours sorted by distance, if already found (by
+            :meth:`neighbors_of`, whose distances are in the index's units); the first k
             columns are used instead of a new query.
         n_jobs : None or int, optional
             Threads of the query and the calibration (None: the model's), resolved now.
@@ -70,6 +86,36 @@ class AffinityModel:
             The model's :attr:`new_point_params`.
         """
         raise NotImplementedError
+
+    def neighbors_of(self, X_new, k, n_jobs=None):
+        """The ``k`` nearest reference points of each new point, from the fitted index.
+
+        Parameters
+        ----------
+        X_new : (M, D) array (or CSR where the index takes it)
+            In the units of the data the model was fitted on; divided here by
+            ``2 ** scale_exponent_`` like that data was.
+        k : int
+        n_jobs : None or int, optional
+            Threads of the query (None: the index's own).
+
+        Returns
+        -------
+        indices : (M, k) int64
+        distances : (M, k) float64
+            In the index's units (those of the data divided by ``2 ** scale_exponent_``),
+            sorted by increasing distance: what :meth:`to_new` takes as ``neighbors``.
+        """
+        if self.index is None:
+            raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
+        X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
+        return self.index.query(rescaled(X_new, self.scale_exponent_), k, n_jobs=n_jobs)
+
+    @classmethod
+    def check_state(cls, state):
+        """Refuse a saved state (the attribute dict :func:`fasttsne.load` restores) whose scale
+        exponent no fit could have produced; raises ValueError."""
+        check_exponent(state.get("scale_exponent_", 0))
 
     @property
     def sum_p_log_p(self):
@@ -158,6 +204,9 @@ class NeighborModel(AffinityModel):
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
+        # the backend's metric, canonical: a backend instance given as neighbors brings its own
+        self.scale_exponent_ = scale_exponent(X) if self.index.metric in DISTANCE_DEGREES else 0
+        X = rescaled(X, self.scale_exponent_)
         with phase("neighbours"):
             knn = list(self.index.build(X, k))
         with phase("affinities"):
@@ -183,9 +232,13 @@ class NeighborModel(AffinityModel):
 
     def _new_neighbors(self, X_new, k, neighbors=None, n_jobs=None):
         """Neighbours of new points among the reference: (M, k) indices, distances."""
-        if self.index is None:
-            raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
         if neighbors is not None and neighbors[0].shape[1] >= k:
             return neighbors[0][:, :k], neighbors[1][:, :k]
-        X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
-        return self.index.query(X_new, k, n_jobs=n_jobs)
+        return self.neighbors_of(X_new, k, n_jobs)
+
+    def _in_index_units(self, distance):
+        """A distance in the metric's units on the data as given (a bandwidth, say), in the
+        units of the index, which saw the data divided by ``2 ** scale_exponent_``."""
+        if not self.scale_exponent_:
+            return distance
+        return float(np.ldexp(distance, -DISTANCE_DEGREES[self.index.metric] * self.scale_exponent_))

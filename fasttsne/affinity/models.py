@@ -174,7 +174,8 @@ class FixedSigmaNN(NeighborModel):
     Parameters
     ----------
     sigma : float
-        Bandwidth, in the metric's distance units.
+        Bandwidth, in the metric's distance units on the data as given (also when the
+        data is rescaled for the search, see :mod:`fasttsne._scale`).
     k : int, default 30
         Neighbours per point; lowered, with a warning, to N - 1 when needed.
     neighbors, metric, metric_params, n_jobs, random_state
@@ -199,14 +200,15 @@ class FixedSigmaNN(NeighborModel):
         return lowered_k(self.k, n_samples - 1, "other points", stacklevel=_WARN_DEPTH)
 
     def _P_from(self, knn):
-        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, self.sigma), self._threads())
+        sigma = self._in_index_units(self.sigma)
+        return joint_from_neighbors(knn, lambda d: fixed_sigma_probabilities(d, sigma), self._threads())
 
     def _plan_new(self, k, warn, sigma=None):
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         return _fixed_k_plan(self.n_samples, k, self.k, warn), sigma
 
     def _new_values(self, distances, sigma, n_jobs=None):
-        return fixed_sigma_probabilities(distances, sigma)
+        return fixed_sigma_probabilities(distances, self._in_index_units(sigma))
 
 
 class Uniform(NeighborModel):
