@@ -133,3 +133,16 @@ def test_the_callers_far_scaled_data_is_not_modified():
     before = X.copy()
     _fit(X)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("scale", FAR_SCALES)
+def test_the_quality_report_of_far_scaled_data_equals_that_of_the_unit_scale_data(scale):
+    X = _data()
+    embedding = _fit(X)
+    far, plain = embedding.quality(X * scale).to_dict(), embedding.quality(X).to_dict()
+    assert far.keys() == plain.keys()
+    for name, value in plain.items():
+        if isinstance(value, float):
+            assert far[name] == pytest.approx(value, rel=1e-12, abs=0), name
+        else:
+            assert far[name] == value, name
