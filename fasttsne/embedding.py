@@ -162,6 +162,9 @@ class Embedding(PositionsArray):
         ------
         InvalidParameterError
             For a bad parameter value, before any iteration.
+        DivergenceError
+            When a step would take positions out of float64's range (a learning rate far
+            too large); the positions stay finite.
         OptimizationInterrupt
             On Ctrl-C, within about one iteration; its ``embedding`` attribute holds the
             result so far (a new Embedding unless ``inplace``).
@@ -330,6 +333,9 @@ class Embedding(PositionsArray):
         ------
         InvalidParameterError
             For a bad parameter value, before any work.
+        DivergenceError
+            When a step would take the new points out of float64's range (a learning rate
+            far too large).
         ValueError
             When ``X_new`` is not 2-D (a single point must be passed as one row,
             ``x.reshape(1, -1)``), has no rows (an empty batch is an error, as in
