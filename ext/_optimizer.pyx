@@ -5,13 +5,13 @@ Fusing these keeps the optimiser to one pass over the (N, d) arrays per iteratio
 no temporaries.
 """
 from cython.parallel cimport prange
-from libc.math cimport sqrt
+from libc.math cimport fabs, sqrt
 
 
 def gradient_step(double[:, ::1] Y, const double[:, ::1] attractive, const double[:, ::1] repulsive,
                   double exaggeration, double inv_z, double[:, ::1] update, double[:, ::1] gains,
                   double learning_rate, double momentum, double min_gain,
-                  double max_grad_norm, double max_step_norm, int n_jobs=1):
+                  double max_grad_norm, double max_step_norm, double max_coordinate, int n_jobs=1):
     """Advance ``Y`` in place by one step of delta-bar-delta gradient descent.
 
     The gradient (divided by 4) of point i is
@@ -19,9 +19,20 @@ def gradient_step(double[:, ::1] Y, const double[:, ::1] attractive, const doubl
     ``max_grad_norm`` / ``max_step_norm`` <= 0 disable the per-point clipping of the
     gradient / the step (Euclidean norm over the d coordinates).
     ``update`` and ``gains`` are the optimiser state, updated in place.
+
+    A point whose step would take a coordinate beyond ``max_coordinate`` in magnitude, or
+    to NaN (a step that overflowed), is left where it is and its ``update`` row is set to
+    0, so ``Y`` and ``update`` stay finite whatever the learning rate.
+
+    Returns
+    -------
+    int
+        The number of points left where they were for that reason (0 in a sound run).
     """
     cdef Py_ssize_t n = Y.shape[0], d = Y.shape[1]
     cdef Py_ssize_t i, k
+    cdef Py_ssize_t blocked = 0
+    cdef int inside
     cdef double g, norm, scale, u
     for i in prange(n, nogil=True, num_threads=n_jobs, schedule="static"):
         norm = 0.0
@@ -48,10 +59,21 @@ def gradient_step(double[:, ::1] Y, const double[:, ::1] attractive, const doubl
         scale = 1.0
         if max_step_norm > 0 and norm > max_step_norm * max_step_norm:
             scale = max_step_norm / sqrt(norm)
+        inside = 1
         for k in range(d):
             if scale != 1.0:
                 update[i, k] = update[i, k] * scale
-            Y[i, k] = Y[i, k] + update[i, k]
+            # negated so that NaN fails it too
+            if not (fabs(Y[i, k] + update[i, k]) <= max_coordinate):
+                inside = 0
+        if inside:
+            for k in range(d):
+                Y[i, k] = Y[i, k] + update[i, k]
+        else:
+            blocked += 1
+            for k in range(d):
+                update[i, k] = 0.0
+    return blocked
 
 
 def center(double[:, ::1] Y):

@@ -9,7 +9,7 @@ from .affinity import PerplexityBasedNN
 from .embedding import Embedding
 from .partial import PartialEmbedding
 from .persist import load
-from .optim import OptimizationInterrupt
+from .optim import DivergenceError, OptimizationInterrupt
 from .plotting import plot
 from .tsne import TSNE
 from . import tl
@@ -20,5 +20,6 @@ from ._version import __version__
 TSNEEmbedding = Embedding
 PartialTSNEEmbedding = PartialEmbedding
 
-__all__ = ["TSNE", "Embedding", "PartialEmbedding", "TSNEEmbedding", "PartialTSNEEmbedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "InvalidParameterError",
+__all__ = ["TSNE", "Embedding", "PartialEmbedding", "TSNEEmbedding", "PartialTSNEEmbedding", "PerplexityBasedNN", "load", "OptimizationInterrupt", "DivergenceError",
+           "InvalidParameterError",
            "plot", "tl", "__version__"]

@@ -162,6 +162,9 @@ class Embedding(PositionsArray):
         ------
         InvalidParameterError
             For a bad parameter value, before any iteration.
+        DivergenceError
+            When a step would take positions out of float64's range (a learning rate far
+            too large); the positions stay finite.
         OptimizationInterrupt
             On Ctrl-C, within about one iteration; its ``embedding`` attribute holds the
             result so far (a new Embedding unless ``inplace``).
@@ -293,7 +296,8 @@ class Embedding(PositionsArray):
         median = isinstance(initialization, str) and initialization == "median"
         k = int(min(k, self.shape[0])) if median else 0
         # one query for what the median and the affinities both need
-        found = index.query(X_new, max(k, self.affinities.neighbors_needed(**params)), n_jobs=n_jobs)
+        found = self.affinities.neighbors_of(X_new, max(k, self.affinities.neighbors_needed(**params)),
+                                             n_jobs=n_jobs)
         P_new = self.affinities.to_new(X_new, neighbors=found, n_jobs=n_jobs, **params)
         Y0 = initial_partial_positions(initialization, self._positions, found[0][:, :k] if median else None,
                                        P_new, random_state)
@@ -329,6 +333,9 @@ class Embedding(PositionsArray):
         ------
         InvalidParameterError
             For a bad parameter value, before any work.
+        DivergenceError
+            When a step would take the new points out of float64's range (a learning rate
+            far too large).
         ValueError
             When ``X_new`` is not 2-D (a single point must be passed as one row,
             ``x.reshape(1, -1)``), has no rows (an empty batch is an error, as in

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
 from ._linalg import BLOCK_ENTRIES, principal_axes
+from ._scale import rescaled, scale_exponent
 from ._validation import check_positions, check_random_state
 
 __all__ = ["pca", "principal_axes", "random", "spectral", "jitter", "median", "weighted_mean", "rescale",
@@ -50,6 +51,9 @@ def pca(X, n_components=2, random_state=None):
     """
     n, D = X.shape
     step = max(1, BLOCK_ENTRIES // max(D, 1))  # rows per block
+    # data far from unit magnitude is divided by a power of two (exact) first: its covariance
+    # would overflow or underflow, and the positions are rescaled below in any case
+    X = rescaled(X, scale_exponent(X))
     mean, V, variances = principal_axes(X, n_components)
     m = V.shape[1]
     Y = np.empty((n, n_components))

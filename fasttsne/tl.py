@@ -319,7 +319,7 @@ def ingest(adata: Any, adata_ref: Any, *, obs: Union[str, Iterable[str], None] =
     adata.obsm[obsm_key] = embedding.transform(X, n_jobs=n_jobs, random_state=random_state, **transform_params)
     if labels:
         k = int(min(k_labels, len(embedding)))
-        neighbors, _ = embedding.affinities.index.query(X, k, n_jobs=n_jobs)
+        neighbors, _ = embedding.affinities.neighbors_of(X, k, n_jobs=n_jobs)
         for name in labels:
             adata.obs[name] = _majority(adata_ref.obs[name], neighbors)
     adata.uns[uns_key] = {"params": {"use_rep": rep_name, "ingested": True, **_recordable(transform_params)}}

@@ -1,6 +1,7 @@
 """Everyday cases: wide and sparse data get PCA axes without a D x D eigen-problem, maps fitted
 with a RandomState save, and verbose output survives a missing stderr."""
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import scipy.sparse as sp
 
 import fasttsne
 from fasttsne import _linalg
+from fasttsne.initialization import pca
 
 
 #: Tests lower the feature threshold so that small data takes the truncated-SVD path.
@@ -47,6 +49,21 @@ def test_wide_sparse_data_gets_the_same_axes_as_its_dense_copy(low_threshold, mo
     mean_ref, V_ref, var_ref = _axes_by_covariance(X.toarray(), 2, monkeypatch)
     np.testing.assert_allclose(V, V_ref, atol=1e-8)
     np.testing.assert_allclose(var, var_ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_pca_of_wide_data_never_forms_the_feature_covariance(sparse):
+    n, d = 200, 5000  # the D x D covariance would take 200 MB
+    rng = np.random.default_rng(0)
+    X = sp.random(n, d, density=0.01, random_state=0, format="csr") if sparse else rng.normal(size=(n, d))
+    tracemalloc.start()
+    try:
+        Y = pca(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert Y.shape == (n, 2) and np.all(np.isfinite(Y))
+    assert peak < 0.1 * d * d * 8, f"peak {peak / 2 ** 20:.0f} MiB"
 
 
 def test_a_map_fitted_with_a_randomstate_saves_and_loads(tmp_path):

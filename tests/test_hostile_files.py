@@ -157,6 +157,7 @@ def _crafts(maps, folder):
          edit_meta=lambda m: state(m)["phases_"]["__list__"][0]["__dict__"].update(evil=1))
     make("nan_kl", ex, edit_meta=lambda m: state(m).update(kl_divergence={"__float__": "nan"}))
     make("n_features_mismatch", ex, edit_meta=lambda m: state(m).update(n_features=7))
+    make("scale_exponent", ex, edit_meta=lambda m: affinity_state(m).update(scale_exponent_=7))
     # -- P
     indices, data, indptr = member(ex, P["indices"]), member(ex, P["data"]), member(ex, P["indptr"])
     bad = indices.copy()
@@ -207,9 +208,9 @@ def _crafts(maps, folder):
     return out
 
 
-@pytest.fixture(scope="module")
-def results(maps, tmp_path_factory):
-    crafted = _crafts(maps, tmp_path_factory.mktemp("crafted"))
+def load_in_child(crafted):
+    """{case: outcome} of loading and using each of ``crafted`` ({case: path}) in one child
+    process (``CHILD``); a case the child did not report (it died) is a "crash"."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     run = subprocess.run([sys.executable, "-c", CHILD, *map(str, crafted.values())], capture_output=True,
                          text=True, timeout=300, env=env)
@@ -219,6 +220,11 @@ def results(maps, tmp_path_factory):
         by_path[entry["path"]] = entry
     died = f"the loader's process died (status {run.returncode}): {run.stderr[-1500:]}"
     return {case: by_path.get(str(path), {"result": "crash", "message": died}) for case, path in crafted.items()}
+
+
+@pytest.fixture(scope="module")
+def results(maps, tmp_path_factory):
+    return load_in_child(_crafts(maps, tmp_path_factory.mktemp("crafted")))
 
 
 def refused(results, case, what):
@@ -247,6 +253,7 @@ def refused(results, case, what):
     ("phase_unknown_field", "a phase is stored as"),
     ("nan_kl", "kl_divergence"),
     ("n_features_mismatch", "n_features is 7"),
+    ("scale_exponent", "scale exponent is 7"),
     ("P_index_out_of_range", "column indices outside"),
     ("P_negative", "negative or non-finite"),
     ("P_nan", "negative or non-finite"),
@@ -285,6 +292,21 @@ def test_pynndescent_graph_out_of_range_is_refused():
     bad[2, 1] = 10
     with pytest.raises(ValueError, match="pynndescent graph holds indices outside"):
         NNDescent.check_state(dict(good, _graph=(bad, good["_graph"][1])))
+
+
+@pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
+                    reason="compiles pynndescent with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
+def test_a_pynndescent_map_whose_graph_points_outside_is_refused_in_a_child_process(tmp_path):
+    pytest.importorskip("pynndescent")
+    X = np.random.default_rng(0).normal(size=(60, 5))
+    fasttsne.TSNE(n_iter=10, early_exaggeration_iter=5, neighbors="pynndescent", perplexity=5,
+                  random_state=0).fit(X).save(tmp_path / "nnd.tsne")
+    src = tmp_path / "nnd.tsne"
+    ref = index_state(_meta(_members(src)))["_graph"]["__list__"][0]["__array__"]
+    graph = member(src, ref).copy()
+    graph[0, 0] = 10 ** 6
+    crafted = {"pynndescent_graph": craft(src, tmp_path / "pynndescent_graph", arrays={ref: graph})}
+    refused(load_in_child(crafted), "pynndescent_graph", "pynndescent graph holds indices outside")
 
 
 def test_saved_map_is_format_version_2_with_a_checksum_per_member(maps):

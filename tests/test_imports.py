@@ -14,7 +14,7 @@ PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 LAYERS = [
     ("low-level helpers", ["fasttsne._ext", "fasttsne._params", "fasttsne._threads", "fasttsne._validation",
                            "fasttsne._sparse", "fasttsne._linalg", "fasttsne._version", "fasttsne._positions",
-                           "fasttsne.registry", "fasttsne.progress", "fasttsne._npz"]),
+                           "fasttsne.registry", "fasttsne.progress", "fasttsne._npz", "fasttsne._scale"]),
     ("neighbours", ["fasttsne.neighbors", "fasttsne.nearest_neighbors"]),
     ("affinities", ["fasttsne.affinity", "fasttsne.initialization"]),
     ("gradients", ["fasttsne.gradients"]),

@@ -113,7 +113,8 @@ def test_optimize_rejects_bad_values_before_any_iteration(params, small_map, mon
 
 
 @pytest.mark.parametrize("params", [{"learning_rate": "auto"}, {"k": 0}, {"perplexity": 0},
-                                    {"initialization": "pca"}, {"final_momentum": 1.0}, {"n_jobs": 1.5}])
+                                    {"initialization": "pca"}, {"final_momentum": 1.0}, {"n_jobs": 1.5},
+                                    {"early_exaggeration_iter": -3}])
 def test_transform_rejects_bad_values_before_the_neighbour_query(params, small_map, monkeypatch):
     X, embedding = small_map
     monkeypatch.setattr(type(embedding.affinities.index), "query", lambda *a, **k: pytest.fail("queried"))

@@ -1,5 +1,7 @@
 """Maps fitted on sparse input work after save/load and in tl.ingest, whatever the integer
 type of the CSR index arrays (scipy picks int32 or int64)."""
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -13,11 +15,19 @@ def _sparse(index_dtype, n=150):
     return X
 
 
+#: pynndescent compiles with numba on first use (about a minute).
+SLOW = pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
+                          reason="compiles pynndescent with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
+
+
+@pytest.mark.parametrize("neighbors", ["exact", pytest.param("pynndescent", marks=SLOW)])
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-def test_a_sparse_map_transforms_the_same_after_save_and_load(tmp_path, index_dtype, metric):
+def test_a_sparse_map_transforms_the_same_after_save_and_load(tmp_path, index_dtype, metric, neighbors):
+    if neighbors == "pynndescent":
+        pytest.importorskip("pynndescent")
     X = _sparse(index_dtype)
-    emb = fasttsne.TSNE(n_iter=5, early_exaggeration_iter=5, neighbors="exact", metric=metric,
+    emb = fasttsne.TSNE(n_iter=5, early_exaggeration_iter=5, neighbors=neighbors, metric=metric,
                         perplexity=10, random_state=0).fit(X)
     emb.save(tmp_path / "sparse.tsne")
     loaded = fasttsne.load(tmp_path / "sparse.tsne")

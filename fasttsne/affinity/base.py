@@ -4,6 +4,7 @@ import scipy.sparse as sp
 
 from .. import neighbors as _neighbors
 from .._params import InvalidParameterError
+from .._scale import check_exponent, rescaled, scale_exponent
 from .._sparse import sum_p_log_p, to_csr
 from .._threads import check_n_jobs, effective_n_jobs
 from .._validation import check_data, check_data_owned, handed_over
@@ -11,7 +12,15 @@ from ..neighbors import opentsne as _opentsne
 from ..progress import phase, reporting
 from .symmetrize import check_symmetrize, joint_from_graph
 
-__all__ = ["AffinityModel", "NeighborModel"]
+__all__ = ["AffinityModel", "NeighborModel", "DISTANCE_DEGREES"]
+
+#: Metrics under which data divided by ``c`` has distances divided by ``c ** degree``: the
+#: neighbour models divide such data by a power of two when its magnitude is far from 1
+#: (see :mod:`fasttsne._scale`), which leaves the neighbours and the perplexity-calibrated
+#: affinities as they are. Other metrics (callables, ratios, boolean ones) use the data as
+#: given.
+DISTANCE_DEGREES = {"euclidean": 1, "sqeuclidean": 2, "manhattan": 1, "chebyshev": 1, "minkowski": 1,
+                    "cosine": 0, "correlation": 0, "precomputed": 1}
 
 
 class AffinityModel:
@@ -30,6 +39,10 @@ class AffinityModel:
         otherwise.
     index : NeighborBackend or None
         The fitted neighbour backend that places new points (None for :class:`Precomputed`).
+    scale_exponent_ : int
+        The data (and new points) are divided by ``2 ** scale_exponent_`` before the index
+        sees them, so the index's distances are in those units; 0 for data of ordinary
+        magnitude (see :mod:`fasttsne._scale`).
     n_samples : int
     new_point_params : tuple of str
         Names of the keyword parameters :meth:`to_new` and :meth:`neighbors_needed` take
@@ -40,6 +53,7 @@ class AffinityModel:
     index = None
     n_samples = None
     new_point_params = ()
+    scale_exponent_ = 0
 
     def fit(self, X):
         raise NotImplementedError
@@ -66,7 +80,8 @@ class AffinityModel:
             Reference neighbours per new point (each model's default otherwise); openTSNE's
             ``k_neighbors`` is another name for it ("auto": the default).
         neighbors : ((M, >= k) indices, (M, >= k) distances), optional
-            X_new's reference neighbours sorted by distance, if already found; the first k
+            X_new's reference neighbours sorted by distance, if already found (by
+            :meth:`neighbors_of`, whose distances are in the index's units); the first k
             columns are used instead of a new query.
         n_jobs : None or int, optional
             Threads of the query and the calibration (None: the model's), resolved now.
@@ -81,6 +96,36 @@ class AffinityModel:
         indices, distances : (M, k) arrays, with ``return_distances=True``
         """
         raise NotImplementedError
+
+    def neighbors_of(self, X_new, k, n_jobs=None):
+        """The ``k`` nearest reference points of each new point, from the fitted index.
+
+        Parameters
+        ----------
+        X_new : (M, D) array (or CSR where the index takes it)
+            In the units of the data the model was fitted on; divided here by
+            ``2 ** scale_exponent_`` like that data was.
+        k : int
+        n_jobs : None or int, optional
+            Threads of the query (None: the index's own).
+
+        Returns
+        -------
+        indices : (M, k) int64
+        distances : (M, k) float64
+            In the index's units (those of the data divided by ``2 ** scale_exponent_``),
+            sorted by increasing distance: what :meth:`to_new` takes as ``neighbors``.
+        """
+        if self.index is None:
+            raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
+        X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
+        return self.index.query(rescaled(X_new, self.scale_exponent_), k, n_jobs=n_jobs)
+
+    @classmethod
+    def check_state(cls, state):
+        """Refuse a saved state (the attribute dict :func:`fasttsne.load` restores) whose scale
+        exponent no fit could have produced; raises ValueError."""
+        check_exponent(state.get("scale_exponent_", 0))
 
     @property
     def sum_p_log_p(self):
@@ -238,6 +283,10 @@ class NeighborModel(AffinityModel):
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
             n_features=X.shape[1])
+        # the backend's metric, canonical: a backend instance given as neighbors brings its own
+        self.scale_exponent_ = scale_exponent(X) if self.index.metric in DISTANCE_DEGREES else 0
+        if self.scale_exponent_:
+            X, owned = rescaled(X, self.scale_exponent_), True  # rescaling made a private copy
         with reporting(self.verbose):
             with phase("neighbours"), handed_over(X, owned):  # a copy made here is the index's to keep
                 knn = list(self.index.build(X, k))
@@ -267,7 +316,7 @@ class NeighborModel(AffinityModel):
                     graph = _opentsne.check_graph(*graph)
             n, k_available = graph[0].shape
             k = self._columns_for(n, k_available)
-            self.index = knn_index
+            self.index, self.scale_exponent_ = knn_index, 0  # the index's graph is in the data's units
             self._set_graph(list(graph), k)
         return self
 
@@ -339,12 +388,16 @@ class NeighborModel(AffinityModel):
 
     def _new_neighbors(self, X_new, k, neighbors=None, n_jobs=None):
         """Neighbours of new points among the reference: (M, k) indices, distances."""
-        if self.index is None:
-            raise RuntimeError(f"the {type(self).__name__} model has no neighbour index.")
         if neighbors is not None and neighbors[0].shape[1] >= k:
             return neighbors[0][:, :k], neighbors[1][:, :k]
-        X_new = check_data(X_new, name="X_new", accept_sparse=True, min_samples=1)
-        return self.index.query(X_new, k, n_jobs=n_jobs)
+        return self.neighbors_of(X_new, k, n_jobs)
+
+    def _in_index_units(self, distance):
+        """A distance in the metric's units on the data as given (a bandwidth, say), in the
+        units of the index, which saw the data divided by ``2 ** scale_exponent_``."""
+        if not self.scale_exponent_:
+            return distance
+        return float(np.ldexp(distance, -DISTANCE_DEGREES[self.index.metric] * self.scale_exponent_))
 
 
 #: Index classes whose graphs come from fasttsne's own search or checks (not re-checked).

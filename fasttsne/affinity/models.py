@@ -319,7 +319,8 @@ class FixedSigmaNN(NeighborModel):
         openTSNE's form: fit on it now. A number here is ``sigma`` (fasttsne's form
         ``FixedSigmaNN(sigma, k)``).
     sigma : float
-        Bandwidth, in the metric's distance units.
+        Bandwidth, in the metric's distance units on the data as given (also when the
+        data is rescaled for the search, see :mod:`fasttsne._scale`).
     k : int, default 30
         Neighbours per point; lowered, with a warning, to N - 1 when needed. With
         ``knn_index``, the index's k is used.
@@ -363,14 +364,15 @@ class FixedSigmaNN(NeighborModel):
         return k_available
 
     def _fitted_conditionals(self):
-        return lambda d: fixed_sigma_probabilities(d, self.sigma)
+        sigma = self._in_index_units(self.sigma)
+        return lambda d: fixed_sigma_probabilities(d, sigma)
 
     def _plan_new(self, k, warn, sigma=None):
         sigma = self.sigma if sigma is None else float(check_positive(sigma, "sigma"))
         return _fixed_k_plan(self.n_samples, k, self.k, warn), sigma
 
     def _new_values(self, distances, sigma, n_jobs=None):
-        return fixed_sigma_probabilities(distances, sigma)
+        return fixed_sigma_probabilities(distances, self._in_index_units(sigma))
 
 
 class Uniform(NeighborModel):

@@ -64,8 +64,11 @@ class ExactReference(ReferenceRepulsion):
             b = min(a + step, Y_new.shape[0])
             diffs = [Y_new[a:b, k, None] - self.Y_ref[None, :, k] for k in range(d)]
             d2 = np.zeros((b - a, n_ref))
-            for diff in diffs:
-                d2 += diff * diff
+            # a square past float64's range is inf, whose kernel is 0: the objective then
+            # reports a divergence (every kernel value 0) rather than this warning
+            with np.errstate(over="ignore"):
+                for diff in diffs:
+                    d2 += diff * diff
             if self.dof == 1.0:
                 w = 1.0 / (1.0 + d2)
                 wq = w * w

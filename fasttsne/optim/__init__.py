@@ -5,10 +5,11 @@
 the points of large fits along a space-filling curve while they optimise.
 """
 from .convergence import KLHistory
+from .divergence import DivergenceError
 from .descent import MIN_GAIN, OptimizationInterrupt, OptimizerState, gradient_descent, run_phases
 from .objective import FitObjective, PartialObjective, kl_divergence
 from .phase import AUTO, Phase, auto_learning_rate, fit_schedule, transform_schedule
 
 __all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "FitObjective",
-           "PartialObjective", "kl_divergence", "OptimizationInterrupt", "OptimizerState", "gradient_descent",
+           "PartialObjective", "kl_divergence", "OptimizationInterrupt", "DivergenceError", "OptimizerState", "gradient_descent",
            "run_phases", "MIN_GAIN", "KLHistory", "AUTO"]

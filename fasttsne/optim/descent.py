@@ -14,6 +14,7 @@ from .._ext import _optimizer
 from .._params import OPTIMIZE_PARAMS
 from ..progress import KL_EVERY, IterationProgress, info
 from .convergence import CHECK_EVERY, stop_rule
+from .divergence import MAX_COORDINATE, held_back
 from .locality import REORDER_EVERY
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "gradient_descent", "run_phases", "MIN_GAIN"]
@@ -134,6 +135,10 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
 
     Raises
     ------
+    DivergenceError
+        When a step would take positions beyond ``divergence.MAX_COORDINATE`` or to NaN (the
+        points concerned are not moved), or the normalisation underflows: positions never
+        become non-finite.
     OptimizationInterrupt
         On Ctrl-C. The kernels run without the GIL but return every iteration, so the
         interrupt is seen within about one iteration, between steps: ``Y`` and ``state`` are
@@ -196,13 +201,15 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
                 final = final or rule(checked)
             if final:
                 return kl, False
-            _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
-                                     state.update, state.gains, float(learning_rate), float(momentum),
-                                     float(min_gain), gmax, smax, n_jobs)
+            blocked = _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
+                                               state.update, state.gains, float(learning_rate), float(momentum),
+                                               float(min_gain), gmax, smax, MAX_COORDINATE, n_jobs)
             stepped = True
             if center:
                 _center(Y)
             state.n_iter = start + it + 1
+            if blocked:
+                raise held_back(state.n_iter, blocked, float(learning_rate), smax > 0)
             if order is not None and (it + 1) % REORDER_EVERY == 0 and it + 1 < n_iter:
                 order.refresh()
         except KeyboardInterrupt as interrupt:

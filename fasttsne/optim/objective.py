@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._ext import _attractive
+from .divergence import no_repulsion
 from .locality import SpatialOrder
 
 __all__ = ["FitObjective", "PartialObjective", "kl_divergence"]
@@ -54,6 +55,8 @@ class FitObjective:
         s = _attractive.attractive_forces(P.indptr, P.indices, P.data, Y, self.dof, attractive,
                                           self._per_point, with_kl, self.n_jobs)
         Z = self.gradient(Y, self.dof, repulsive, self.n_jobs)
+        if not Z > 0:
+            raise no_repulsion(f"Z = {Z:g}")
         # KL(P || Q) = sum p log p - sum p log w + log Z, with the un-exaggerated P (sum P = 1)
         kl = self.sum_p_log_p - s + math.log(Z) if with_kl else None
         return kl, 1.0 / Z
@@ -94,6 +97,8 @@ class PartialObjective:
         _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
                                                    attractive, self._per_point, with_kl, self.n_jobs)
         self.repulsion(Y, repulsive, self._z, self.n_jobs)
+        if not np.all(self._z > 0):
+            raise no_repulsion(f"Z = 0 for {int(np.count_nonzero(~(self._z > 0)))} new point(s)")
         repulsive /= self._z[:, None]
         kl = None
         if with_kl:

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._params import InvalidParameterError
+from .._scale import rescaled, scale_exponent
 from .._threads import check_n_jobs, effective_n_jobs
 from .._validation import check_data
 from .search import BLOCK_ENTRIES, exact_sq, k_smallest, per_point, search_space
@@ -54,7 +55,10 @@ def check_pair(X, Y):
     if X.shape[0] != Y.shape[0]:
         raise InvalidParameterError(f"X has {X.shape[0]} rows but the map Y has {Y.shape[0]}; "
                                     "they must describe the same points, row for row.")
-    return X, Y
+    # every measure depends on distances only through their order: data far from unit
+    # magnitude (whose squared distances would overflow or underflow) is divided by a power
+    # of two, which leaves that order exactly as it is
+    return rescaled(X, scale_exponent(X)), rescaled(Y, scale_exponent(Y))
 
 
 def check_k(k, n, name="k", rank=False):
