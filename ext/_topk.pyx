@@ -11,7 +11,8 @@ search of N queries against N points never holds N x N of anything.
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc
+
+import numpy as np
 from scipy.linalg.cython_blas cimport sgemm
 
 from _heap cimport heap_sift_down, heap_worse
@@ -78,36 +79,32 @@ def smallest_keys(const float[:, ::1] R, const int64_t[::1] rows, int64_t[:, ::1
     cdef Py_ssize_t n_blocks = (b + QUERY_BLOCK - 1) // QUERY_BLOCK
     cdef Py_ssize_t per_thread = QUERY_BLOCK * dim1 + QUERY_BLOCK * POINT_TILE + QUERY_BLOCK * c
     cdef Py_ssize_t blk, first, nq, i, d, t
-    cdef float* scratch
+    if c > n - 1 or c < 1:
+        raise ValueError(f"cannot select {c} of {n - 1} points")
+    if out.shape[0] != b:
+        raise ValueError(f"out has {out.shape[0]} rows for {b} queries")
+    for i in range(b):
+        if rows[i] < 0 or rows[i] >= n:
+            raise IndexError(f"query row {rows[i]} is not a point of R ({n} points)")
+    # per thread: its queries, one tile of keys and its heaps
+    cdef float[:, ::1] scratch = np.empty((n_threads, per_thread), dtype=np.float32)
+    cdef int64_t[:, ::1] idx_scratch = np.empty((n_threads, QUERY_BLOCK * c), dtype=np.int64)
     cdef float* Q
     cdef float* tile
     cdef float* heap_keys
     cdef int64_t* heap_idx
-    cdef int64_t* idx_scratch
-    if c > n - 1 or c < 1:
-        raise ValueError(f"cannot select {c} of {n - 1} points")
-    scratch = <float*> malloc(n_threads * per_thread * sizeof(float))
-    idx_scratch = <int64_t*> malloc(n_threads * QUERY_BLOCK * c * sizeof(int64_t))
-    if scratch == NULL or idx_scratch == NULL:
-        free(scratch)
-        free(idx_scratch)
-        raise MemoryError()
-    try:
-        for blk in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="dynamic"):
-            t = threadid()
-            Q = scratch + t * per_thread
-            tile = Q + QUERY_BLOCK * dim1
-            heap_keys = tile + QUERY_BLOCK * POINT_TILE
-            heap_idx = idx_scratch + t * QUERY_BLOCK * c
-            first = blk * QUERY_BLOCK
-            nq = min(QUERY_BLOCK, b - first)
-            for i in range(nq):
-                for d in range(dim1 - 1):
-                    Q[i * dim1 + d] = -2.0 * R[rows[first + i], d]  # exact: a power of two
-                Q[i * dim1 + dim1 - 1] = 1.0
-            _block(&R[0, 0], n, dim1, Q, &rows[first], nq, tile, heap_keys, heap_idx, c)
-            for i in range(nq * c):
-                out[first + i // c, i % c] = heap_idx[i]
-    finally:
-        free(scratch)
-        free(idx_scratch)
+    for blk in prange(n_blocks, nogil=True, num_threads=n_threads, schedule="dynamic"):
+        t = threadid()
+        Q = &scratch[t, 0]
+        tile = Q + QUERY_BLOCK * dim1
+        heap_keys = tile + QUERY_BLOCK * POINT_TILE
+        heap_idx = &idx_scratch[t, 0]
+        first = blk * QUERY_BLOCK
+        nq = min(QUERY_BLOCK, b - first)
+        for i in range(nq):
+            for d in range(dim1 - 1):
+                Q[i * dim1 + d] = -2.0 * R[rows[first + i], d]  # exact: a power of two
+            Q[i * dim1 + dim1 - 1] = 1.0
+        _block(&R[0, 0], n, dim1, Q, &rows[first], nq, tile, heap_keys, heap_idx, c)
+        for i in range(nq * c):
+            out[first + i // c, i % c] = heap_idx[i]

@@ -104,6 +104,12 @@ def test_fused_smallest_keys_refuse_more_candidates_than_other_points():
                             np.empty((3, 70), dtype=np.int64), 1)
 
 
+def test_fused_smallest_keys_refuse_a_query_that_is_not_a_point():
+    with pytest.raises(IndexError, match="query row 70 is not a point"):
+        _topk.smallest_keys(points_with_norms(70, 4, 0), np.array([0, 70], dtype=np.int64),
+                            np.empty((2, 5), dtype=np.int64), 1)
+
+
 def test_sort_heaps_orders_each_heap_by_distance_then_index():
     rng = np.random.default_rng(2)
     n, k = 25, 11
