@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 from scipy.spatial import cKDTree
+
 from .._ext import _knn, _topk
 from .._threads import one_blas_thread
 
@@ -242,5 +243,6 @@ def _query_blocks(m, n_ranked, n):
     """(start, stop) of the blocks of m queries: the first ``n_ranked`` in blocks whose keys
     (block x n) fit :data:`BLOCK_ENTRIES`, the others :data:`NEIGHBOUR_QUERIES` at a time."""
     ranked_step = max(1, BLOCK_ENTRIES // n)
-    bounds = list(range(0, min(n_ranked, m), ranked_step)) + list(range(min(n_ranked, m), m, NEIGHBOUR_QUERIES))
+    ranked = min(n_ranked, m)
+    bounds = list(range(0, ranked, ranked_step)) + list(range(ranked, m, NEIGHBOUR_QUERIES))
     return list(zip(bounds, bounds[1:] + [m]))
