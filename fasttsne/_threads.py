@@ -8,9 +8,11 @@ import math
 import numbers
 import os
 
+from threadpoolctl import threadpool_limits
+
 from ._params import InvalidParameterError
 
-__all__ = ["check_n_jobs", "effective_n_jobs", "available_cpus", "MAX_N_JOBS"]
+__all__ = ["check_n_jobs", "effective_n_jobs", "available_cpus", "one_blas_thread", "MAX_N_JOBS"]
 
 #: Largest |n_jobs| accepted: a larger request is a mistake, and libgomp would try to
 #: allocate stacks for that many threads.
@@ -99,3 +101,10 @@ def _cgroup_cpu_quota():
     except (OSError, ValueError):
         pass
     return None
+
+
+def one_blas_thread():
+    """A context in which BLAS calls (numpy's, scipy's, a kernel's ``cython_blas``) run on one
+    thread each: for kernels whose own threads each call BLAS, where BLAS threads on top of
+    them would compete for the same cores."""
+    return threadpool_limits(limits=1, user_api="blas")

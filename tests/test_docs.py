@@ -144,3 +144,44 @@ def test_every_name_the_docs_mention_exists():
         for attr in parts[cut:]:
             assert hasattr(obj, attr), f"docs/api.md names {name}, which does not exist"
             obj = getattr(obj, attr)
+
+
+def documented_classes():
+    """Class -> its documented name, for every class in the ``__all__`` of a module the API
+    reference documents (autodoc documents exactly those)."""
+    import importlib
+    classes = {}
+    for module in sorted(api_reference_modules()):
+        mod = importlib.import_module(module)
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name)
+            if isinstance(obj, type):
+                classes.setdefault(obj, f"{module}.{name}")
+    return classes
+
+
+def exposed_classes(obj):
+    """The fasttsne classes of the values of ``obj``'s public attributes (name -> class), items
+    of plain lists and tuples included."""
+    found = {}
+    for name in dir(obj):
+        if name.startswith("_"):
+            continue
+        value = getattr(obj, name)
+        values = value if type(value) in (list, tuple) else [value]
+        for v in values:
+            if type(v).__module__.startswith("fasttsne"):
+                found[name] = type(v)
+    return found
+
+
+def test_every_class_a_fitted_map_exposes_is_in_the_api_reference(digits):
+    import fasttsne
+    X = digits[0][:120]
+    embedding = fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0).fit(X)
+    exposed = {**exposed_classes(embedding), **exposed_classes(embedding.prepare_partial(X[:5]))}
+    exposed["quality()"] = type(embedding.quality(X))
+    assert {"kl_history", "phases_", "optimizer_state", "quality()"} <= set(exposed)
+    documented = documented_classes()
+    missing = {name: f"{cls.__module__}.{cls.__qualname__}" for name, cls in exposed.items() if cls not in documented}
+    assert missing == {}, f"attributes whose class docs/api.md does not document: {missing}"

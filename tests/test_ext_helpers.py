@@ -1,12 +1,12 @@
 """The shared Cython helpers of ext/*.pxd, through the kernels that use them.
 
-``_distances.pxd`` (lane sums with a tail), ``_heap.pxd`` (bounded max-heap, build, sort):
-each is checked against a numpy reference on sizes that exercise the lane tails and ties.
+``_distances.pxd`` (lane sums with a tail), ``_heap.pxd`` (bounded max-heap, build, sort, also
+through the fused GEMM selection of ``_topk``): each is checked against a numpy reference on sizes that exercise the lane tails and ties.
 """
 import numpy as np
 import pytest
 
-from fasttsne._ext import _knn, _rpforest
+from fasttsne._ext import _knn, _rpforest, _topk
 
 # widths around the 8 float64 / 16 float32 lanes, and an MNIST row
 WIDTHS = [1, 3, 7, 8, 9, 15, 16, 17, 50, 784]
@@ -60,6 +60,54 @@ def test_smallest_k_never_selects_the_excluded_diagonal():
     np.fill_diagonal(masked, np.inf)
     expected = np.argsort(masked, axis=1, kind="stable")[:, :4]
     np.testing.assert_array_equal(np.sort(out, axis=1), np.sort(expected, axis=1))
+
+
+def points_with_norms(n, d, seed):
+    """Small-integer points with their squared norms as a last column: every key is exact in
+    float32, so equal distances give equal keys (ties)."""
+    R = np.random.default_rng(seed).integers(0, 3, size=(n, d + 1)).astype(np.float32)
+    R[n // 2:n // 2 + 40] = R[0]  # duplicates of point 0, across a query block's edge
+    R[:, d] = (R[:, :d].astype(np.float64) ** 2).sum(1)
+    return R
+
+
+def stable_smallest(R, rows, c):
+    """The c smallest keys of each query (j != rows[i]) as a stable sort keeps them: ties by index."""
+    Q = np.hstack([-2.0 * R[rows, :-1].astype(np.float64), np.ones((len(rows), 1))])
+    keys = Q @ R.astype(np.float64).T
+    keys[np.arange(len(rows)), rows] = np.inf
+    return np.argsort(keys, axis=1, kind="stable")[:, :c]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 3])
+@pytest.mark.parametrize("c", [1, 7, 26])
+def test_fused_smallest_keys_keep_what_a_stable_sort_keeps_over_several_tiles(c, n_jobs):
+    # more points than two tiles and more queries than two blocks, neither a multiple of them
+    R = points_with_norms(1300, 6, c)
+    rows = np.random.default_rng(c).permutation(1300)[:150].astype(np.int64)
+    out = np.empty((150, c), dtype=np.int64)
+    _topk.smallest_keys(R, rows, out, n_jobs)
+    np.testing.assert_array_equal(np.sort(out, axis=1), np.sort(stable_smallest(R, rows, c), axis=1))
+
+
+def test_fused_smallest_keys_can_select_every_other_point_never_the_query():
+    R = points_with_norms(70, 4, 0)
+    rows = np.arange(70, dtype=np.int64)
+    out = np.empty((70, 69), dtype=np.int64)
+    _topk.smallest_keys(R, rows, out, 2)
+    np.testing.assert_array_equal(np.sort(out, axis=1), np.sort(stable_smallest(R, rows, 69), axis=1))
+
+
+def test_fused_smallest_keys_refuse_more_candidates_than_other_points():
+    with pytest.raises(ValueError, match="cannot select 70 of 69"):
+        _topk.smallest_keys(points_with_norms(70, 4, 0), np.arange(3, dtype=np.int64),
+                            np.empty((3, 70), dtype=np.int64), 1)
+
+
+def test_fused_smallest_keys_refuse_a_query_that_is_not_a_point():
+    with pytest.raises(IndexError, match="query row 70 is not a point"):
+        _topk.smallest_keys(points_with_norms(70, 4, 0), np.array([0, 70], dtype=np.int64),
+                            np.empty((2, 5), dtype=np.int64), 1)
 
 
 def test_sort_heaps_orders_each_heap_by_distance_then_index():

@@ -44,8 +44,9 @@ def module_files():
     return modules
 
 
-def imported_modules(name, path, known):
-    """The fasttsne modules ``name`` imports anywhere in its source (a set of dotted names).
+def imported_modules(name, path, known, in_functions_only=False):
+    """The fasttsne modules ``name`` imports anywhere in its source (a set of dotted names);
+    with ``in_functions_only``, those it imports inside a function.
 
     ``from X import y`` counts as an import of ``X.y`` when that is a module, else of ``X``.
     """
@@ -56,6 +57,8 @@ def imported_modules(name, path, known):
                     if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)) for inner in ast.walk(outer)}
     found = set()
     for node in ast.walk(tree):
+        if in_functions_only and id(node) not in in_functions:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -71,7 +74,7 @@ def imported_modules(name, path, known):
         for t in targets:
             while t and t not in known:  # "fasttsne._ext._knn" (compiled) -> "fasttsne._ext"
                 t = t.rpartition(".")[0]
-            if t in OPTIONAL_MODULES and id(node) in in_functions:
+            if t in OPTIONAL_MODULES and id(node) in in_functions and not in_functions_only:
                 continue
             if t.startswith("fasttsne") and t != name:
                 found.add(t)
@@ -150,3 +153,19 @@ def test_an_upward_import_is_reported():
     graph = {"fasttsne.neighbors.exact": {"fasttsne.affinity.base"}}
     assert layer_violations(graph) == ["fasttsne.neighbors.exact (neighbours) imports fasttsne.affinity.base "
                                        "(affinities)"]
+
+
+def test_the_command_line_modules_are_front_ends_that_no_lower_layer_imports():
+    graph = import_graph()
+    cli = sorted(m for m in graph if m == "fasttsne.cli" or m.startswith("fasttsne.cli."))
+    assert {"fasttsne.cli.app", "fasttsne.cli.reading", "fasttsne.cli.embed"} <= set(cli)
+    assert all(layer_of(m) == len(LAYERS) for m in cli)
+    importers = {a for a, targets in graph.items() if any(t in cli for t in targets)}
+    assert importers <= set(cli) | {"fasttsne.__main__"}, importers - set(cli)
+
+
+def test_package_modules_are_imported_at_module_level_except_optional_ones():
+    modules = module_files()
+    lazy = {name: sorted(imported_modules(name, path, modules, in_functions_only=True) - OPTIONAL_MODULES)
+            for name, path in modules.items()}
+    assert {name: found for name, found in lazy.items() if found} == {}

@@ -99,6 +99,15 @@ def test_knn_preservation_of_a_wide_map_breaks_ties_by_index(tied):
     assert quality.knn_preservation(Y, X, 7) == pytest.approx(ref_preservation(Y, X, 7), abs=1e-12)
 
 
+def test_knn_preservation_over_several_search_tiles_equals_brute_force_with_duplicates():
+    # more points than the fused search's tiles and query blocks, with ties and duplicated rows
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 3, size=(1100, 5)).astype(np.float64)
+    X[500:560] = X[7]
+    Y = X[:, :2] + rng.integers(0, 2, size=(1100, 2))
+    assert quality.knn_preservation(X, Y, 6, n_jobs=2) == pytest.approx(ref_preservation(X, Y, 6), abs=1e-12)
+
+
 def test_knn_preservation_is_one_for_a_map_that_is_the_data(smooth):
     X, _ = smooth
     assert quality.knn_preservation(X[:, :3], X[:, :3], 10) == 1.0

@@ -5,7 +5,8 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._ext import _knn
+from .._ext import _knn, _topk
+from .._threads import one_blas_thread
 
 #: Entries of one block of a query-by-points matrix held at a time (float32: 64 MiB).
 BLOCK_ENTRIES = 2 ** 24
@@ -16,6 +17,9 @@ TREE_MAX_DIMS = 3
 CANDIDATE_MARGIN = 16
 #: Distance evaluations (pairs x features) below which a kernel call runs on one thread.
 PARALLEL_MIN_WORK = 2 ** 22
+#: Queries per call when only neighbours are wanted (no ranks): the fused search holds no keys
+#: block, so a call costs (queries x candidates) memory and more queries share the threads better.
+NEIGHBOUR_QUERIES = 8192
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
@@ -107,12 +111,21 @@ class _GemmSpace:
         K[np.arange(len(rows)), rows] = np.inf  # never its own neighbour
         return K
 
+    def candidates(self, rows, c, keys=None):
+        """(B, c) indices of the c smallest keys of each query row (in no order), from ``keys``
+        when given, else by the fused search (no (B, N) keys in memory)."""
+        cand = np.empty((len(rows), c), dtype=np.int64)
+        if keys is not None:
+            _knn.smallest_k(keys, -1, cand, self.n_jobs)
+            return cand
+        with one_blas_thread():  # each of the kernel's threads runs its own GEMMs
+            _topk.smallest_keys(self.R, np.ascontiguousarray(rows, dtype=np.int64), cand, self.n_jobs)
+        return cand
+
     def neighbours(self, rows, k, keys=None):
         n = self.Z.shape[0]
-        K = self.keys(rows) if keys is None else keys
         c = min(n - 1, k + CANDIDATE_MARGIN)
-        cand = np.empty((len(rows), c), dtype=np.int64)
-        _knn.smallest_k(K, -1, cand, self.n_jobs)
+        cand = self.candidates(rows, c, keys)
         sq = exact_sq(self.Z, rows, cand, self.n_jobs)
         _knn.sort_rows_inplace(cand, sq, self.n_jobs)
         settled = (sq[:, -1] - sq[:, k - 1] > 2 * self.tol[rows]) | (c == n - 1)
@@ -201,19 +214,19 @@ def per_point(X, Y, k, rows, n_ranked, n_jobs):
     """Per query row: its Y-neighbours (B, k), how many of them are X-neighbours too, and for
     the first ``n_ranked`` rows the trustworthiness and continuity penalties sum(rank - k)."""
     space_x, space_y = search_space(X, n_jobs), search_space(Y, n_jobs)
-    step = max(1, BLOCK_ENTRIES // X.shape[0])
     nbr_y = np.empty((len(rows), k), dtype=np.int64)
     shared = np.empty(len(rows), dtype=np.int64)
     trust, cont = np.zeros(n_ranked), np.zeros(n_ranked)
-    for s in range(0, len(rows), step):
-        block = rows[s:s + step]
-        keys = space_x.keys(block) if isinstance(space_x, _GemmSpace) else None
+    for s, e in _query_blocks(len(rows), n_ranked, X.shape[0]):
+        block = rows[s:e]
+        r = max(0, min(len(block), n_ranked - s))  # rows of this block that are ranked
+        # ranks need every key of a row; neighbours alone are found without them
+        keys = space_x.keys(block) if r and isinstance(space_x, _GemmSpace) else None
         nx = space_x.neighbours(block, k) if keys is None else space_x.neighbours(block, k, keys)
         ny = space_y.neighbours(block, k)
         y_in_x = (ny[:, :, None] == nx[:, None, :]).any(2)
-        nbr_y[s:s + step] = ny
-        shared[s:s + step] = y_in_x.sum(1)
-        r = max(0, min(len(block), n_ranked - s))  # rows of this block that are ranked
+        nbr_y[s:e] = ny
+        shared[s:e] = y_in_x.sum(1)
         if r:
             x_in_y = (nx[:r, :, None] == ny[:r, None, :]).any(2)
             false_nbrs = np.where(y_in_x[:r], -1, ny[:r])  # in Y's neighbourhood only: ranked in X
@@ -224,3 +237,12 @@ def per_point(X, Y, k, rows, n_ranked, n_jobs):
             trust[s:s + r] = np.where(false_nbrs >= 0, rx - k, 0).sum(1)
             cont[s:s + r] = np.where(torn >= 0, ry - k, 0).sum(1)
     return nbr_y, shared, trust, cont
+
+
+def _query_blocks(m, n_ranked, n):
+    """(start, stop) of the blocks of m queries: the first ``n_ranked`` in blocks whose keys
+    (block x n) fit :data:`BLOCK_ENTRIES`, the others :data:`NEIGHBOUR_QUERIES` at a time."""
+    ranked_step = max(1, BLOCK_ENTRIES // n)
+    ranked = min(n_ranked, m)
+    bounds = list(range(0, ranked, ranked_step)) + list(range(ranked, m, NEIGHBOUR_QUERIES))
+    return list(zip(bounds, bounds[1:] + [m]))
