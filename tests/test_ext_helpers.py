@@ -6,7 +6,7 @@ each is checked against a numpy reference on sizes that exercise the lane tails 
 import numpy as np
 import pytest
 
-from fasttsne._ext import _knn, _rpforest
+from fasttsne._ext import _knn, _nndescent
 
 # widths around the 8 float64 / 16 float32 lanes, and an MNIST row
 WIDTHS = [1, 3, 7, 8, 9, 15, 16, 17, 50, 784]
@@ -72,7 +72,7 @@ def test_sort_heaps_orders_each_heap_by_distance_then_index():
     dist, idx = np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
     expected = np.lexsort((idx, dist), axis=1)
     expected_dist, expected_idx = np.take_along_axis(dist, expected, 1), np.take_along_axis(idx, expected, 1)
-    _rpforest.sort_heaps(dist, idx, 2)
+    _nndescent.sort_heaps(dist, idx, 2)
     np.testing.assert_array_equal(dist, expected_dist)
     np.testing.assert_array_equal(idx, expected_idx)
 
