@@ -341,8 +341,9 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
     cdef Py_ssize_t n = Y_sorted.shape[0], pos, i
+    # the last axis is contiguous: a constant stride, known to the compiler once inlined
     cdef Py_ssize_t sc = potentials.strides[0], sx = potentials.strides[1]
-    cdef Py_ssize_t sy = potentials.strides[2], sz = potentials.strides[3]
+    cdef Py_ssize_t sy = potentials.strides[2], sz = sizeof(floating)
     cdef int nt = max(n_jobs, 1), kx, ky, kz
     cdef double e, row
     cdef double *w
@@ -424,7 +425,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             or potentials.shape[5] != p or potentials.shape[6] != 5:
         raise ValueError("reference_to_points: arrays do not match the points and the grid.")
     cdef Py_ssize_t sx = potentials.strides[3], sy = potentials.strides[4]
-    cdef Py_ssize_t sz = potentials.strides[5], sc = potentials.strides[6]
+    cdef Py_ssize_t sz = potentials.strides[5]
     cdef Workspace ws = workspace(p, nt * (3 * p + 3))
     for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
         w = ws.scratch + threadid() * (3 * p + 3)
@@ -441,7 +442,9 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             _exact_sum(&Y[i, 0], &Y_ref[0, 0], n_ref, dof, f, &zi)
         else:
             bc = _box_coords(&g, _locate(&g, &Y[i, 0], ws.den, w))
-            phi = _interpolate(&potentials[bc.x, bc.y, bc.z, 0, 0, 0, 0], sx, sy, sz, sc, 5, w, p)
+            # channels innermost and contiguous: their stride is a constant the compiler sees
+            phi = _interpolate(&potentials[bc.x, bc.y, bc.z, 0, 0, 0, 0], sx, sy, sz, sizeof(floating),
+                               5, w, p)
             zi = phi.v[0]
             f[0] = (Y[i, 0] - g.c[0]) * phi.v[1] - phi.v[2]
             f[1] = (Y[i, 1] - g.c[1]) * phi.v[1] - phi.v[3]
