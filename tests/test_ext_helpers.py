@@ -2,11 +2,13 @@
 
 ``_distances.pxd`` (lane sums with a tail), ``_heap.pxd`` (bounded max-heap, build, sort):
 each is checked against a numpy reference on sizes that exercise the lane tails and ties.
+``_lagrange.pxd``'s ``read_axes``: the FFT kernels refuse a grid description too short for
+their axes before reading it (they index without bounds checks).
 """
 import numpy as np
 import pytest
 
-from fasttsne._ext import _knn, _nndescent
+from fasttsne._ext import _fft, _fft3d, _knn, _nndescent
 
 # widths around the 8 float64 / 16 float32 lanes, and an MNIST row
 WIDTHS = [1, 3, 7, 8, 9, 15, 16, 17, 50, 784]
@@ -86,3 +88,21 @@ def test_sort_rows_inplace_orders_by_distance_then_index():
     _knn.sort_rows_inplace(indices, distances, 2)
     np.testing.assert_array_equal(distances, expected[0])
     np.testing.assert_array_equal(indices, expected[1])
+
+
+def _grid_call(module, axes, short):
+    """charges_to_grid of ``module`` on one point, one box per axis, p = 1; the grid's
+    description arrays (centre, corner, widths, intervals) are ``short`` entries long."""
+    Y = np.zeros((1, axes))
+    box_start = np.array([0, 1], dtype=np.int32)
+    charges = np.zeros((1 + axes,) + (1,) * axes)
+    module.charges_to_grid(Y, np.zeros(short), np.zeros(short), np.ones(short),
+                           np.ones(short, dtype=np.intp), 1, box_start, charges, 1)
+    return charges
+
+
+@pytest.mark.parametrize("module, axes", [(_fft, 2), (_fft3d, 3)])
+def test_fft_kernels_refuse_a_grid_description_shorter_than_their_axes(module, axes):
+    _grid_call(module, axes, axes)  # the full length is accepted
+    with pytest.raises(ValueError, match=f"grid of {axes} axes"):
+        _grid_call(module, axes, axes - 1)
