@@ -30,7 +30,8 @@ from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 
 from _kernels cimport KernelValue, tsne_kernel
-from _lagrange cimport box_of, lagrange_denominators, lagrange_weights, pair_sums, sort_by_box
+from _lagrange cimport (Workspace, box_of, free_workspace, lagrange_weights, pair_sums, read_axes,
+                        sort_by_box, workspace)
 
 
 cdef struct Geometry:
@@ -45,17 +46,12 @@ cdef struct Geometry:
 
 
 cdef Geometry _geometry(Py_ssize_t d, const double[::1] center, const double[::1] lo,
-                        const double[::1] h, const Py_ssize_t[::1] n_int, int p):
+                        const double[::1] h, const Py_ssize_t[::1] n_int, int p) except *:
     cdef Geometry g
-    cdef int k
     g.d = <int>d
     g.p = p
     g.py = p if d == 2 else 1
-    for k in range(2):
-        g.n[k] = n_int[k]
-        g.lo[k] = lo[k]
-        g.h[k] = h[k]
-        g.c[k] = center[k]
+    read_axes(2, center, lo, h, n_int, p, g.n, g.lo, g.h, g.c)
     return g
 
 
@@ -227,14 +223,9 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
     cdef double wgt, qx, qy
     cdef double *wx
     cdef double *wy
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * 2 * p * sizeof(double))
-    if den == NULL or scratch == NULL:
-        free(den)
-        free(scratch)
-        raise MemoryError()
+    cdef Workspace ws = workspace(p, nt * 2 * p)
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
-        wx = scratch + threadid() * 2 * p
+        wx = ws.scratch + threadid() * 2 * p
         wy = wx + p
         bx = b // g.n[1]
         by = b % g.n[1]
@@ -243,7 +234,7 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
                 for ky in range(py):
                     charges[c, bx * p + kx, by * py + ky] = 0.0
         for idx in range(box_start[b], box_start[b + 1]):
-            _locate(&g, &Y_sorted[idx, 0], den, wx, wy)
+            _locate(&g, &Y_sorted[idx, 0], ws.den, wx, wy)
             qx = Y_sorted[idx, 0] - g.c[0]
             qy = Y_sorted[idx, 1] - g.c[1] if g.d == 2 else 0.0
             for kx in range(p):
@@ -255,8 +246,7 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
                     charges[1, gx, gy] += wgt * qx
                     if g.d == 2:
                         charges[2, gx, gy] += wgt * qy
-    free(den)
-    free(scratch)
+    free_workspace(ws)
 
 
 def kernel_quadrants(double sx, double sy, double dof, double[:, ::1] kw, double[:, ::1] k2,
@@ -472,19 +462,14 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
     cdef double *wx
     cdef double *wy
     cdef double *f
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * (4 * p + 2) * sizeof(double))
-    if den == NULL or scratch == NULL:
-        free(den)
-        free(scratch)
-        raise MemoryError()
+    cdef Workspace ws = workspace(p, nt * (4 * p + 2))
     # in box order: consecutive targets share their neighbourhood, which stays in cache
     for pos in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        wx = scratch + threadid() * (4 * p + 2)
+        wx = ws.scratch + threadid() * (4 * p + 2)
         wy = wx + p
         f = wy + p
         i = order[pos]
-        b = _locate(&g, &Y_sorted[pos, 0], den, wx, wy)
+        b = _locate(&g, &Y_sorted[pos, 0], ws.den, wx, wy)
         bx = b // g.n[1]
         by = b % g.n[1]
         phi0 = phi1 = phi2 = 0.0
@@ -506,8 +491,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order,
             _exact_near(&g, &Y_sorted[pos, 0], pos, bx, by, radius, &Y_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
         _write_point(&g, f, zi, &out[i, 0], &z_near[i])
-    free(den)
-    free(scratch)
+    free_workspace(ws)
 
 
 def reference_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
@@ -548,12 +532,10 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     cdef double *wx
     cdef double *wy
     cdef double *f
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * (2 * p + 2) * sizeof(double))
+    cdef Workspace ws = workspace(p, nt * (2 * p + 2))
     cdef int *everything = <int *>malloc(2 * sizeof(int))
-    if den == NULL or scratch == NULL or everything == NULL:
-        free(den)
-        free(scratch)
+    if everything == NULL:
+        free_workspace(ws)
         free(everything)
         raise MemoryError()
     # a one-box partition of the reference: the exact sum over all of it
@@ -563,7 +545,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     whole.n[0] = 1
     whole.n[1] = 1
     for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        wx = scratch + threadid() * (2 * p + 2)
+        wx = ws.scratch + threadid() * (2 * p + 2)
         wy = wx + p
         f = wy + p
         outside = False
@@ -576,7 +558,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
         if outside:
             _exact_near(&whole, &Y[i, 0], -1, 0, 0, 0, &Y_ref_sorted[0, 0], everything, dof, f, &zi)
         else:
-            b = _locate(&g, &Y[i, 0], den, wx, wy)
+            b = _locate(&g, &Y[i, 0], ws.den, wx, wy)
             bx = b // g.n[1]
             by = b % g.n[1]
             phiw = phi0 = phi1 = phi2 = 0.0
@@ -594,6 +576,5 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             _exact_near(&g, &Y[i, 0], -1, bx, by, radius, &Y_ref_sorted[0, 0], &box_start[0],
                         dof, f, &zi)
         _write_point(&g, f, zi, &out[i, 0], &z_out[i])
-    free(den)
-    free(scratch)
+    free_workspace(ws)
     free(everything)

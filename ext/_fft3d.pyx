@@ -21,7 +21,8 @@ from cython.parallel cimport prange, threadid
 from libc.math cimport isfinite, pow
 from libc.stdlib cimport free, malloc
 
-from _lagrange cimport box_of, lagrange_denominators, lagrange_weights, pair_sums, sort_by_box
+from _lagrange cimport (Workspace, box_of, free_workspace, lagrange_weights, pair_sums, read_axes,
+                        sort_by_box, workspace)
 
 
 cdef struct Grid3:
@@ -33,18 +34,23 @@ cdef struct Grid3:
     double c[3]
 
 
+cdef struct Box3:
+    # a box's interval along each axis
+    Py_ssize_t x
+    Py_ssize_t y
+    Py_ssize_t z
+
+
+cdef struct Sums:
+    # one interpolated value per channel of a grid (five at most)
+    double v[5]
+
+
 cdef Grid3 _grid(const double[::1] center, const double[::1] lo, const double[::1] h,
                  const Py_ssize_t[::1] n_int, int p) except *:
     cdef Grid3 g
-    cdef int k
-    if center.shape[0] < 3 or lo.shape[0] < 3 or h.shape[0] < 3 or n_int.shape[0] < 3 or p < 1:
-        raise ValueError("a 3-D grid needs (3,) center, lo, h and n_int, and p >= 1.")
+    read_axes(3, center, lo, h, n_int, p, g.n, g.lo, g.h, g.c)
     g.p = p
-    for k in range(3):
-        g.n[k] = n_int[k]
-        g.lo[k] = lo[k]
-        g.h[k] = h[k]
-        g.c[k] = center[k]
     return g
 
 
@@ -57,6 +63,42 @@ cdef inline Py_ssize_t _locate(const Grid3 *g, const double *y, const double *de
         b = b * g.n[k] + box_of(y[k], g.lo[k], g.h[k], g.n[k], &s)
         lagrange_weights(s * g.p, g.p, den, w + k * g.p)
     return b
+
+
+cdef inline Box3 _box_coords(const Grid3 *g, Py_ssize_t b) noexcept nogil:
+    """The intervals of box ``b = (x n[1] + y) n[2] + z`` along each axis (returned by value,
+    so a ``prange`` body assigning it keeps it private)."""
+    cdef Box3 bc
+    bc.x = b // (g.n[1] * g.n[2])
+    bc.y = (b // g.n[2]) % g.n[1]
+    bc.z = b % g.n[2]
+    return bc
+
+
+cdef inline Sums _interpolate(const floating *node0, Py_ssize_t sx, Py_ssize_t sy, Py_ssize_t sz,
+                              Py_ssize_t sc, int nch, const double *w, int p) noexcept nogil:
+    """The first ``nch`` channels of a grid interpolated at one point over its box's ``p^3``
+    nodes, from the node at ``node0`` (``kx = ky = kz = 0``, channel 0).
+
+    ``w`` holds the point's weights along the three axes (``_locate``); ``sx``, ``sy``,
+    ``sz`` and ``sc`` are the grid's strides, in bytes, along the three node axes and the
+    channels. Each channel sums its nodes in the order kx, ky, kz.
+    """
+    cdef Sums phi
+    cdef int c, kx, ky, kz
+    cdef double wxy, wgt
+    cdef const char *node
+    for c in range(5):
+        phi.v[c] = 0.0
+    for kx in range(p):
+        for ky in range(p):
+            wxy = w[kx] * w[p + ky]
+            for kz in range(p):
+                wgt = wxy * w[2 * p + kz]
+                node = <const char *>node0 + kx * sx + ky * sy + kz * sz
+                for c in range(nch):
+                    phi.v[c] = phi.v[c] + wgt * (<const floating *>(node + c * sc))[0]
+    return phi
 
 
 cdef inline void _exact_sum(const double *y, const double *Ys, Py_ssize_t n, double dof,
@@ -143,49 +185,41 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
     n_jobs : int
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
-    cdef Py_ssize_t nb = g.n[0] * g.n[1] * g.n[2], b, bx, by, bz, idx, gx, gy, gz, c
+    cdef Py_ssize_t nb = g.n[0] * g.n[1] * g.n[2], b, idx, gx, gy, gz, c
     cdef int nt = max(n_jobs, 1), kx, ky, kz
     cdef double wxy, wgt, q1, q2, q3
     cdef double *w
+    cdef Box3 bc
     if charges.shape[0] != 4 or charges.shape[1] != g.n[0] * p or charges.shape[2] != g.n[1] * p \
             or charges.shape[3] != g.n[2] * p or box_start.shape[0] < nb + 1:
         raise ValueError("charges_to_grid: charges must be (4, n_int[0] p, n_int[1] p, n_int[2] p).")
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * 3 * p * sizeof(double))
-    if den == NULL or scratch == NULL:
-        free(den)
-        free(scratch)
-        raise MemoryError()
+    cdef Workspace ws = workspace(p, nt * 3 * p)
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
-        w = scratch + threadid() * 3 * p
-        # assigned here, not through a helper's pointers: prange makes assigned variables private
-        bx = b // (g.n[1] * g.n[2])
-        by = (b // g.n[2]) % g.n[1]
-        bz = b % g.n[2]
+        w = ws.scratch + threadid() * 3 * p
+        bc = _box_coords(&g, b)
         for c in range(4):
             for kx in range(p):
                 for ky in range(p):
                     for kz in range(p):
-                        charges[c, bx * p + kx, by * p + ky, bz * p + kz] = 0.0
+                        charges[c, bc.x * p + kx, bc.y * p + ky, bc.z * p + kz] = 0.0
         for idx in range(box_start[b], box_start[b + 1]):
-            _locate(&g, &Y_sorted[idx, 0], den, w)
+            _locate(&g, &Y_sorted[idx, 0], ws.den, w)
             q1 = Y_sorted[idx, 0] - g.c[0]
             q2 = Y_sorted[idx, 1] - g.c[1]
             q3 = Y_sorted[idx, 2] - g.c[2]
             for kx in range(p):
-                gx = bx * p + kx
+                gx = bc.x * p + kx
                 for ky in range(p):
-                    gy = by * p + ky
+                    gy = bc.y * p + ky
                     wxy = w[kx] * w[p + ky]
                     for kz in range(p):
-                        gz = bz * p + kz
+                        gz = bc.z * p + kz
                         wgt = wxy * w[2 * p + kz]
                         charges[0, gx, gy, gz] += wgt
                         charges[1, gx, gy, gz] += wgt * q1
                         charges[2, gx, gy, gz] += wgt * q2
                         charges[3, gx, gy, gz] += wgt * q3
-    free(den)
-    free(scratch)
+    free_workspace(ws)
 
 
 def kernel_octant(double sx, double sy, double sz, double dof, double[:, :, ::1] kw,
@@ -306,51 +340,32 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
     n_jobs : int
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
-    cdef Py_ssize_t n = Y_sorted.shape[0], pos, i, b, bx, by, bz, gx, gy, gz
+    cdef Py_ssize_t n = Y_sorted.shape[0], pos, i
+    # the last axis is contiguous: a constant stride, known to the compiler once inlined
+    cdef Py_ssize_t sc = potentials.strides[0], sx = potentials.strides[1]
+    cdef Py_ssize_t sy = potentials.strides[2], sz = sizeof(floating)
     cdef int nt = max(n_jobs, 1), kx, ky, kz
-    cdef double wxy, wgt, phi0, phi1, phi2, phi3, e, row
+    cdef double e, row
     cdef double *w
     cdef double *s
+    cdef Box3 bc
+    cdef Sums phi
     if Y_sorted.shape[1] != 3 or out.shape[0] < n or out.shape[1] != 3 or order.shape[0] < n \
             or z_self.shape[0] < n or potentials.shape[0] < 4 or potentials.shape[1] < g.n[0] * p \
             or potentials.shape[2] < g.n[1] * p or potentials.shape[3] < g.n[2] * p \
             or kw_octant.shape[0] < p or kw_octant.shape[1] < p or kw_octant.shape[2] < p:
         raise ValueError("grid_to_points: arrays do not match the points and the grid.")
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * 6 * p * sizeof(double))
-    if den == NULL or scratch == NULL:
-        free(den)
-        free(scratch)
-        raise MemoryError()
+    cdef Workspace ws = workspace(p, nt * 6 * p)
     # in box order: consecutive points share their nodes, which stay in cache
     for pos in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        w = scratch + threadid() * 6 * p
+        w = ws.scratch + threadid() * 6 * p
         s = w + 3 * p
         i = order[pos]
-        b = _locate(&g, &Y_sorted[pos, 0], den, w)
-        # assigned here, not through a helper's pointers: prange makes assigned variables private
-        bx = b // (g.n[1] * g.n[2])
-        by = (b // g.n[2]) % g.n[1]
-        bz = b % g.n[2]
-        phi0 = 0.0
-        phi1 = 0.0
-        phi2 = 0.0
-        phi3 = 0.0
-        for kx in range(p):
-            gx = bx * p + kx
-            for ky in range(p):
-                gy = by * p + ky
-                wxy = w[kx] * w[p + ky]
-                for kz in range(p):
-                    gz = bz * p + kz
-                    wgt = wxy * w[2 * p + kz]
-                    phi0 = phi0 + wgt * potentials[0, gx, gy, gz]
-                    phi1 = phi1 + wgt * potentials[1, gx, gy, gz]
-                    phi2 = phi2 + wgt * potentials[2, gx, gy, gz]
-                    phi3 = phi3 + wgt * potentials[3, gx, gy, gz]
-        out[i, 0] = (Y_sorted[pos, 0] - g.c[0]) * phi0 - phi1
-        out[i, 1] = (Y_sorted[pos, 1] - g.c[1]) * phi0 - phi2
-        out[i, 2] = (Y_sorted[pos, 2] - g.c[2]) * phi0 - phi3
+        bc = _box_coords(&g, _locate(&g, &Y_sorted[pos, 0], ws.den, w))
+        phi = _interpolate(&potentials[0, bc.x * p, bc.y * p, bc.z * p], sx, sy, sz, sc, 4, w, p)
+        out[i, 0] = (Y_sorted[pos, 0] - g.c[0]) * phi.v[0] - phi.v[1]
+        out[i, 1] = (Y_sorted[pos, 1] - g.c[1]) * phi.v[0] - phi.v[2]
+        out[i, 2] = (Y_sorted[pos, 2] - g.c[2]) * phi.v[0] - phi.v[3]
         # the self-pair through the grid: the kernel depends only on the node offsets, so
         # the sum factorises into each axis's weight products per offset, O(p^3)
         pair_sums(w, p, s)
@@ -364,8 +379,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
                     row = row + kw_octant[kx, ky, kz] * s[2 * p + kz]
                 e = e + s[kx] * s[p + ky] * row
         z_self[i] = -e
-    free(den)
-    free(scratch)
+    free_workspace(ws)
 
 
 def reference_to_points(const double[:, ::1] Y, const double[::1] center, const double[::1] lo,
@@ -397,25 +411,24 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     n_jobs : int
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
-    cdef Py_ssize_t n = Y.shape[0], n_ref = Y_ref.shape[0], i, k, b, bx, by, bz
-    cdef int nt = max(n_jobs, 1), kx, ky, kz
+    cdef Py_ssize_t n = Y.shape[0], n_ref = Y_ref.shape[0], i, k
+    cdef int nt = max(n_jobs, 1)
     cdef bint outside
-    cdef double wxy, wgt, phiw, phi0, phi1, phi2, phi3, zi
+    cdef double zi
     cdef double *w
     cdef double *f
+    cdef Box3 bc
+    cdef Sums phi
     if Y.shape[1] != 3 or Y_ref.shape[1] != 3 or out.shape[0] < n or out.shape[1] != 3 \
             or z_out.shape[0] < n or potentials.shape[0] != g.n[0] or potentials.shape[1] != g.n[1] \
             or potentials.shape[2] != g.n[2] or potentials.shape[3] != p or potentials.shape[4] != p \
             or potentials.shape[5] != p or potentials.shape[6] != 5:
         raise ValueError("reference_to_points: arrays do not match the points and the grid.")
-    cdef double *den = lagrange_denominators(p)
-    cdef double *scratch = <double *>malloc(nt * (3 * p + 3) * sizeof(double))
-    if den == NULL or scratch == NULL:
-        free(den)
-        free(scratch)
-        raise MemoryError()
+    cdef Py_ssize_t sx = potentials.strides[3], sy = potentials.strides[4]
+    cdef Py_ssize_t sz = potentials.strides[5]
+    cdef Workspace ws = workspace(p, nt * (3 * p + 3))
     for i in prange(n, nogil=True, num_threads=nt, schedule="guided"):
-        w = scratch + threadid() * (3 * p + 3)
+        w = ws.scratch + threadid() * (3 * p + 3)
         f = w + 3 * p
         outside = False
         for k in range(3):
@@ -428,32 +441,16 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
         if outside:
             _exact_sum(&Y[i, 0], &Y_ref[0, 0], n_ref, dof, f, &zi)
         else:
-            b = _locate(&g, &Y[i, 0], den, w)
-            bx = b // (g.n[1] * g.n[2])
-            by = (b // g.n[2]) % g.n[1]
-            bz = b % g.n[2]
-            phiw = 0.0
-            phi0 = 0.0
-            phi1 = 0.0
-            phi2 = 0.0
-            phi3 = 0.0
-            for kx in range(p):
-                for ky in range(p):
-                    wxy = w[kx] * w[p + ky]
-                    for kz in range(p):
-                        wgt = wxy * w[2 * p + kz]
-                        phiw = phiw + wgt * potentials[bx, by, bz, kx, ky, kz, 0]
-                        phi0 = phi0 + wgt * potentials[bx, by, bz, kx, ky, kz, 1]
-                        phi1 = phi1 + wgt * potentials[bx, by, bz, kx, ky, kz, 2]
-                        phi2 = phi2 + wgt * potentials[bx, by, bz, kx, ky, kz, 3]
-                        phi3 = phi3 + wgt * potentials[bx, by, bz, kx, ky, kz, 4]
-            zi = phiw
-            f[0] = (Y[i, 0] - g.c[0]) * phi0 - phi1
-            f[1] = (Y[i, 1] - g.c[1]) * phi0 - phi2
-            f[2] = (Y[i, 2] - g.c[2]) * phi0 - phi3
+            bc = _box_coords(&g, _locate(&g, &Y[i, 0], ws.den, w))
+            # channels innermost and contiguous: their stride is a constant the compiler sees
+            phi = _interpolate(&potentials[bc.x, bc.y, bc.z, 0, 0, 0, 0], sx, sy, sz, sizeof(floating),
+                               5, w, p)
+            zi = phi.v[0]
+            f[0] = (Y[i, 0] - g.c[0]) * phi.v[1] - phi.v[2]
+            f[1] = (Y[i, 1] - g.c[1]) * phi.v[1] - phi.v[3]
+            f[2] = (Y[i, 2] - g.c[2]) * phi.v[1] - phi.v[4]
         out[i, 0] = f[0]
         out[i, 1] = f[1]
         out[i, 2] = f[2]
         z_out[i] = zi
-    free(den)
-    free(scratch)
+    free_workspace(ws)

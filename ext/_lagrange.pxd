@@ -6,7 +6,7 @@ positions ``(k + 1/2) / p`` of the interval width, so the nodes are equispaced o
 axis and each lies strictly inside one box.
 """
 from libc.math cimport floor
-from libc.stdlib cimport malloc
+from libc.stdlib cimport free, malloc
 
 
 cdef inline Py_ssize_t box_of(double y, double lo, double h, Py_ssize_t n, double *s) noexcept nogil:
@@ -34,6 +34,52 @@ cdef inline double *lagrange_denominators(int p) noexcept nogil:
             if m != k:
                 den[k] = den[k] * (k - m)
     return den
+
+
+cdef inline void read_axes(int dims, const double[::1] center, const double[::1] lo,
+                           const double[::1] h, const Py_ssize_t[::1] n_int, int p, Py_ssize_t *n_out,
+                           double *lo_out, double *h_out, double *c_out) except *:
+    """Copy the first ``dims`` axes of a grid into a kernel's arrays: intervals per axis
+    (``n_int``), lower corner, interval width and centre (embedding units).
+
+    Raises ValueError, before anything is read, when an array is shorter than ``dims`` or
+    ``p < 1`` (the kernels index without bounds checks).
+    """
+    cdef int k
+    if center.shape[0] < dims or lo.shape[0] < dims or h.shape[0] < dims or n_int.shape[0] < dims \
+            or p < 1:
+        raise ValueError(f"a grid of {dims} axes needs ({dims},) center, lo, h and n_int, and p >= 1.")
+    for k in range(dims):
+        n_out[k] = n_int[k]
+        lo_out[k] = lo[k]
+        h_out[k] = h[k]
+        c_out[k] = center[k]
+
+
+cdef struct Workspace:
+    double *den      # (p,) Lagrange denominators (lagrange_denominators)
+    double *scratch  # per-thread weights and sums; each thread slices its own by threadid()
+
+
+cdef inline Workspace workspace(int p, Py_ssize_t size) except *:
+    """The denominators for ``p`` nodes per axis and ``size`` doubles of scratch, malloc'd
+    (release with ``free_workspace``). Raises MemoryError, leaving nothing allocated.
+
+    Returned by value: allocated before a ``prange`` and only read inside it.
+    """
+    cdef Workspace ws
+    ws.den = lagrange_denominators(p)
+    ws.scratch = <double *>malloc(max(size, 1) * sizeof(double))
+    if ws.den == NULL or ws.scratch == NULL:
+        free(ws.den)
+        free(ws.scratch)
+        raise MemoryError()
+    return ws
+
+
+cdef inline void free_workspace(Workspace ws) noexcept nogil:
+    free(ws.den)
+    free(ws.scratch)
 
 
 cdef inline void lagrange_weights(double u, int p, const double *den, double *out) noexcept nogil:

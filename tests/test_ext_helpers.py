@@ -1,12 +1,15 @@
 """The shared Cython helpers of ext/*.pxd, through the kernels that use them.
 
 ``_distances.pxd`` (lane sums with a tail), ``_heap.pxd`` (bounded max-heap, build, sort, also
-through the fused GEMM selection of ``_topk``): each is checked against a numpy reference on sizes that exercise the lane tails and ties.
+through the fused GEMM selection of ``_topk``): each is checked against a numpy reference on
+sizes that exercise the lane tails and ties.
+``_lagrange.pxd``'s ``read_axes``: the FFT kernels refuse a grid description too short for
+their axes before reading it (they index without bounds checks).
 """
 import numpy as np
 import pytest
 
-from fasttsne._ext import _knn, _rpforest, _topk
+from fasttsne._ext import _fft, _fft3d, _knn, _nndescent, _topk
 
 # widths around the 8 float64 / 16 float32 lanes, and an MNIST row
 WIDTHS = [1, 3, 7, 8, 9, 15, 16, 17, 50, 784]
@@ -120,7 +123,7 @@ def test_sort_heaps_orders_each_heap_by_distance_then_index():
     dist, idx = np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
     expected = np.lexsort((idx, dist), axis=1)
     expected_dist, expected_idx = np.take_along_axis(dist, expected, 1), np.take_along_axis(idx, expected, 1)
-    _rpforest.sort_heaps(dist, idx, 2)
+    _nndescent.sort_heaps(dist, idx, 2)
     np.testing.assert_array_equal(dist, expected_dist)
     np.testing.assert_array_equal(idx, expected_idx)
 
@@ -134,3 +137,21 @@ def test_sort_rows_inplace_orders_by_distance_then_index():
     _knn.sort_rows_inplace(indices, distances, 2)
     np.testing.assert_array_equal(distances, expected[0])
     np.testing.assert_array_equal(indices, expected[1])
+
+
+def _grid_call(module, axes, short):
+    """charges_to_grid of ``module`` on one point, one box per axis, p = 1; the grid's
+    description arrays (centre, corner, widths, intervals) are ``short`` entries long."""
+    Y = np.zeros((1, axes))
+    box_start = np.array([0, 1], dtype=np.int32)
+    charges = np.zeros((1 + axes,) + (1,) * axes)
+    module.charges_to_grid(Y, np.zeros(short), np.zeros(short), np.ones(short),
+                           np.ones(short, dtype=np.intp), 1, box_start, charges, 1)
+    return charges
+
+
+@pytest.mark.parametrize("module, axes", [(_fft, 2), (_fft3d, 3)])
+def test_fft_kernels_refuse_a_grid_description_shorter_than_their_axes(module, axes):
+    _grid_call(module, axes, axes)  # the full length is accepted
+    with pytest.raises(ValueError, match=f"grid of {axes} axes"):
+        _grid_call(module, axes, axes - 1)

@@ -1,4 +1,7 @@
-"""The rpforest neighbour backend: random-projection forest + NN-descent (ext/_rpforest.pyx)."""
+"""The rpforest neighbour backend: random-projection forest + NN-descent.
+
+Kernels: ext/_rptrees.pyx, ext/_nndescent.pyx, ext/_rpquery.pyx.
+"""
 import pickle
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Approximate nearest neighbours: a random-projection forest refined by NN-descent.
 
-The hot loops are in ``ext/_rpforest.pyx`` (see its docstring for the algorithm). A few
+The hot loops are in ``ext/``: ``_rptrees.pyx`` (the trees), ``_nndescent.pyx`` (the k-NN
+graph) and ``_rpquery.pyx`` (queries), sharing ``_rpcommon.pxd`` (see their docstrings). A few
 random-projection trees with leaves of about k to 2k points give every point a first list of
 neighbours (all pairs within its leaves); rounds of NN-descent's local join (neighbours of
 neighbours, reverse neighbours included, sampled) then improve the lists until few change.
@@ -10,7 +11,7 @@ The parameters' measurements are in docs/neighbors.md and docs/performance.md.
 """
 import numpy as np
 
-from .._ext import _knn, _rpforest
+from .._ext import _knn, _nndescent, _rpquery, _rptrees
 from . import _projection
 from .base import owned, check_ids, state_array, NeighborBackend, seed_from
 
@@ -107,7 +108,7 @@ class RPForest(NeighborBackend):
         dist, idx, flag = self._forest_graph(search, heap_size)
         self.n_rounds_ = self._descend(search, dist, idx, flag, seed)
         del flag
-        _rpforest.sort_heaps(dist, idx, self.threads)
+        _nndescent.sort_heaps(dist, idx, self.threads)
         del dist
         self._graph = np.ascontiguousarray(idx[:, :min(QUERY_GRAPH_DEGREE, heap_size)])
         self._search = search
@@ -142,7 +143,7 @@ class RPForest(NeighborBackend):
         self._children = np.zeros((n_trees, max_nodes, 2), dtype=np.int32)
         self._leaf_bounds = np.zeros((n_trees, max_nodes + 1, 2), dtype=np.int32)
         self._counts = np.zeros((n_trees, 2), dtype=np.int32)
-        _rpforest.build_forest(search, self._perm, self._normals, self._thresholds, self._children,
+        _rptrees.build_forest(search, self._perm, self._normals, self._thresholds, self._children,
                                self._leaf_bounds, self._counts, min_leaf, seed, self.threads)
         # trim the preallocated node arrays to the largest tree (they are pickled)
         used = max(1, int(self._counts[:, 0].max()))
@@ -162,9 +163,9 @@ class RPForest(NeighborBackend):
         dist = np.empty((n, heap_size), dtype=np.float32)
         idx = np.empty((n, heap_size), dtype=np.int32)
         flag = np.empty((n, heap_size), dtype=np.uint8)
-        _rpforest.init_heaps(dist, idx, flag)
+        _nndescent.init_heaps(dist, idx, flag)
         for t in range(self._perm.shape[0]):
-            _rpforest.leaf_join(search, self._perm[t], self._leaf_bounds[t], int(self._counts[t, 1]),
+            _nndescent.leaf_join(search, self._perm[t], self._leaf_bounds[t], int(self._counts[t, 1]),
                                 dist, idx, flag, t == 0, self.threads)
         return dist, idx, flag
 
@@ -177,9 +178,9 @@ class RPForest(NeighborBackend):
         new_n, old_n = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
         rng = np.random.default_rng(seed)
         for r in range(max_rounds):
-            _rpforest.sample_candidates(idx, flag, new_c, new_n, old_c, old_n,
+            _nndescent.sample_candidates(idx, flag, new_c, new_n, old_c, old_n,
                                         int(rng.integers(2 ** 63 - 1)), self.threads)
-            inserted = _rpforest.descent_round(search, dist, idx, flag, new_c, new_n, old_c, old_n,
+            inserted = _nndescent.descent_round(search, dist, idx, flag, new_c, new_n, old_c, old_n,
                                                self.threads)
             if inserted <= STOP_FRACTION * n * heap_size:
                 return r + 1
@@ -196,7 +197,7 @@ class RPForest(NeighborBackend):
         n = self.n_samples_
         c = k if self._axes is None else min(n, _projected_candidates(k))
         local = np.empty((Q.shape[0], c), dtype=np.int32)
-        _rpforest.query(self._search, self._search_coordinates(Q), self._perm, self._normals,
+        _rpquery.query(self._search, self._search_coordinates(Q), self._perm, self._normals,
                         self._thresholds, self._children, self._leaf_bounds, self._counts,
                         self._graph, QUERY_MAX_ROUNDS, local, self.threads)
         # narrow data: distances from the float32 search copy (in the forest's order), ids

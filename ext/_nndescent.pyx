@@ -1,48 +1,37 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Kernels of the random-projection forest k-NN backend (fasttsne.neighbors.rpforest).
+"""The k-NN graph of the rpforest backend (fasttsne.neighbors.rpforest), on a float32 (N, d)
+copy of the searched coordinates: first lists from the trees' leaves, then NN-descent.
 
-Three stages, all on a float32 (N, d) copy of the searched coordinates:
-
-1. ``build_forest``: random-projection trees. Each node splits its points at the median of
-   their projections on the difference of two random members, so both halves have the same
-   size (within one) and every leaf holds between ``min_leaf`` and ``2 min_leaf - 1`` points.
-2. ``leaf_join``: all pairs within each leaf go into per-point bounded max-heaps. The leaves of
+1. ``leaf_join``: all pairs within each leaf go into per-point bounded max-heaps. The leaves of
    one tree partition the points, so a thread working on one leaf is the only writer of its
    members' heaps: no locks, and the result does not depend on the thread count.
-3. ``descent_round``: one round of NN-descent's local join. For every hub u, each new x new
-   and new x old pair of u's sampled candidate lists is measured once, and queued for a
-   point's heap when it can enter it. The queue is sorted by target and applied by the thread
-   owning each target range, in hub order: no locks, and the result does not depend on the
-   thread count.
+2. ``sample_candidates`` and ``descent_round``: one round of NN-descent's local join. For every
+   hub u, each new x new and new x old pair of u's sampled candidate lists is measured once,
+   and queued for a point's heap when it can enter it. The queue is sorted by target and
+   applied by the thread owning each target range, in hub order: no locks, and the result
+   does not depend on the thread count.
 
-Heaps hold (squared distance, index, new-flag) triples; ties rank by index. Empty slots are
-(+inf, INT32_MAX).
+The heaps are ``_rpcommon.pxd``'s: (squared distance, index, new-flag) triples, ties ranked by
+index, empty slots (+inf, INT32_MAX).
 """
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport malloc, calloc, realloc, free
 
-from _distances cimport dot_f32, squared_distance_f32
-from _heap cimport heap_sift_down, heap_sort, heap_worse
+from _distances cimport squared_distance_f32
+from _heap cimport heap_sort
+from _rpcommon cimport knn_push, mix64, rpf_holds
 
 cdef extern from *:
     """
-    #include <stdint.h>
     /* Ask for a row's cache lines ahead of use: the join reads rows in an order the
        hardware prefetcher cannot guess. */
     static inline void rpf_prefetch(const float* p, long d) {
         for (long f = 0; f < d; f += 16) __builtin_prefetch(p + f);
     }
-    /* Whether j is among the k ids; no early exit, so the compiler vectorises the scan. */
-    static inline int rpf_holds(const int32_t* ids, long k, int32_t j) {
-        int found = 0;
-        for (long a = 0; a < k; a++) found |= (ids[a] == j);
-        return found;
-    }
     """
     void rpf_prefetch(const float* p, long d) noexcept nogil
-    bint rpf_holds(const int32_t* ids, long k, int32_t j) noexcept nogil
 
 cdef extern from *:
     void __builtin_prefetch(const void* p) noexcept nogil
@@ -50,44 +39,11 @@ cdef extern from *:
 cdef enum:
     # heap entries the candidate sampling looks ahead to prefetch a reverse list
     SAMPLE_AHEAD = 8
-    # attempts at drawing two members with distinct coordinates for a split direction
-    SPLIT_RETRIES = 4
-
-
-# -- hashing and random numbers ---------------------------------------------------------------
-
-cdef inline uint64_t _mix64(uint64_t x) noexcept nogil:
-    """SplitMix64's finaliser: a bijective scramble of 64 bits."""
-    x = (x ^ (x >> 30)) * <uint64_t> 0xBF58476D1CE4E5B9
-    x = (x ^ (x >> 27)) * <uint64_t> 0x94D049BB133111EB
-    return x ^ (x >> 31)
 
 
 cdef inline uint32_t _priority(uint64_t seed, uint32_t a, uint32_t b) noexcept nogil:
     """A pseudo-random priority of the edge (a, b) in one round (seed includes the round)."""
-    return <uint32_t> (_mix64(seed ^ ((<uint64_t> a << 32) | b)) >> 32)
-
-
-cdef inline uint64_t _next(uint64_t* state) noexcept nogil:
-    state[0] = state[0] + <uint64_t> 0x9E3779B97F4A7C15
-    return _mix64(state[0])
-
-
-# -- the k-NN heaps ---------------------------------------------------------------------------
-
-cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j,
-                      bint check=True) noexcept nogil:
-    """Insert j at squared distance d (flagged new) unless it is no better than the worst or
-    (when ``check``) already present; 1 when inserted."""
-    if not heap_worse(hd[0], hi[0], d, j):
-        return 0
-    if check and rpf_holds(hi, size, j):
-        return 0
-    hd[0] = d
-    hi[0] = j
-    hf[0] = 1
-    heap_sift_down(hd, hi, hf, size, 0)
-    return 1
+    return <uint32_t> (mix64(seed ^ ((<uint64_t> a << 32) | b)) >> 32)
 
 
 def init_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag):
@@ -104,163 +60,6 @@ def sort_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, int n_jobs=1):
         heap_sort(&dist[i, 0], &idx[i, 0], NULL, k)
 
 
-# -- random-projection trees ------------------------------------------------------------------
-
-cdef struct Tree:
-    # one tree's storage, all preallocated by the caller
-    int32_t* perm         # (N,) point ids, leaves are contiguous runs
-    float* normals        # (max_nodes, d) split directions
-    float* thresholds     # (max_nodes,) projections >= threshold go right
-    int32_t* children     # (max_nodes, 2): >= 0 an inner node, < 0 leaf -(id + 1)
-    int32_t* leaf_bounds  # (max_leaves, 2) [start, stop) into perm
-    int32_t n_nodes
-    int32_t n_leaves
-
-
-cdef inline void _swap(float* v, int32_t* p, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    cdef float tv = v[a]
-    cdef int32_t tp = p[a]
-    v[a] = v[b]
-    p[a] = p[b]
-    v[b] = tv
-    p[b] = tp
-
-
-cdef void _select(float* v, int32_t* p, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t nth) noexcept nogil:
-    """Reorder v[lo:hi] (and p alongside) so v[nth] is the value of its rank, smaller or equal
-    values before it and greater or equal after (quickselect, median-of-three pivots)."""
-    cdef Py_ssize_t i, j, m
-    cdef float pivot, a, b, c
-    hi = hi - 1
-    while hi > lo:
-        m = lo + (hi - lo) // 2
-        a = v[lo]
-        b = v[m]
-        c = v[hi]
-        if (a <= b and b <= c) or (c <= b and b <= a):
-            pivot = b
-        elif (b <= a and a <= c) or (c <= a and a <= b):
-            pivot = a
-        else:
-            pivot = c
-        i = lo
-        j = hi
-        while i <= j:
-            while v[i] < pivot:
-                i = i + 1
-            while v[j] > pivot:
-                j = j - 1
-            if i <= j:
-                _swap(v, p, i, j)
-                i = i + 1
-                j = j - 1
-        if nth <= j:
-            hi = j
-        elif nth >= i:
-            lo = i
-        else:
-            return
-
-
-cdef int32_t _grow(const float* X, Py_ssize_t d, Tree* tree, float* proj, Py_ssize_t lo,
-                   Py_ssize_t hi, Py_ssize_t min_leaf, uint64_t* rng) noexcept nogil:
-    """Split perm[lo:hi] recursively; returns the node's code (see Tree.children)."""
-    cdef Py_ssize_t n = hi - lo, a, b, i, f, mid, attempt
-    cdef int32_t node, left, right
-    cdef float* normal
-    cdef float norm2, left_max
-    if n < 2 * min_leaf:
-        tree.leaf_bounds[2 * tree.n_leaves] = <int32_t> lo
-        tree.leaf_bounds[2 * tree.n_leaves + 1] = <int32_t> hi
-        tree.n_leaves = tree.n_leaves + 1
-        return -tree.n_leaves
-    node = tree.n_nodes
-    tree.n_nodes = tree.n_nodes + 1
-    normal = tree.normals + node * d
-    # duplicates give a zero direction; a few more draws usually find distinct points, and
-    # if all are equal the median split below still halves the node by position
-    for attempt in range(SPLIT_RETRIES):
-        a = lo + <Py_ssize_t> (_next(rng) % <uint64_t> n)
-        b = lo + <Py_ssize_t> (_next(rng) % <uint64_t> (n - 1))
-        if b >= a:
-            b = b + 1
-        norm2 = 0.0
-        for f in range(d):
-            normal[f] = X[tree.perm[a] * d + f] - X[tree.perm[b] * d + f]
-            norm2 = norm2 + normal[f] * normal[f]
-        if norm2 > 0:
-            break
-    for i in range(lo, hi):
-        proj[i] = dot_f32(normal, X + tree.perm[i] * d, d)
-    mid = lo + n // 2
-    _select(proj, tree.perm, lo, hi, mid)
-    left_max = proj[lo]
-    for i in range(lo + 1, mid):
-        if proj[i] > left_max:
-            left_max = proj[i]
-    tree.thresholds[node] = 0.5 * left_max + 0.5 * proj[mid]
-    left = _grow(X, d, tree, proj, lo, mid, min_leaf, rng)
-    right = _grow(X, d, tree, proj, mid, hi, min_leaf, rng)
-    tree.children[2 * node] = left
-    tree.children[2 * node + 1] = right
-    return node
-
-
-cdef void _build_tree(const float* X, Py_ssize_t n, Py_ssize_t d, int32_t* perm, float* normals,
-                      float* thresholds, int32_t* children, int32_t* leaf_bounds, int32_t* counts,
-                      float* proj, Py_ssize_t min_leaf, uint64_t rng) noexcept nogil:
-    """One tree (a function of its own so the Tree struct is private to its thread)."""
-    cdef Tree tree
-    cdef Py_ssize_t i
-    tree.perm = perm
-    tree.normals = normals
-    tree.thresholds = thresholds
-    tree.children = children
-    tree.leaf_bounds = leaf_bounds
-    tree.n_nodes = 0
-    tree.n_leaves = 0
-    for i in range(n):
-        perm[i] = <int32_t> i
-    _grow(X, d, &tree, proj, 0, n, min_leaf, &rng)
-    counts[0] = tree.n_nodes
-    counts[1] = tree.n_leaves
-
-
-def build_forest(const float[:, ::1] X, int32_t[:, ::1] perm, float[:, :, ::1] normals,
-                 float[:, ::1] thresholds, int32_t[:, :, ::1] children, int32_t[:, :, ::1] leaf_bounds,
-                 int32_t[:, ::1] counts, Py_ssize_t min_leaf, uint64_t seed, int n_jobs=1):
-    """Grow one random-projection tree per row of ``perm``, trees in parallel.
-
-    Parameters
-    ----------
-    X : (N, d) float32
-        Searched coordinates.
-    perm : (T, N) int32
-        Output: each tree's point ids, its leaves contiguous.
-    normals : (T, max_nodes, d) float32, thresholds : (T, max_nodes) float32,
-    children : (T, max_nodes, 2) int32, leaf_bounds : (T, max_leaves, 2) int32
-        Outputs; max_nodes >= N // min_leaf and max_leaves >= N // min_leaf + 1 suffice.
-    counts : (T, 2) int32
-        Output: inner nodes and leaves of each tree. A tree whose root is a leaf has 0 nodes.
-    min_leaf : int
-        Fewest points in a leaf (nodes of fewer than 2 min_leaf points are not split).
-    seed : int
-        Tree t draws from a stream seeded by (seed, t), whatever the thread count.
-    n_jobs : int
-    """
-    cdef Py_ssize_t n_trees = perm.shape[0], n = X.shape[0], d = X.shape[1], t
-    cdef float* proj = <float*> malloc(max(1, n_trees) * max(1, n) * sizeof(float))
-    if proj == NULL:
-        raise MemoryError()
-    try:
-        for t in prange(n_trees, nogil=True, num_threads=max(1, n_jobs), schedule="dynamic"):
-            _build_tree(&X[0, 0], n, d, &perm[t, 0], &normals[t, 0, 0], &thresholds[t, 0],
-                        &children[t, 0, 0], &leaf_bounds[t, 0, 0], &counts[t, 0], proj + t * n,
-                        min_leaf, _mix64(seed * <uint64_t> 0x100000001B3 + <uint64_t> t))
-    finally:
-        free(proj)
-
-
 def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, ::1] leaf_bounds,
               Py_ssize_t n_leaves, float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag,
               bint first=False, int n_jobs=1):
@@ -270,7 +69,7 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
     ----------
     X : (N, d) float32
     perm : (N,) int32, leaf_bounds : (>= n_leaves, 2) int32
-        One tree (see :func:`build_forest`).
+        One tree (see ``_rptrees.build_forest``).
     dist, idx, flag : (N, K) float32, int32, uint8
         The heaps (squared distances), updated in place.
     first : bool
@@ -289,8 +88,8 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
             for b in range(a + 1, hi):
                 q = perm[b]
                 dd = squared_distance_f32(x0 + p * d, x0 + q * d, d)
-                _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
-                _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
+                knn_push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
+                knn_push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
 
 
 # -- NN-descent -------------------------------------------------------------------------------
@@ -622,8 +421,8 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
                 for c in range(nb):
                     for e in range(offs[c * (n_parts + 1) + part], offs[c * (n_parts + 1) + part + 1]):
                         up = slots[c].data + e
-                        cnt = cnt + _push(&dist[up.target, 0], &idx[up.target, 0], &flag[up.target, 0],
-                                          K, up.d, up.other)
+                        cnt = cnt + knn_push(&dist[up.target, 0], &idx[up.target, 0],
+                                             &flag[up.target, 0], K, up.d, up.other)
                 counts[part] += cnt
         for part in range(n_parts):
             total += counts[part]
@@ -635,104 +434,3 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
         free(offs)
         free(counts)
         free(failed)
-
-
-# -- queries ----------------------------------------------------------------------------------
-
-def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] perm,
-          const float[:, :, ::1] normals, const float[:, ::1] thresholds,
-          const int32_t[:, :, ::1] children, const int32_t[:, :, ::1] leaf_bounds,
-          const int32_t[:, ::1] counts, const int32_t[:, ::1] graph, Py_ssize_t max_rounds,
-          int32_t[:, ::1] out, int n_jobs=1):
-    """Approximate nearest indexed points of each query: the members of its leaf in every tree,
-    then best-first expansion through the k-NN graph until no new candidate enters.
-
-    Parameters
-    ----------
-    X : (N, d) float32 indexed points; Q : (M, d) float32 queries.
-    perm, normals, thresholds, children, leaf_bounds, counts : the forest (:func:`build_forest`).
-    graph : (N, G) int32
-        Each indexed point's nearest indexed points (the expansion's edges).
-    max_rounds : int
-        Expansion rounds at most.
-    out : (M, c) int32
-        Output: the c best candidates by increasing (distance, index); INT32_MAX where fewer
-        than c were found (only when the forest and graph reach fewer than c points).
-    """
-    cdef Py_ssize_t m = Q.shape[0], n = X.shape[0], d = X.shape[1], c = out.shape[1]
-    cdef Py_ssize_t n_trees = perm.shape[0], G = graph.shape[1], qi, t, a, b, r, lo, hi
-    cdef int n_threads = max(1, n_jobs)
-    cdef int32_t node, w, changed
-    cdef float* hd_all = <float*> malloc(n_threads * max(1, c) * sizeof(float))
-    cdef int32_t* hi_all = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
-    cdef uint8_t* hf_all = <uint8_t*> malloc(n_threads * max(1, c))
-    cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
-    cdef int32_t* expand = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
-    cdef float* hd
-    cdef int32_t* hid
-    cdef uint8_t* hf
-    cdef int32_t* stamp
-    cdef int32_t* todo
-    cdef Py_ssize_t n_todo
-    cdef const float* x0 = &X[0, 0]
-    cdef const float* xq
-    if hd_all == NULL or hi_all == NULL or hf_all == NULL or stamps == NULL or expand == NULL:
-        free(hd_all)
-        free(hi_all)
-        free(hf_all)
-        free(stamps)
-        free(expand)
-        raise MemoryError()
-    try:
-        with nogil:
-            for a in range(n_threads * n):
-                stamps[a] = -1
-        for qi in prange(m, nogil=True, num_threads=n_threads, schedule="guided"):
-            hd = hd_all + threadid() * c
-            hid = hi_all + threadid() * c
-            hf = hf_all + threadid() * c
-            stamp = stamps + threadid() * n
-            todo = expand + threadid() * c
-            xq = &Q[qi, 0]
-            for a in range(c):
-                hd[a] = INFINITY
-                hid[a] = INT32_MAX
-                hf[a] = 0
-            for t in range(n_trees):
-                node = 0 if counts[t, 0] > 0 else -1
-                while node >= 0:
-                    if dot_f32(&normals[t, node, 0], xq, d) >= thresholds[t, node]:
-                        node = children[t, node, 1]
-                    else:
-                        node = children[t, node, 0]
-                lo = leaf_bounds[t, -node - 1, 0]
-                hi = leaf_bounds[t, -node - 1, 1]
-                for a in range(lo, hi):
-                    w = perm[t, a]
-                    if stamp[w] != qi:
-                        stamp[w] = <int32_t> qi
-                        _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
-            for r in range(max_rounds):
-                n_todo = 0
-                for a in range(c):
-                    if hf[a] and hid[a] != INT32_MAX:
-                        hf[a] = 0
-                        todo[n_todo] = hid[a]
-                        n_todo = n_todo + 1
-                if n_todo == 0:
-                    break
-                for a in range(n_todo):
-                    for b in range(G):
-                        w = graph[todo[a], b]
-                        if stamp[w] != qi:
-                            stamp[w] = <int32_t> qi
-                            _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
-            heap_sort(hd, hid, NULL, c)
-            for a in range(c):
-                out[qi, a] = hid[a]
-    finally:
-        free(hd_all)
-        free(hi_all)
-        free(hf_all)
-        free(stamps)
-        free(expand)
