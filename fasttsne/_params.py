@@ -18,7 +18,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["InvalidParameterError", "Param", "REQUIRED", "check", "doc", "TSNE_PARAMS", "OPTIMIZE_PARAMS",
+__all__ = ["InvalidParameterError", "Param", "REQUIRED", "check", "resolved", "doc", "TSNE_PARAMS", "OPTIMIZE_PARAMS",
            "PARTIAL_PARAMS", "TRANSFORM_PARAMS", "PREPARE_PARTIAL_PARAMS"]
 
 
@@ -194,6 +194,21 @@ def check(table, values):
         if not param.accepts(value):
             raise InvalidParameterError(f"{name} must be {param.describe()}, got {_short(value)}.")
     return values
+
+
+def resolved(resolve, *args, **kwargs):
+    """``resolve(*args, **kwargs)``, a ``ValueError`` or ``TypeError`` it raises reported as an
+    :class:`InvalidParameterError`.
+
+    For resolving the user's names and settings (a backend name, a metric it lacks, a
+    dimension it cannot serve): such a failure is a bad parameter value.
+    """
+    try:
+        return resolve(*args, **kwargs)
+    except InvalidParameterError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InvalidParameterError(str(e)) from None
 
 
 def _short(value):

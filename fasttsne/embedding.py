@@ -7,13 +7,13 @@ import numpy as np
 
 from . import gradients as _gradients, persist, registry
 from ._params import (GRADIENT_PARAM_NAMES, OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
-                      InvalidParameterError, check, doc)
+                      check, doc, resolved)
 from ._threads import effective_n_jobs
 from ._positions import PositionsArray
 from ._validation import check_data
-from .optim import (AUTO, FitObjective, KLHistory, OptimizationInterrupt, OptimizerState, Phase, run_phases,
+from .optim import (AUTO, FitObjective, KLHistory, OptimizerState, Phase, run_on, run_stoppable,
                     transform_schedule)
-from .partial import PartialEmbedding, initial_partial_positions, run_stoppable
+from .partial import PartialEmbedding, initial_partial_positions
 from .quality import report
 
 __all__ = ["Embedding"]
@@ -197,12 +197,7 @@ class Embedding(PositionsArray):
 
     def _resolve_gradient(self):
         """:attr:`gradient`, a name or dimension it cannot serve reported as a parameter error."""
-        try:
-            return self.gradient
-        except InvalidParameterError:
-            raise
-        except (ValueError, TypeError) as e:
-            raise InvalidParameterError(str(e)) from None
+        return resolved(getattr, self, "gradient")
 
     def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50, verbose=False):
         """Run ``phases`` (:class:`~fasttsne.optim.Phase`) on this embedding, in place.
@@ -215,27 +210,13 @@ class Embedding(PositionsArray):
         """
         threads = self._threads(n_jobs)
         phases = [p.resolved(self.shape[0]) for p in phases]
+        objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof, threads)
         ran, history = [], []
         start = self.optimizer_state.n_iter
-        Y = self._positions
-        Y.setflags(write=True)
         try:
-            objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof,
-                                     threads)
-            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
-                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran,
-                                        history=history)
-        except OptimizationInterrupt as interrupt:
-            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
-            interrupt.embedding = self
-            raise
-        except BaseException:
-            # whatever stopped the run (a callback that raised, a MemoryError), the positions
-            # may have moved: the KL of the old ones no longer describes them
-            self.kl_divergence = None
-            raise
+            return run_on(self, self._positions, objective, phases, n_jobs=threads, callbacks=callbacks,
+                          callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran, history=history)
         finally:
-            Y.setflags(write=False)
             # a phase cut short by an exception is recorded with the iterations it ran
             cut = self.optimizer_state.n_iter - start - sum(p.n_iter for p in ran)
             if cut > 0 and len(ran) < len(phases):
@@ -243,8 +224,6 @@ class Embedding(PositionsArray):
             self.phases_ = tuple(self.phases_) + tuple(ran)
             self._record_kl(history)
             self._reference_cache = None  # built from positions that have moved
-        self.kl_divergence = kl
-        return kl, stopped
 
     # ---------------------------------------------------------------- new points
     def reference_repulsion(self, n_jobs=None):

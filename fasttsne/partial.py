@@ -5,30 +5,9 @@ from ._params import PARTIAL_PARAMS, check, doc
 from ._positions import PositionsArray
 from ._validation import check_positions, check_random_state
 from ._sparse import sum_p_log_p
-from .optim import OptimizationInterrupt, OptimizerState, PartialObjective, Phase, run_phases
+from .optim import OptimizerState, PartialObjective, Phase, run_on, run_stoppable
 
-__all__ = ["PartialEmbedding", "initial_partial_positions", "run_stoppable"]
-
-
-def run_stoppable(target, run, propagate_exception):
-    """``run()`` (which returns (kl, stopped)) on ``target``, callback stops handled as openTSNE does.
-
-    A callback that stops the run (returns True, or raises
-    :class:`~fasttsne.OptimizationInterrupt`) ends it with the result reached: ``target`` is
-    returned, or, with ``propagate_exception``, an OptimizationInterrupt carrying it is raised.
-    Ctrl-C always propagates.
-    """
-    try:
-        kl, stopped = run()
-    except OptimizationInterrupt as interrupt:
-        if propagate_exception or not interrupt.from_callback:
-            raise
-        return target
-    if stopped and propagate_exception:
-        interrupt = OptimizationInterrupt(kl, target)
-        interrupt.from_callback = True
-        raise interrupt
-    return target
+__all__ = ["PartialEmbedding", "initial_partial_positions"]
 
 
 def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_state=None):
@@ -140,20 +119,8 @@ class PartialEmbedding(PositionsArray):
         threads = ref._threads(n_jobs)
         objective = PartialObjective(self.P, sum_p_log_p(self.P.data), ref.positions,
                                      ref.reference_repulsion(n_jobs), ref.dof, threads)
-        Y = self._positions
-        Y.setflags(write=True)
-        try:
-            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
-                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
-                                        center=False)
-        except OptimizationInterrupt as interrupt:
-            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
-            interrupt.embedding = self
-            raise
-        finally:
-            Y.setflags(write=False)
-        self.kl_divergence = kl
-        return kl, stopped
+        return run_on(self, self._positions, objective, phases, n_jobs=threads, callbacks=callbacks,
+                      callbacks_every_iters=callbacks_every_iters, center=False)
 
 
 PartialEmbedding.optimize.__doc__ = PartialEmbedding.optimize.__doc__.format(params=doc(PARTIAL_PARAMS, indent=8))

@@ -3,7 +3,7 @@ import numpy as np
 
 from . import gradients as _gradients
 from . import neighbors as _neighbors
-from ._params import TSNE_PARAMS, InvalidParameterError, check, doc
+from ._params import TSNE_PARAMS, InvalidParameterError, check, doc, resolved
 from ._validation import check_data, check_positions
 from .affinity import AffinityModel, Multiscale, PerplexityBasedNN
 from .embedding import Embedding
@@ -98,11 +98,11 @@ class TSNE:
         X = check_data(X, accept_sparse=True)
         n = X.shape[0]
         # resolve the backends first: a bad name, metric, dimension or size fails before any work
-        backend = _resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
+        backend = resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
                             n_components=self.n_components, defaults=self._gradient_params())
         _check_exact_size(backend, n, self.n_components)
         if affinities is None:
-            _resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
+            resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
                       metric_params=self.metric_params, sparse=_is_sparse(X), n_jobs=self.n_jobs,
                       random_state=self.random_state, n_features=X.shape[1])
         if not isinstance(init, str):
@@ -130,7 +130,7 @@ class TSNE:
             raise InvalidParameterError("without X, pass fitted affinities (a fasttsne.affinity.AffinityModel "
                                         f"whose P is computed), got {affinities!r}.")
         n = affinities.P.shape[0]
-        backend = _resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
+        backend = resolved(_gradients.get_gradient, self.negative_gradient_method, n_samples=n,
                             n_components=self.n_components, defaults=self._gradient_params())
         _check_exact_size(backend, n, self.n_components)
         if not isinstance(init, str):
@@ -190,17 +190,6 @@ def _is_pca(init):
 
 def _is_sparse(X):
     return not isinstance(X, np.ndarray)
-
-
-def _resolved(resolve, name, **kwargs):
-    """``resolve(name, **kwargs)``, an unknown name or unsupported setting reported as a
-    parameter error (it is one: the user's value names something that cannot serve)."""
-    try:
-        return resolve(name, **kwargs)
-    except InvalidParameterError:
-        raise
-    except (ValueError, TypeError) as e:
-        raise InvalidParameterError(str(e)) from None
 
 
 def _check_exact_size(backend, n_samples, n_components):
