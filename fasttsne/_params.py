@@ -130,6 +130,8 @@ CALLABLE = _Kind(callable, "a callable", "callable")
 ARRAY = _Kind(lambda v: not isinstance(v, str) and (hasattr(v, "__array__") or isinstance(v, (list, tuple))),
               "an array of positions", "array")
 DICT = _Kind(lambda v: isinstance(v, dict), "a dict", "dict")
+KEYWORDS = _Kind(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+                 "a dict of keyword arguments (str keys)", "dict")
 CALLABLES = _Kind(_is_callables, "a callable f(iteration, kl, positions) or a list of them",
                   "callable or list of callables")
 SEED = _Kind(lambda v: isinstance(v, (np.random.Generator, np.random.RandomState))
@@ -306,7 +308,14 @@ TSNE_PARAMS = _table(
     _MAX_STEP_NORM,
     Param("neighbors", (_Kind(_is_backend("build", "query"), "a backend name or a NeighborBackend",
                               "str or NeighborBackend"),), "auto",
-          "Neighbour search: 'auto', a registered name, or a NeighborBackend class or instance."),
+          "Neighbour search: 'auto' (exact below a size that depends on the metric and input, else "
+          "approximate), 'approx' (openTSNE's name: the approximate search 'auto' picks for large data, "
+          "rpforest, Annoy or pynndescent by metric and input, at any size; exact for precomputed "
+          "distances and plain Python callables), a registered name ('exact', 'rpforest', 'annoy', "
+          "'pynndescent'), or a NeighborBackend class or instance."),
+    Param("knn_kwargs", (NONE, KEYWORDS), None,
+          "Further keyword arguments of the neighbour backend's constructor (e.g. n_trees); a key the "
+          "chosen backend does not take is an error."),
     _NEGATIVE_GRADIENT,
     _N_JOBS,
     _RANDOM_STATE,

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import gradients as _gradients, persist, registry
 from ._params import (GRADIENT_PARAM_NAMES, OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
-                      check, doc, resolved)
+                      InvalidParameterError, check, doc, resolved)
 from ._threads import effective_n_jobs
 from ._positions import PositionsArray
 from ._validation import check_data
@@ -242,13 +242,15 @@ class Embedding(PositionsArray):
                 self._reference_cache = cache
             return cache[2]
 
-    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=None, random_state=None,
-                        n_jobs=None):
+    def prepare_partial(self, X_new=None, *, X=None, initialization="median", k=25, perplexity=None,
+                        random_state=None, n_jobs=None):
         """Affinities and initial positions of new points, ready for ``.optimize``.
 
         Parameters
         ----------
         X_new : (M, D) array-like, M >= 1, same features as the reference data
+        X : (M, D) array-like
+            openTSNE's name of ``X_new``; give one or the other.
 {params}
 
         Returns
@@ -257,6 +259,7 @@ class Embedding(PositionsArray):
         """
         check(PREPARE_PARTIAL_PARAMS, dict(initialization=initialization, k=k, perplexity=perplexity,
                                            random_state=random_state, n_jobs=n_jobs))
+        X_new = _new_points(X_new, X)
         index = self.affinities.index
         if index is None:
             raise ValueError("these affinities have no neighbour index (e.g. precomputed P), so new points "
@@ -278,7 +281,7 @@ class Embedding(PositionsArray):
                                        P_new, random_state)
         return PartialEmbedding(Y0, self, P_new)
 
-    def transform(self, X_new, *, perplexity=None, initialization="median", k=25, learning_rate=0.1,
+    def transform(self, X_new=None, *, X=None, perplexity=None, initialization="median", k=25, learning_rate=0.1,
                   early_exaggeration=4.0, early_exaggeration_iter=0, exaggeration=1.5, n_iter=250,
                   initial_momentum=0.8, final_momentum=0.8, max_grad_norm=0.25, max_step_norm=None,
                   n_jobs=None, random_state=None, callbacks=None, callbacks_every_iters=50):
@@ -296,6 +299,8 @@ class Embedding(PositionsArray):
             Same features as the reference data. Any real dtype, memory layout, memmap or
             DataFrame is accepted (and never modified); sparse input where the reference's
             neighbour backend takes it.
+        X : (M, D) array-like
+            openTSNE's name of ``X_new``; give one or the other.
 {params}
 
         Returns
@@ -322,6 +327,7 @@ class Embedding(PositionsArray):
             n_jobs=n_jobs, random_state=random_state, callbacks=callbacks,
             callbacks_every_iters=callbacks_every_iters)
         params = check(TRANSFORM_PARAMS, given)
+        X_new = _new_points(X_new, X)
         if hasattr(X_new, "__dask_graph__"):  # a Dask array: a lazy result, chunk by chunk (fasttsne.dask)
             from .dask import transform as transform_chunks
             return transform_chunks(self, X_new, **given)
@@ -400,6 +406,16 @@ Embedding.transform.__doc__ = Embedding.transform.__doc__.format(params=doc(TRAN
 
 #: Guards the creation of each Embedding's own cache lock.
 _LOCK_CREATION = threading.Lock()
+
+
+def _new_points(X_new, X):
+    """The new points, given as ``X_new`` or as ``X`` (openTSNE's name), exactly once."""
+    if X_new is None and X is None:
+        raise InvalidParameterError("no new points: pass them as X_new (or X, openTSNE's name).")
+    if X_new is not None and X is not None:
+        raise InvalidParameterError("the new points were given twice: pass X_new or X (openTSNE's name), "
+                                    "not both.")
+    return X if X_new is None else X_new
 
 
 def _own_backend(method):

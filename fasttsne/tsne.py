@@ -33,7 +33,7 @@ class TSNE:
                  initialization="pca", metric="euclidean", metric_params=None, initial_momentum=0.8,
                  final_momentum=0.8, max_grad_norm=None, max_step_norm=5, neighbors="auto",
                  negative_gradient_method="auto", n_jobs=1, random_state=None, verbose=False,
-                 callbacks=None, callbacks_every_iters=50, tol=1e-3, max_iter=2000):
+                 callbacks=None, callbacks_every_iters=50, tol=1e-3, max_iter=2000, knn_kwargs=None):
         self.n_components = n_components
         self.perplexity = perplexity
         self.learning_rate = learning_rate
@@ -56,6 +56,7 @@ class TSNE:
         self.max_grad_norm = max_grad_norm
         self.max_step_norm = max_step_norm
         self.neighbors = neighbors
+        self.knn_kwargs = knn_kwargs
         self.negative_gradient_method = negative_gradient_method
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -102,17 +103,25 @@ class TSNE:
                             n_components=self.n_components, defaults=self._gradient_params())
         _check_exact_size(backend, n, self.n_components)
         if affinities is None:
-            resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
-                      metric_params=self.metric_params, sparse=_is_sparse(X), n_jobs=self.n_jobs,
-                      random_state=self.random_state, n_features=X.shape[1])
+            index = resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
+                             metric_params=self.metric_params, sparse=_is_sparse(X), n_jobs=self.n_jobs,
+                             random_state=self.random_state, n_features=X.shape[1], knn_kwargs=self.knn_kwargs)
+        else:
+            self._check_no_knn_kwargs()
         if not isinstance(init, str):
             init = check_positions(init, n, self.n_components)
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
                 model = Multiscale if isinstance(self.perplexity, (list, tuple)) else PerplexityBasedNN
-                affinities = model(self.perplexity, neighbors=self.neighbors, metric=self.metric,
-                                   metric_params=self.metric_params, n_jobs=self.n_jobs,
+                # knn_kwargs reach the backend as the one configured above (the model copies it)
+                affinities = model(self.perplexity, neighbors=index if self.knn_kwargs else self.neighbors,
+                                   metric=self.metric, metric_params=self.metric_params, n_jobs=self.n_jobs,
                                    random_state=self.random_state)
+                if self.knn_kwargs:
+                    affinities.fit(X)
+                    # the model keeps the setting by name: its fitted index carries knn_kwargs,
+                    # and an unfitted backend instance is nothing a saved map can hold
+                    affinities.neighbors = self.neighbors
             if not isinstance(affinities, AffinityModel):
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")
@@ -124,8 +133,14 @@ class TSNE:
             init = "spectral"
         return self._embedding(init, X, affinities)
 
+    def _check_no_knn_kwargs(self):
+        if self.knn_kwargs:
+            raise InvalidParameterError("knn_kwargs configure the neighbour search, which fit does not run "
+                                        "when affinities are given: configure the affinities' backend instead.")
+
     def _prepare_from_affinities(self, affinities, init):
         """The initial Embedding of already fitted ``affinities`` alone (no data)."""
+        self._check_no_knn_kwargs()
         if not isinstance(affinities, AffinityModel) or affinities.P is None:
             raise InvalidParameterError("without X, pass fitted affinities (a fasttsne.affinity.AffinityModel "
                                         f"whose P is computed), got {affinities!r}.")

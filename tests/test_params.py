@@ -20,7 +20,7 @@ BAD = {
     "metric": 3, "metric_params": [("p", 3)], "initial_momentum": 1.0, "final_momentum": 1.2,
     "max_grad_norm": 0.0, "max_step_norm": -1.0, "neighbors": "nope", "negative_gradient_method": "nope",
     "n_jobs": 0, "random_state": "seed", "verbose": "yes", "callbacks": [1], "callbacks_every_iters": 0,
-    "tol": 0.0, "max_iter": 0,
+    "tol": 0.0, "max_iter": 0, "knn_kwargs": {1: 2},
 }
 
 
@@ -78,7 +78,7 @@ def test_every_default_in_the_tables_is_accepted_by_its_own_constraints():
 ], ids=["TSNE", "optimize", "transform", "prepare_partial", "PartialEmbedding.optimize"])
 def test_front_door_signatures_carry_the_tables_defaults(function, table):
     signature = {name: p.default for name, p in inspect.signature(function).parameters.items()
-                 if name not in ("self", "X_new")}
+                 if name not in ("self", "X_new", "X")}
     expected = {name: (inspect.Parameter.empty if p.default is REQUIRED else p.default) for name, p in table.items()}
     assert signature == expected
 
