@@ -19,7 +19,7 @@ import textwrap
 import numpy as np
 
 __all__ = ["InvalidParameterError", "Param", "REQUIRED", "check", "resolved", "doc", "TSNE_PARAMS", "OPTIMIZE_PARAMS",
-           "PARTIAL_PARAMS", "TRANSFORM_PARAMS", "PREPARE_PARTIAL_PARAMS"]
+           "PARTIAL_PARAMS", "TRANSFORM_PARAMS", "PREPARE_PARTIAL_PARAMS", "GRID_PARAMS"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -402,4 +402,14 @@ TRANSFORM_PARAMS = _table(
     _RANDOM_STATE,
     _CALLBACKS,
     _CALLBACKS_EVERY,
+)
+
+#: ``Embedding.prepare_interpolation_grid``: the FFT reference repulsion built ahead of transform.
+GRID_PARAMS = _table(
+    Param("padding", (NON_NEGATIVE,), 0.2,
+          "Margin of the grid around the map on each side, as a fraction of half the map's extent per "
+          "axis (openTSNE's meaning; its default is 0.25). 0.2 is the grid transform builds when none "
+          "was prepared. New points inside the margin are interpolated, those beyond it summed exactly."),
+    _N_JOBS.with_(default=None, doc="Threads of the build (None: the embedding's n_jobs), resolved now; the "
+                                    "grid does not depend on them."),
 )

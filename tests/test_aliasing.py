@@ -54,6 +54,23 @@ def test_a_callback_that_raises_in_an_inplace_optimize_leaves_no_stale_kl():
     assert emb.n_iter == sum(p.n_iter for p in emb.phases_)
 
 
+def test_a_callback_that_raises_in_an_inplace_partial_optimize_leaves_no_stale_kl():
+    X = _data()
+    emb = fasttsne.TSNE(n_iter=20, early_exaggeration_iter=5, perplexity=10, random_state=0).fit(X)
+    partial = emb.prepare_partial(X[:4] + 0.1).optimize(5, inplace=False)
+    assert partial.kl_divergence is not None
+
+    def fail(iteration, kl, positions):
+        raise RuntimeError("stop here")
+
+    start = np.asarray(partial).copy()
+    with pytest.raises(RuntimeError, match="stop here"):
+        partial.optimize(30, inplace=True, callbacks=fail, callbacks_every_iters=5)
+    assert not np.array_equal(np.asarray(partial), start)  # the positions did move
+    assert partial.kl_divergence is None
+    assert not np.asarray(partial).flags.writeable
+
+
 def test_an_inplace_optimize_rebuilds_the_reference_repulsion_for_new_points():
     emb = fasttsne.TSNE(n_iter=20, early_exaggeration_iter=5, perplexity=10, random_state=0).fit(_data())
     X_new = _data(seed=3)[:4]

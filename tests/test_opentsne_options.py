@@ -6,6 +6,7 @@ import types
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 import fasttsne
 from fasttsne import neighbors as nb
@@ -155,3 +156,68 @@ def test_no_new_points_is_an_error_that_names_both_spellings(small_map):
     with pytest.raises(InvalidParameterError, match="X_new.*X"):
         small_map.transform()
 
+
+
+# ---------------------------------------------------------------- prepare_interpolation_grid
+@pytest.fixture(scope="module")
+def fft_map(X):
+    return fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0,
+                         negative_gradient_method="fft").fit(X)
+
+
+def fresh_copy(embedding):
+    """The same map without its cached reference repulsion."""
+    return embedding.optimize(0)
+
+
+def test_the_prepared_grid_spans_what_opentsnes_spans_for_the_same_padding():
+    rng = np.random.default_rng(1)
+    Y = rng.uniform(-3, 3, size=(60, 2))
+    Y[:2] = [[-3, -3], [3, 3]]  # centred and square: openTSNE's grid is one box for both axes
+    theirs = openTSNE.TSNEEmbedding(Y.copy(), types.SimpleNamespace(P=scipy.sparse.identity(60, format="csr")))
+    theirs.prepare_interpolation_grid(padding=0.25)
+    width = theirs.box_x_lower_bounds[1] - theirs.box_x_lower_bounds[0]
+    their_edges = [theirs.box_x_lower_bounds[0], theirs.box_x_lower_bounds[-1] + width]
+    ours = fasttsne.Embedding(Y, PerplexityBasedNN(5, random_state=0).fit(rng.normal(size=(60, 3))),
+                              negative_gradient_method="fft")
+    ours.prepare_interpolation_grid(padding=0.25)
+    box = ours.reference_repulsion().box
+    np.testing.assert_allclose(box, [their_edges, their_edges], atol=1e-12)
+
+
+def test_transform_reuses_the_prepared_grid(fft_map, X, monkeypatch):
+    embedding = fresh_copy(fft_map)
+    embedding.prepare_interpolation_grid(padding=0.5)
+    prepared = embedding.reference_repulsion()
+    monkeypatch.setattr(type(embedding.gradient), "reference", lambda *a, **k: pytest.fail("rebuilt"))
+    embedding.transform(X[:3])
+    assert embedding.reference_repulsion() is prepared and prepared.padding == 0.5
+
+
+def test_preparing_at_the_default_padding_changes_no_transform_result(fft_map, X):
+    unprepared = fresh_copy(fft_map).transform(X[:5])
+    embedding = fresh_copy(fft_map)
+    embedding.prepare_interpolation_grid()
+    assert np.array_equal(embedding.transform(X[:5]), unprepared)
+
+
+def test_a_wider_padding_changes_the_grid_not_where_new_points_go(fft_map, X):
+    default = fresh_copy(fft_map).transform(X[:5])
+    embedding = fresh_copy(fft_map)
+    embedding.prepare_interpolation_grid(padding=1.0)
+    np.testing.assert_allclose(embedding.transform(X[:5]), default, atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["bh", "exact"])
+def test_without_a_grid_preparing_warns_and_prepares_nothing(method, X):
+    embedding = short_tsne(negative_gradient_method=method).fit(X)
+    with pytest.warns(UserWarning, match=f"'{method}'.*nothing was prepared"):
+        embedding.prepare_interpolation_grid()
+    assert embedding.__dict__.get("_reference_cache") is None
+
+
+def test_a_negative_padding_is_refused_before_any_work(fft_map, monkeypatch):
+    embedding = fresh_copy(fft_map)
+    monkeypatch.setattr(type(embedding.gradient), "reference", lambda *a, **k: pytest.fail("built"))
+    with pytest.raises(InvalidParameterError, match="padding must be a non-negative number"):
+        embedding.prepare_interpolation_grid(padding=-0.1)

@@ -151,9 +151,9 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
 
     "auto" and "approx" are chosen by :func:`choose_auto` and :func:`choose_approx`.
     ``knn_kwargs`` (a dict) are further keyword arguments of the backend's constructor
-    (``n_trees``, ...), for a backend made here from a name or class. An instance is copied (it carries its own metric and settings): each fit indexes into
-    its own copy, so a second fit with the same instance leaves the first map's index as it
-    was.
+    (``n_trees``, ...), for a backend made here from a name or class. An instance is copied
+    (it carries its own metric and settings): each fit indexes into its own copy, so a
+    second fit with the same instance leaves the first map's index as it was.
 
     Raises
     ------
