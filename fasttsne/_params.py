@@ -18,8 +18,8 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["InvalidParameterError", "Param", "REQUIRED", "check", "doc", "TSNE_PARAMS", "OPTIMIZE_PARAMS",
-           "PARTIAL_PARAMS", "TRANSFORM_PARAMS", "PREPARE_PARTIAL_PARAMS"]
+__all__ = ["InvalidParameterError", "Param", "REQUIRED", "check", "resolved", "doc", "TSNE_PARAMS", "OPTIMIZE_PARAMS",
+           "PARTIAL_PARAMS", "TRANSFORM_PARAMS", "PREPARE_PARTIAL_PARAMS", "GRID_PARAMS"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -130,6 +130,8 @@ CALLABLE = _Kind(callable, "a callable", "callable")
 ARRAY = _Kind(lambda v: not isinstance(v, str) and (hasattr(v, "__array__") or isinstance(v, (list, tuple))),
               "an array of positions", "array")
 DICT = _Kind(lambda v: isinstance(v, dict), "a dict", "dict")
+KEYWORDS = _Kind(lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+                 "a dict of keyword arguments (str keys)", "dict")
 CALLABLES = _Kind(_is_callables, "a callable f(iteration, kl, positions) or a list of them",
                   "callable or list of callables")
 SEED = _Kind(lambda v: isinstance(v, (np.random.Generator, np.random.RandomState))
@@ -194,6 +196,21 @@ def check(table, values):
         if not param.accepts(value):
             raise InvalidParameterError(f"{name} must be {param.describe()}, got {_short(value)}.")
     return values
+
+
+def resolved(resolve, *args, **kwargs):
+    """``resolve(*args, **kwargs)``, a ``ValueError`` or ``TypeError`` it raises reported as an
+    :class:`InvalidParameterError`.
+
+    For resolving the user's names and settings (a backend name, a metric it lacks, a
+    dimension it cannot serve): such a failure is a bad parameter value.
+    """
+    try:
+        return resolve(*args, **kwargs)
+    except InvalidParameterError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InvalidParameterError(str(e)) from None
 
 
 def _short(value):
@@ -291,7 +308,14 @@ TSNE_PARAMS = _table(
     _MAX_STEP_NORM,
     Param("neighbors", (_Kind(_is_backend("build", "query"), "a backend name or a NeighborBackend",
                               "str or NeighborBackend"),), "auto",
-          "Neighbour search: 'auto', a registered name, or a NeighborBackend class or instance."),
+          "Neighbour search: 'auto' (exact below a size that depends on the metric and input, else "
+          "approximate), 'approx' (openTSNE's name: the approximate search 'auto' picks for large data, "
+          "rpforest, Annoy or pynndescent by metric and input, at any size; exact for precomputed "
+          "distances and plain Python callables), a registered name ('exact', 'rpforest', 'annoy', "
+          "'pynndescent'), or a NeighborBackend class or instance."),
+    Param("knn_kwargs", (NONE, KEYWORDS), None,
+          "Further keyword arguments of the neighbour backend's constructor (e.g. n_trees); a key the "
+          "chosen backend does not take is an error."),
     _NEGATIVE_GRADIENT,
     _N_JOBS,
     _RANDOM_STATE,
@@ -378,4 +402,14 @@ TRANSFORM_PARAMS = _table(
     _RANDOM_STATE,
     _CALLBACKS,
     _CALLBACKS_EVERY,
+)
+
+#: ``Embedding.prepare_interpolation_grid``: the FFT reference repulsion built ahead of transform.
+GRID_PARAMS = _table(
+    Param("padding", (NON_NEGATIVE,), 0.2,
+          "Margin of the grid around the map on each side, as a fraction of half the map's extent per "
+          "axis (openTSNE's meaning; its default is 0.25). 0.2 is the grid transform builds when none "
+          "was prepared. New points inside the margin are interpolated, those beyond it summed exactly."),
+    _N_JOBS.with_(default=None, doc="Threads of the build (None: the embedding's n_jobs), resolved now; the "
+                                    "grid does not depend on them."),
 )

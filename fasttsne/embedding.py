@@ -1,20 +1,29 @@
 """The Embedding: positions, the affinities behind them, and the optimiser state."""
+from __future__ import annotations
+
 import copy
 import dataclasses
+import os
 import threading
+import warnings
+from typing import IO, Any, Dict, Iterable, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from . import gradients as _gradients, persist, registry
-from ._params import (GRADIENT_PARAM_NAMES, OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS,
-                      InvalidParameterError, check, doc)
+from ._params import (GRADIENT_PARAM_NAMES, GRID_PARAMS, OPTIMIZE_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS,
+                      TSNE_PARAMS, InvalidParameterError, check, doc, resolved)
 from ._threads import effective_n_jobs
 from ._positions import PositionsArray
 from ._validation import check_data
-from .optim import (AUTO, FitObjective, KLHistory, OptimizationInterrupt, OptimizerState, Phase, run_phases,
+from .optim import (AUTO, FitObjective, KLHistory, OptimizerState, Phase, run_on, run_stoppable,
                     transform_schedule)
-from .partial import PartialEmbedding, initial_partial_positions, run_stoppable
-from .quality import report
+from .affinity import AffinityModel
+from .gradients.base import NegativeGradient, ReferenceRepulsion
+from .partial import Callbacks, PartialEmbedding, initial_partial_positions
+from .quality import QualityReport, report
 
 __all__ = ["Embedding"]
 
@@ -62,9 +71,27 @@ class Embedding(PositionsArray):
         the map); ``embedding.kl_history.plot()`` draws it.
     """
 
-    def __init__(self, positions, affinities, *, negative_gradient_method="auto", gradient_params=None,
-                 dof=1.0, n_jobs=1, random_state=None, optimizer_state=None, kl_divergence=None,
-                 n_features=None):
+    _positions: np.ndarray
+    affinities: AffinityModel
+    negative_gradient_method: Union[str, NegativeGradient]
+    gradient_params: Dict[str, Any]
+    dof: float
+    n_jobs: Optional[int]
+    random_state: Any
+    optimizer_state: OptimizerState
+    kl_divergence: Optional[float]
+    n_features: Optional[int]
+    phases_: Tuple[Phase, ...]
+    _gradient: Optional[NegativeGradient]
+    _kl_iterations: np.ndarray
+    _kl_values: np.ndarray
+    _reference_cache: Optional[Tuple[NegativeGradient, float, ReferenceRepulsion]]
+
+    def __init__(self, positions: ArrayLike, affinities: AffinityModel, *,
+                 negative_gradient_method: Union[str, NegativeGradient] = "auto",
+                 gradient_params: Optional[Dict[str, Any]] = None, dof: float = 1.0, n_jobs: Optional[int] = 1,
+                 random_state: Any = None, optimizer_state: Optional[OptimizerState] = None,
+                 kl_divergence: Optional[float] = None, n_features: Optional[int] = None) -> None:
         Y = np.array(positions, dtype=np.float64, order="C", copy=True)
         if Y.ndim != 2 or affinities.P is None or Y.shape[0] != affinities.P.shape[0]:
             raise ValueError(f"positions of shape {Y.shape} do not match the affinities "
@@ -87,41 +114,41 @@ class Embedding(PositionsArray):
         self._kl_values = np.empty(0)
 
     # ---------------------------------------------------------------- array-like
-    def __repr__(self):
+    def __repr__(self) -> str:
         kl = "unknown" if self.kl_divergence is None else f"{self.kl_divergence:.4f}"
         return f"Embedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter}, kl={kl})"
 
     @property
-    def P(self):
+    def P(self) -> sp.csr_matrix:
         return self.affinities.P
 
     @property
-    def n_iter(self):
+    def n_iter(self) -> int:
         return self.optimizer_state.n_iter
 
     @property
-    def kl_history(self):
+    def kl_history(self) -> KLHistory:
         """KL(P || Q) by iteration (a :class:`~fasttsne.optim.KLHistory` of copies)."""
         d = self.__dict__
         iterations = d.get("_kl_iterations", np.empty(0, dtype=np.int64))
         return KLHistory(np.array(iterations, dtype=np.int64), np.array(d.get("_kl_values", ()), dtype=np.float64))
 
-    def _record_kl(self, pairs):
+    def _record_kl(self, pairs: Iterable[Tuple[int, float]]) -> None:
         """Add ``(iteration, kl)`` pairs to :attr:`kl_history` (a later value of an iteration wins)."""
         old = self.kl_history
         merged = KLHistory.from_pairs(list(zip(old.iterations.tolist(), old.values.tolist())) + list(pairs))
         self._kl_iterations, self._kl_values = merged
 
     @property
-    def learning_rate_(self):
-        return self.phases_[-1].learning_rate if self.phases_ else None
+    def learning_rate_(self) -> Optional[float]:
+        return cast(float, self.phases_[-1].learning_rate) if self.phases_ else None
 
-    def _threads(self, n_jobs=None):
+    def _threads(self, n_jobs: Optional[int] = None) -> int:
         """Threads for the work now: ``n_jobs`` when given, else this embedding's, resolved now."""
         return effective_n_jobs(self.n_jobs if n_jobs is None else n_jobs)
 
     @property
-    def gradient(self):
+    def gradient(self) -> NegativeGradient:
         """The resolved negative-gradient backend (built on first use)."""
         with self._lock():
             if self._gradient is None:
@@ -130,7 +157,7 @@ class Embedding(PositionsArray):
                                                          n_components=d, defaults=self.gradient_params)
             return self._gradient
 
-    def _lock(self):
+    def _lock(self) -> Any:
         """This embedding's lock for building its caches (created on first use)."""
         lock = self.__dict__.get("_cache_lock")
         if lock is None:
@@ -139,12 +166,15 @@ class Embedding(PositionsArray):
         return lock
 
     # ---------------------------------------------------------------- optimisation
-    def optimize(self, n_iter, *, exaggeration=None, learning_rate="auto", momentum=0.8,
-                 max_grad_norm=None, max_step_norm=5.0, min_gain=0.01, dof=None,
-                 negative_gradient_method=None, n_jobs=None, callbacks=None,
-                 callbacks_every_iters=50, inplace=False, verbose=False, tol=1e-3, max_iter=2000,
-                 propagate_exception=False, theta=None, n_interpolation_points=None, min_num_intervals=None,
-                 ints_in_interval=None):
+    def optimize(self, n_iter: Union[int, str], *, exaggeration: Optional[float] = None,
+                 learning_rate: Union[float, str] = "auto", momentum: float = 0.8,
+                 max_grad_norm: Optional[float] = None, max_step_norm: Optional[float] = 5.0,
+                 min_gain: float = 0.01, dof: Optional[float] = None,
+                 negative_gradient_method: Union[None, str, NegativeGradient] = None, n_jobs: Optional[int] = None,
+                 callbacks: Callbacks = None, callbacks_every_iters: int = 50, inplace: bool = False,
+                 verbose: bool = False, tol: float = 1e-3, max_iter: int = 2000, propagate_exception: bool = False,
+                 theta: Optional[float] = None, n_interpolation_points: Optional[int] = None,
+                 min_num_intervals: Optional[int] = None, ints_in_interval: Optional[float] = None) -> Embedding:
         """Continue the optimisation for ``n_iter`` iterations (one phase), or until KL has
         converged (``n_iter="auto"``).
 
@@ -179,7 +209,7 @@ class Embedding(PositionsArray):
             ints_in_interval=ints_in_interval))
         new_gradient_params = {name: params[name] for name in GRADIENT_PARAM_NAMES if params[name] is not None}
         auto = n_iter == AUTO
-        phase = Phase(max_iter if auto else n_iter, 1.0 if exaggeration is None else exaggeration, momentum,
+        phase = Phase(max_iter if auto else cast(int, n_iter), 1.0 if exaggeration is None else exaggeration, momentum,
                       learning_rate, max_grad_norm, max_step_norm, min_gain, until="converged" if auto else None,
                       tol=tol if auto else None)
         target = self if inplace else self._copy()
@@ -198,16 +228,12 @@ class Embedding(PositionsArray):
                                                           verbose=verbose),
                              propagate_exception)
 
-    def _resolve_gradient(self):
+    def _resolve_gradient(self) -> NegativeGradient:
         """:attr:`gradient`, a name or dimension it cannot serve reported as a parameter error."""
-        try:
-            return self.gradient
-        except InvalidParameterError:
-            raise
-        except (ValueError, TypeError) as e:
-            raise InvalidParameterError(str(e)) from None
+        return resolved(getattr, self, "gradient")
 
-    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50, verbose=False):
+    def _run(self, phases: Sequence[Phase], *, n_jobs: Optional[int] = None, callbacks: Callbacks = None,
+             callbacks_every_iters: int = 50, verbose: bool = False) -> Tuple[Optional[float], bool]:
         """Run ``phases`` (:class:`~fasttsne.optim.Phase`) on this embedding, in place.
 
         Returns
@@ -218,27 +244,14 @@ class Embedding(PositionsArray):
         """
         threads = self._threads(n_jobs)
         phases = [p.resolved(self.shape[0]) for p in phases]
-        ran, history = [], []
+        objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof, threads)
+        ran: list = []
+        history: list = []
         start = self.optimizer_state.n_iter
-        Y = self._positions
-        Y.setflags(write=True)
         try:
-            objective = FitObjective(self.P, self.affinities.sum_p_log_p, self._resolve_gradient(), self.dof,
-                                     threads)
-            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
-                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran,
-                                        history=history)
-        except OptimizationInterrupt as interrupt:
-            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
-            interrupt.embedding = self
-            raise
-        except BaseException:
-            # whatever stopped the run (a callback that raised, a MemoryError), the positions
-            # may have moved: the KL of the old ones no longer describes them
-            self.kl_divergence = None
-            raise
+            return run_on(self, self._positions, objective, phases, n_jobs=threads, callbacks=callbacks,
+                          callbacks_every_iters=callbacks_every_iters, verbose=verbose, ran=ran, history=history)
         finally:
-            Y.setflags(write=False)
             # a phase cut short by an exception is recorded with the iterations it ran
             cut = self.optimizer_state.n_iter - start - sum(p.n_iter for p in ran)
             if cut > 0 and len(ran) < len(phases):
@@ -246,33 +259,72 @@ class Embedding(PositionsArray):
             self.phases_ = tuple(self.phases_) + tuple(ran)
             self._record_kl(history)
             self._reference_cache = None  # built from positions that have moved
-        self.kl_divergence = kl
-        return kl, stopped
 
     # ---------------------------------------------------------------- new points
-    def reference_repulsion(self, n_jobs=None):
+    def reference_repulsion(self, n_jobs: Optional[int] = None) -> ReferenceRepulsion:
         """The repulsion of these (fixed) positions on new points, built once and cached.
 
         Thread-safe: concurrent ``transform`` calls on one Embedding build it once and share
         it (it is only read afterwards). ``n_jobs``: threads of the build (None: this
-        embedding's), which do not change the result.
+        embedding's), which do not change the result. :meth:`prepare_interpolation_grid`
+        builds it ahead, with a padding of one's choice.
         """
         with self._lock():
-            gradient = self.gradient
             cache = getattr(self, "_reference_cache", None)
             # keyed by the backend object itself (not its id, which a new one could reuse)
-            if cache is None or cache[0] is not gradient or cache[1] != self.dof:
-                cache = (gradient, self.dof, gradient.reference(self._positions, self.dof, self._threads(n_jobs)))
-                self._reference_cache = cache
+            if cache is None or cache[0] is not self.gradient or cache[1] != self.dof:
+                return self._build_reference(n_jobs)
             return cache[2]
 
-    def prepare_partial(self, X_new, *, initialization="median", k=25, perplexity=None, random_state=None,
-                        n_jobs=None):
+    def _build_reference(self, n_jobs: Optional[int], **options: Any) -> ReferenceRepulsion:
+        """Build and cache the reference repulsion (``options``: the backend's, e.g. padding)."""
+        gradient = self.gradient
+        built = gradient.reference(self._positions, self.dof, self._threads(n_jobs), **options)
+        self._reference_cache = (gradient, self.dof, built)
+        return built
+
+    def prepare_interpolation_grid(self, padding: float = 0.2, *, n_jobs: Optional[int] = None) -> None:
+        """Build now the interpolation grid that :meth:`transform` places new points with.
+
+        openTSNE's method: with the FFT repulsion ("fft", or "auto" where it picks it), the
+        map's grid potentials are computed once here, on a grid padded by ``padding``, and
+        every later ``transform`` and ``PartialEmbedding.optimize`` of this Embedding reuses
+        them. Without it the first ``transform`` builds the same grid at the default padding.
+        Other repulsion backends have no grid: the call then does nothing and warns. Unlike
+        openTSNE's, it does not move the map (openTSNE centres it first), and new points
+        beyond the grid are summed exactly rather than kept inside it. The grid is not saved
+        with the map (prepare it again after loading).
+
+        Parameters
+        ----------
+{params}
+
+        Raises
+        ------
+        InvalidParameterError
+            For a bad value, before any work.
+        """
+        check(GRID_PARAMS, dict(padding=padding, n_jobs=n_jobs))
+        with self._lock():
+            gradient = self._resolve_gradient()
+            if not gradient.reference_grid:
+                warnings.warn(f"prepare_interpolation_grid: this map's repulsion backend is {gradient.name!r}, "
+                              "which places new points without an interpolation grid (only 'fft' has one); "
+                              "nothing was prepared.", UserWarning, stacklevel=2)
+                return
+            self._build_reference(n_jobs, padding=padding)
+
+    def prepare_partial(self, X_new: Optional[ArrayLike] = None, *, X: Optional[ArrayLike] = None,
+                        initialization: Union[str, ArrayLike] = "median", k: int = 25,
+                        perplexity: Optional[float] = None, random_state: Any = None,
+                        n_jobs: Optional[int] = None) -> PartialEmbedding:
         """Affinities and initial positions of new points, ready for ``.optimize``.
 
         Parameters
         ----------
         X_new : (M, D) array-like, M >= 1, same features as the reference data
+        X : (M, D) array-like
+            openTSNE's name of ``X_new``; give one or the other.
 {params}
 
         Returns
@@ -281,6 +333,7 @@ class Embedding(PositionsArray):
         """
         check(PREPARE_PARTIAL_PARAMS, dict(initialization=initialization, k=k, perplexity=perplexity,
                                            random_state=random_state, n_jobs=n_jobs))
+        X_new = _new_points(X_new, X)
         index = self.affinities.index
         if index is None:
             raise ValueError("these affinities have no neighbour index (e.g. precomputed P), so new points "
@@ -303,10 +356,13 @@ class Embedding(PositionsArray):
                                        P_new, random_state)
         return PartialEmbedding(Y0, self, P_new)
 
-    def transform(self, X_new, *, perplexity=None, initialization="median", k=25, learning_rate=0.1,
-                  early_exaggeration=4.0, early_exaggeration_iter=0, exaggeration=1.5, n_iter=250,
-                  initial_momentum=0.8, final_momentum=0.8, max_grad_norm=0.25, max_step_norm=None,
-                  n_jobs=None, random_state=None, callbacks=None, callbacks_every_iters=50):
+    def transform(self, X_new: Optional[ArrayLike] = None, *, X: Optional[ArrayLike] = None,
+                  perplexity: Optional[float] = None, initialization: Union[str, ArrayLike] = "median", k: int = 25,
+                  learning_rate: float = 0.1, early_exaggeration: float = 4.0, early_exaggeration_iter: int = 0,
+                  exaggeration: Optional[float] = 1.5, n_iter: int = 250, initial_momentum: float = 0.8,
+                  final_momentum: float = 0.8, max_grad_norm: Optional[float] = 0.25,
+                  max_step_norm: Optional[float] = None, n_jobs: Optional[int] = None, random_state: Any = None,
+                  callbacks: Callbacks = None, callbacks_every_iters: int = 50) -> Any:
         """Place new points into this embedding without moving it.
 
         The new points' affinities to the reference come from the reference's own neighbour
@@ -321,6 +377,8 @@ class Embedding(PositionsArray):
             Same features as the reference data. Any real dtype, memory layout, memmap or
             DataFrame is accepted (and never modified); sparse input where the reference's
             neighbour backend takes it.
+        X : (M, D) array-like
+            openTSNE's name of ``X_new``; give one or the other.
 {params}
 
         Returns
@@ -350,6 +408,7 @@ class Embedding(PositionsArray):
             n_jobs=n_jobs, random_state=random_state, callbacks=callbacks,
             callbacks_every_iters=callbacks_every_iters)
         params = check(TRANSFORM_PARAMS, given)
+        X_new = _new_points(X_new, X)
         if hasattr(X_new, "__dask_graph__"):  # a Dask array: a lazy result, chunk by chunk (fasttsne.dask)
             from .dask import transform as transform_chunks
             return transform_chunks(self, X_new, **given)
@@ -360,7 +419,7 @@ class Embedding(PositionsArray):
         return np.array(partial)
 
     # ---------------------------------------------------------------- copies
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
         state["_gradient"] = None  # scratch buffers and caches are rebuilt on demand
         state["_reference_cache"] = None
@@ -368,7 +427,7 @@ class Embedding(PositionsArray):
         state["phases_"] = [p.to_dict() for p in self.__dict__.get("phases_", ())]
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         """Restore from pickle or :func:`fasttsne.load`, checking the pieces fit together."""
         positions = np.array(state.get("_positions"), dtype=np.float64, order="C")
         affinities = state.get("affinities")
@@ -387,7 +446,7 @@ class Embedding(PositionsArray):
         self._gradient = None
         self._reference_cache = None
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike, IO[bytes]]) -> None:
         """Write this embedding to one file; read it back with :func:`fasttsne.load`.
 
         The file holds the positions, P, the parameters, the optimiser state and what the
@@ -396,7 +455,7 @@ class Embedding(PositionsArray):
         """
         persist.save(self, path)
 
-    def _copy(self):
+    def _copy(self) -> Embedding:
         new = object.__new__(Embedding)
         new.__dict__.update(self.__dict__)
         new.__dict__.pop("_cache_lock", None)
@@ -410,7 +469,8 @@ class Embedding(PositionsArray):
         new.negative_gradient_method = _own_backend(self.negative_gradient_method)
         return new
 
-    def quality(self, X, labels=None, k=10, **params):
+    def quality(self, X: ArrayLike, labels: Optional[ArrayLike] = None, k: int = 10,
+                **params: Any) -> QualityReport:
         """How faithful this map is to the data ``X`` it was made from: a QualityReport.
 
         ``X`` (N, D) row for row; ``labels`` add kNN accuracy and KNC; ``params`` are those of
@@ -421,16 +481,30 @@ class Embedding(PositionsArray):
 
 registry.declare(persist.MODEL_KIND, Embedding, label="embedding class")
 registry.register(persist.MODEL_KIND, persist.MODEL_NAME, Embedding)
-Embedding.optimize.__doc__ = Embedding.optimize.__doc__.format(params=doc(OPTIMIZE_PARAMS, indent=8))
-Embedding.prepare_partial.__doc__ = Embedding.prepare_partial.__doc__.format(
+Embedding.optimize.__doc__ = (Embedding.optimize.__doc__ or "").format(params=doc(OPTIMIZE_PARAMS, indent=8))
+Embedding.prepare_partial.__doc__ = (Embedding.prepare_partial.__doc__ or "").format(
     params=doc(PREPARE_PARTIAL_PARAMS, indent=8))
-Embedding.transform.__doc__ = Embedding.transform.__doc__.format(params=doc(TRANSFORM_PARAMS, indent=8))
+Embedding.transform.__doc__ = (Embedding.transform.__doc__ or "").format(params=doc(TRANSFORM_PARAMS, indent=8))
+Embedding.prepare_interpolation_grid.__doc__ = (Embedding.prepare_interpolation_grid.__doc__ or "").format(
+    params=doc(GRID_PARAMS, indent=8))
 
 #: Guards the creation of each Embedding's own cache lock.
 _LOCK_CREATION = threading.Lock()
 
 
-def _own_backend(method):
+def _new_points(X_new: Optional[ArrayLike], X: Optional[ArrayLike]) -> ArrayLike:
+    """The new points, given as ``X_new`` or as ``X`` (openTSNE's name), exactly once."""
+    if X_new is not None and X is not None:
+        raise InvalidParameterError("the new points were given twice: pass X_new or X (openTSNE's name), "
+                                    "not both.")
+    if X_new is not None:
+        return X_new
+    if X is None:
+        raise InvalidParameterError("no new points: pass them as X_new (or X, openTSNE's name).")
+    return X
+
+
+def _own_backend(method: Any) -> Any:
     """``method`` itself if it is a name; a copy of it if it is a backend instance.
 
     A backend writes scratch buffers (trees, grids) on every call, so an instance shared by

@@ -1,37 +1,27 @@
 """New points placed into a fixed reference embedding (``Embedding.transform``)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+
 import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from ._params import PARTIAL_PARAMS, check, doc
 from ._positions import PositionsArray
 from ._validation import check_positions, check_random_state
 from ._sparse import sum_p_log_p
-from .optim import OptimizationInterrupt, OptimizerState, PartialObjective, Phase, run_phases
+from .optim import OptimizerState, PartialObjective, Phase, run_on, run_stoppable
 
-__all__ = ["PartialEmbedding", "initial_partial_positions", "run_stoppable"]
+__all__ = ["PartialEmbedding", "initial_partial_positions"]
 
-
-def run_stoppable(target, run, propagate_exception):
-    """``run()`` (which returns (kl, stopped)) on ``target``, callback stops handled as openTSNE does.
-
-    A callback that stops the run (returns True, or raises
-    :class:`~fasttsne.OptimizationInterrupt`) ends it with the result reached: ``target`` is
-    returned, or, with ``propagate_exception``, an OptimizationInterrupt carrying it is raised.
-    Ctrl-C always propagates.
-    """
-    try:
-        kl, stopped = run()
-    except OptimizationInterrupt as interrupt:
-        if propagate_exception or not interrupt.from_callback:
-            raise
-        return target
-    if stopped and propagate_exception:
-        interrupt = OptimizationInterrupt(kl, target)
-        interrupt.from_callback = True
-        raise interrupt
-    return target
+#: What a ``callbacks`` argument may be: one ``f(iteration, kl, positions)`` or several.
+Callbacks = Union[None, Callable[..., Any], Iterable[Callable[..., Any]]]
 
 
-def initial_partial_positions(initialization, Y_ref, neighbors, P_new, random_state=None):
+def initial_partial_positions(initialization: Union[str, ArrayLike], Y_ref: np.ndarray,
+                              neighbors: Optional[np.ndarray], P_new: sp.csr_matrix,
+                              random_state: Any = None) -> np.ndarray:
     """Starting positions of new points.
 
     Parameters
@@ -80,7 +70,8 @@ class PartialEmbedding(PositionsArray):
     optimizer_state : OptimizerState, optional
     """
 
-    def __init__(self, positions, reference, P, optimizer_state=None, kl_divergence=None):
+    def __init__(self, positions: ArrayLike, reference: Any, P: sp.csr_matrix,
+                 optimizer_state: Optional[OptimizerState] = None, kl_divergence: Optional[float] = None) -> None:
         Y = np.array(positions, dtype=np.float64, order="C", copy=True)
         Y.setflags(write=False)
         self._positions = Y
@@ -95,16 +86,18 @@ class PartialEmbedding(PositionsArray):
         self.optimizer_state = optimizer_state or OptimizerState.fresh(*Y.shape)
         self.kl_divergence = kl_divergence
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"PartialEmbedding(n_samples={self.shape[0]}, n_components={self.shape[1]}, n_iter={self.n_iter})"
 
     @property
-    def n_iter(self):
+    def n_iter(self) -> int:
         return self.optimizer_state.n_iter
 
-    def optimize(self, n_iter, *, exaggeration=None, learning_rate=0.1, momentum=0.8, max_grad_norm=0.25,
-                 max_step_norm=None, min_gain=0.01, n_jobs=None, callbacks=None, callbacks_every_iters=50,
-                 inplace=False, propagate_exception=False):
+    def optimize(self, n_iter: int, *, exaggeration: Optional[float] = None, learning_rate: float = 0.1,
+                 momentum: float = 0.8, max_grad_norm: Optional[float] = 0.25, max_step_norm: Optional[float] = None,
+                 min_gain: float = 0.01, n_jobs: Optional[int] = None, callbacks: Callbacks = None,
+                 callbacks_every_iters: int = 50, inplace: bool = False,
+                 propagate_exception: bool = False) -> PartialEmbedding:
         """Move the new points for ``n_iter`` iterations (one phase); the reference stays fixed.
 
         The KL reported is the sum over new points of KL(P_i || Q_i).
@@ -130,7 +123,8 @@ class PartialEmbedding(PositionsArray):
                                                           callbacks_every_iters=callbacks_every_iters),
                              propagate_exception)
 
-    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50):
+    def _run(self, phases: Sequence[Phase], *, n_jobs: Optional[int] = None, callbacks: Callbacks = None,
+             callbacks_every_iters: int = 50) -> Tuple[Optional[float], bool]:
         """Run ``phases`` on these points, in place; return (kl, stopped) as ``Embedding._run``.
 
         ``n_jobs`` (None: the reference's) sets the threads of every stage: the reference
@@ -140,20 +134,9 @@ class PartialEmbedding(PositionsArray):
         threads = ref._threads(n_jobs)
         objective = PartialObjective(self.P, sum_p_log_p(self.P.data), ref.positions,
                                      ref.reference_repulsion(n_jobs), ref.dof, threads)
-        Y = self._positions
-        Y.setflags(write=True)
-        try:
-            kl, stopped, _ = run_phases(Y, objective, self.optimizer_state, phases, n_jobs=threads,
-                                        callbacks=callbacks, callbacks_every_iters=callbacks_every_iters,
-                                        center=False)
-        except OptimizationInterrupt as interrupt:
-            self.kl_divergence = interrupt.kl_divergence  # None after Ctrl-C; a raising callback's value
-            interrupt.embedding = self
-            raise
-        finally:
-            Y.setflags(write=False)
-        self.kl_divergence = kl
-        return kl, stopped
+        return run_on(self, self._positions, objective, phases, n_jobs=threads, callbacks=callbacks,
+                      callbacks_every_iters=callbacks_every_iters, center=False)
 
 
-PartialEmbedding.optimize.__doc__ = PartialEmbedding.optimize.__doc__.format(params=doc(PARTIAL_PARAMS, indent=8))
+PartialEmbedding.optimize.__doc__ = (PartialEmbedding.optimize.__doc__ or "").format(
+    params=doc(PARTIAL_PARAMS, indent=8))

@@ -12,6 +12,8 @@ and supports ``set_output(transform="pandas")``.
 >>> Y = pipe.fit_transform(X)                             # doctest: +SKIP
 >>> Y_new = pipe.transform(X_new)                         # doctest: +SKIP
 """
+from __future__ import annotations
+
 try:
     from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
@@ -19,15 +21,19 @@ except ImportError:  # validate_data is new in scikit-learn 1.6
     raise ImportError("fasttsne.sklearn needs scikit-learn >= 1.6: pip install -U scikit-learn "
                       "(or pip install 'fasttsne[sklearn]').") from None
 import numbers
+from typing import Any, Dict, NoReturn, Optional, Union
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from . import tsne as _tsne
 from .affinity import PerplexityBasedNN
 from ._params import TRANSFORM_PARAMS, InvalidParameterError, check
 from ._sklearn_schedule import SKLEARN_GRADIENT_SCALE, run_schedule
 from ._threads import check_n_jobs
+from .embedding import Embedding
+from .neighbors.base import NeighborBackend
 
 __all__ = ["TSNE", "METHODS"]
 
@@ -128,12 +134,17 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``transform``.
     """
 
-    def __init__(self, n_components=2, *, perplexity=30.0, early_exaggeration=12.0, learning_rate="auto",
-                 max_iter=1000, n_iter_without_progress=300, min_grad_norm=1e-7, metric="euclidean",
-                 metric_params=None, init="pca", verbose=0, random_state=None, method="auto", angle=0.5,
-                 n_jobs=None, early_exaggeration_iter=250, exaggeration=None, dof=1, neighbors="auto",
-                 n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8, initial_momentum=0.5,
-                 final_momentum=0.8, max_grad_norm=None, max_step_norm=5, transform_params=None):
+    def __init__(self, n_components: int = 2, *, perplexity: float = 30.0, early_exaggeration: float = 12.0,
+                 learning_rate: Union[float, str] = "auto", max_iter: int = 1000, n_iter_without_progress: int = 300,
+                 min_grad_norm: float = 1e-7, metric: Union[str, Any] = "euclidean",
+                 metric_params: Optional[Dict[str, Any]] = None, init: Union[str, np.ndarray] = "pca",
+                 verbose: Union[int, bool] = 0, random_state: Any = None, method: str = "auto", angle: float = 0.5,
+                 n_jobs: Optional[int] = None, early_exaggeration_iter: int = 250,
+                 exaggeration: Optional[float] = None, dof: float = 1,
+                 neighbors: Union[str, NeighborBackend, type] = "auto", n_interpolation_points: int = 4,
+                 min_num_intervals: int = 50, ints_in_interval: float = 0.8, initial_momentum: float = 0.5,
+                 final_momentum: float = 0.8, max_grad_norm: Optional[float] = None,
+                 max_step_norm: Optional[float] = 5, transform_params: Optional[Dict[str, Any]] = None) -> None:
         self.n_components = n_components
         self.perplexity = perplexity
         self.early_exaggeration = early_exaggeration
@@ -163,7 +174,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.transform_params = transform_params
 
     # ---------------------------------------------------------------- parameters
-    def _check_params(self):
+    def _check_params(self) -> None:
         """Refuse bad parameter values before any work, with scikit-learn's wording."""
         _check_int(self, "n_components", 1)
         _check_real(self, "perplexity", 0, closed_low=False)
@@ -204,7 +215,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise InvalidParameterError("'n_components' should be inferior to 4 for the barnes_hut algorithm "
                                         "as it relies on quad-tree or oct-tree.")
 
-    def _initial_embedding(self, X):
+    def _initial_embedding(self, X: Any) -> Embedding:
         """Affinities and initial positions of ``X`` (validated), as a fasttsne.Embedding."""
         neighbors = self.neighbors
         if callable(self.metric) and isinstance(neighbors, str) and neighbors == "auto":
@@ -228,7 +239,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return embedding
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: Any = None) -> TSNE:
         """Embed ``X``; returns self.
 
         Parameters
@@ -239,15 +250,15 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         y : ignored
         """
         self._check_params()
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_min_samples=2)
+        data = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], ensure_min_samples=2)
         if self.metric == "precomputed":
-            _check_precomputed(X, self.init, self.method)
-        n_samples = X.shape[0]
+            _check_precomputed(data, self.init, self.method)
+        n_samples = data.shape[0]
         if self.learning_rate == "auto":
             self.learning_rate_ = float(max(n_samples / self.early_exaggeration / 4, 50))
         else:
             self.learning_rate_ = float(self.learning_rate)
-        embedding = self._initial_embedding(X)
+        embedding = self._initial_embedding(data)
         self.kl_divergence_ = float(run_schedule(
             embedding, exploration_iter=self.early_exaggeration_iter, max_iter=self.max_iter,
             early_exaggeration=self.early_exaggeration, exaggeration=self.exaggeration,
@@ -260,11 +271,11 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = int(embedding.n_iter)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: Any = None) -> np.ndarray:
         """Embed ``X`` and return the positions: (n_samples, n_components) float64."""
         return self.fit(X, y).embedding_.copy()
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> Any:
         """Place new points into the fitted map (which does not move).
 
         Parameters
@@ -289,11 +300,11 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self.embedding_object_.transform(X, **params)
 
     @property
-    def _n_features_out(self):
+    def _n_features_out(self) -> int:
         """Number of output features, for ``get_feature_names_out`` ("tsne0", "tsne1", ...)."""
         return self.embedding_.shape[1]
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.metric == "precomputed"
         tags.input_tags.sparse = True
@@ -307,11 +318,11 @@ class AllPairsAffinities(PerplexityBasedNN):
     instead of ``3 * perplexity``; new points still use their nearest neighbours.
     """
 
-    def _n_neighbors(self, n_samples):
+    def _n_neighbors(self, n_samples: int) -> int:
         super()._n_neighbors(n_samples)  # the perplexity used, lowered with a warning when needed
         return n_samples - 1
 
-    def as_perplexity_based(self):
+    def as_perplexity_based(self) -> PerplexityBasedNN:
         """The fitted model as a plain :class:`PerplexityBasedNN` (a class ``fasttsne.load``
         knows): the same P, index and perplexity, so it places new points the same way."""
         plain = PerplexityBasedNN.__new__(PerplexityBasedNN)
@@ -319,7 +330,7 @@ class AllPairsAffinities(PerplexityBasedNN):
         return plain
 
 
-def _check_precomputed(X, init, method):
+def _check_precomputed(X: Any, init: Any, method: str) -> None:
     """scikit-learn's checks of a precomputed distance matrix, with its messages."""
     if isinstance(init, str) and init == "pca":
         raise ValueError('The parameter init="pca" cannot be used with metric="precomputed".')
@@ -331,19 +342,20 @@ def _check_precomputed(X, init, method):
                         'Use method="barnes_hut" or provide the dense distance matrix.')
 
 
-def _refuse(name, expected, value):
+def _refuse(name: str, expected: str, value: Any) -> NoReturn:
     raise InvalidParameterError(f"The '{name}' parameter of TSNE must be {expected}. Got {value!r} instead.")
 
 
-def _check_int(est, name, low):
+def _check_int(est: TSNE, name: str, low: int) -> None:
     value = getattr(est, name)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         _refuse(name, f"an int in the range [{low}, inf)", value)
 
 
-def _check_real(est, name, low, high=None, *, closed_low=True, closed_high=True, also=""):
+def _check_real(est: TSNE, name: str, low: float, high: Optional[float] = None, *, closed_low: bool = True,
+                closed_high: bool = True, also: str = "") -> None:
     value = getattr(est, name)
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and not np.isnan(value)
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and not np.isnan(float(value))
     if ok:
         ok = (value >= low if closed_low else value > low) and \
              (high is None or (value <= high if closed_high else value < high))

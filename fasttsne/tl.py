@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import numbers
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, cast
 
 import numpy as np
 
@@ -154,7 +154,7 @@ def tsne(adata: Any, n_pcs: Optional[int] = None, *, n_components: int = 2, use_
     embedding = estimator.fit(X)
     adata.obsm[obsm_key] = np.array(embedding)
     recorded = {"use_rep": rep_name, **({"n_pcs": int(n_pcs)} if n_pcs else {}), **_recordable(params)}
-    entry: Dict[str, Any] = {"params": recorded, "kl_divergence": float(embedding.kl_divergence),
+    entry: Dict[str, Any] = {"params": recorded, "kl_divergence": float(cast(float, embedding.kl_divergence)),
                              "n_iter": int(embedding.n_iter)}
     if keep_map:
         buffer = io.BytesIO()

@@ -39,19 +39,33 @@ def test_a_second_fit_with_the_same_backend_instance_leaves_the_first_map_unchan
     np.testing.assert_array_equal(_transform(first, X[:5]), before)
 
 
-def test_a_callback_that_raises_in_an_inplace_optimize_leaves_no_stale_kl():
-    emb = fasttsne.TSNE(n_iter=20, early_exaggeration_iter=5, perplexity=10, random_state=0).fit(_data())
-    assert emb.kl_divergence is not None
-
+def _optimize_in_place_until_a_callback_raises(obj):
+    """``obj.optimize(inplace=True)`` stopped by a callback that raises, after the positions moved."""
     def fail(iteration, kl, positions):
         raise RuntimeError("stop here")
 
-    start = np.asarray(emb).copy()
+    start = np.asarray(obj).copy()
     with pytest.raises(RuntimeError, match="stop here"):
-        emb.optimize(30, inplace=True, callbacks=fail, callbacks_every_iters=5)
-    assert not np.array_equal(np.asarray(emb), start)  # the positions did move
+        obj.optimize(30, inplace=True, callbacks=fail, callbacks_every_iters=5)
+    assert not np.array_equal(np.asarray(obj), start)  # the positions did move
+
+
+def test_a_callback_that_raises_in_an_inplace_optimize_leaves_no_stale_kl():
+    emb = fasttsne.TSNE(n_iter=20, early_exaggeration_iter=5, perplexity=10, random_state=0).fit(_data())
+    assert emb.kl_divergence is not None
+    _optimize_in_place_until_a_callback_raises(emb)
     assert emb.kl_divergence is None
     assert emb.n_iter == sum(p.n_iter for p in emb.phases_)
+
+
+def test_a_callback_that_raises_in_an_inplace_partial_optimize_leaves_no_stale_kl():
+    X = _data()
+    emb = fasttsne.TSNE(n_iter=20, early_exaggeration_iter=5, perplexity=10, random_state=0).fit(X)
+    partial = emb.prepare_partial(X[:4] + 0.1).optimize(5, inplace=False)
+    assert partial.kl_divergence is not None
+    _optimize_in_place_until_a_callback_raises(partial)
+    assert partial.kl_divergence is None
+    assert not np.asarray(partial).flags.writeable
 
 
 def test_an_inplace_optimize_rebuilds_the_reference_repulsion_for_new_points():

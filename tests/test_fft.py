@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from reference_checks import assert_survives_pickling
+from reference_checks import assert_box_padded, assert_survives_pickling
 import scipy.fft
 
 import fasttsne
@@ -271,10 +271,7 @@ def test_reference_in_1d_matches_brute_force(Y1, new_points):
 
 
 def test_reference_box_is_padded_around_the_reference(Y2):
-    ref = FFTInterpolation().reference(Y2, 1.0)
-    lo, hi = Y2.min(axis=0), Y2.max(axis=0)
-    assert np.all(ref.bounds[:, 0] <= lo - REFERENCE_PADDING * (hi - lo))
-    assert np.all(ref.bounds[:, 1] >= hi + REFERENCE_PADDING * (hi - lo))
+    assert_box_padded(FFTInterpolation().reference(Y2, 1.0), Y2, REFERENCE_PADDING)
 
 
 def test_reference_sums_points_outside_the_box_exactly(Y2):

@@ -6,7 +6,7 @@ end to end."""
 
 import numpy as np
 import pytest
-from reference_checks import assert_survives_pickling
+from reference_checks import assert_box_padded, assert_survives_pickling
 
 import fasttsne
 from fasttsne.gradients import get_gradient
@@ -252,10 +252,7 @@ def test_reference_matches_brute_force_inside_the_box(Y3_half, new_points):
 
 
 def test_reference_box_is_padded_around_the_reference(Y3_half):
-    ref = FFTInterpolation().reference(Y3_half, 1.0)
-    lo, hi = Y3_half.min(axis=0), Y3_half.max(axis=0)
-    assert np.all(ref.bounds[:, 0] <= lo - REFERENCE_PADDING * (hi - lo))
-    assert np.all(ref.bounds[:, 1] >= hi + REFERENCE_PADDING * (hi - lo))
+    assert_box_padded(FFTInterpolation().reference(Y3_half, 1.0), Y3_half, REFERENCE_PADDING)
 
 
 def test_reference_sums_points_outside_the_box_exactly(Y3_half):

@@ -83,3 +83,17 @@ def test_other_models_example_gives_new_points_rows_and_neighbours(namespace):
     assert P_new.shape == (4, 180) and indices.shape == namespace["new_distances"].shape == (4, 15)
     assert isinstance(namespace["affinities_mixture"], fasttsne.affinity.MultiscaleMixture)
     assert (namespace["affinities_sigma"].P != namespace["affinities_sigma"].P.T).nnz > 0
+
+
+def test_new_points_given_as_x_land_where_positional_ones_do(namespace):
+    assert np.array_equal(namespace["y_new_again"], namespace["y_new"])
+
+
+def test_interpolation_grid_example_prepares_the_grid_transform_used(namespace):
+    assert namespace["embedding_fft"].reference_repulsion().padding == 0.25
+    assert namespace["y_new_fft"].shape == (4, 2)
+
+
+def test_approx_example_searches_approximately_with_the_given_trees(namespace):
+    index = namespace["embedding_approx"].affinities.index
+    assert (index.name, index.n_trees) == ("rpforest", 4)

@@ -7,8 +7,8 @@ import pytest
 
 import fasttsne
 from fasttsne import _params, _threads
-from fasttsne._params import (OPTIMIZE_PARAMS, PARTIAL_PARAMS, PREPARE_PARTIAL_PARAMS, REQUIRED, TRANSFORM_PARAMS,
-                              TSNE_PARAMS, InvalidParameterError)
+from fasttsne._params import (GRID_PARAMS, OPTIMIZE_PARAMS, PARTIAL_PARAMS, PREPARE_PARTIAL_PARAMS, REQUIRED,
+                              TRANSFORM_PARAMS, TSNE_PARAMS, InvalidParameterError)
 from fasttsne.affinity import NeighborModel
 from fasttsne.partial import PartialEmbedding
 
@@ -20,7 +20,7 @@ BAD = {
     "metric": 3, "metric_params": [("p", 3)], "initial_momentum": 1.0, "final_momentum": 1.2,
     "max_grad_norm": 0.0, "max_step_norm": -1.0, "neighbors": "nope", "negative_gradient_method": "nope",
     "n_jobs": 0, "random_state": "seed", "verbose": "yes", "callbacks": [1], "callbacks_every_iters": 0,
-    "tol": 0.0, "max_iter": 0,
+    "tol": 0.0, "max_iter": 0, "knn_kwargs": {1: 2},
 }
 
 
@@ -64,7 +64,7 @@ def test_the_error_is_both_a_value_error_and_a_type_error():
 
 
 def test_every_default_in_the_tables_is_accepted_by_its_own_constraints():
-    for table in (TSNE_PARAMS, OPTIMIZE_PARAMS, PARTIAL_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS):
+    for table in (TSNE_PARAMS, OPTIMIZE_PARAMS, PARTIAL_PARAMS, PREPARE_PARTIAL_PARAMS, TRANSFORM_PARAMS, GRID_PARAMS):
         for p in table.values():
             assert p.default is REQUIRED or p.accepts(p.default), p.name
 
@@ -75,10 +75,12 @@ def test_every_default_in_the_tables_is_accepted_by_its_own_constraints():
     (fasttsne.Embedding.transform, TRANSFORM_PARAMS),
     (fasttsne.Embedding.prepare_partial, PREPARE_PARTIAL_PARAMS),
     (PartialEmbedding.optimize, PARTIAL_PARAMS),
-], ids=["TSNE", "optimize", "transform", "prepare_partial", "PartialEmbedding.optimize"])
+    (fasttsne.Embedding.prepare_interpolation_grid, GRID_PARAMS),
+], ids=["TSNE", "optimize", "transform", "prepare_partial", "PartialEmbedding.optimize",
+        "prepare_interpolation_grid"])
 def test_front_door_signatures_carry_the_tables_defaults(function, table):
     signature = {name: p.default for name, p in inspect.signature(function).parameters.items()
-                 if name not in ("self", "X_new")}
+                 if name not in ("self", "X_new", "X")}
     expected = {name: (inspect.Parameter.empty if p.default is REQUIRED else p.default) for name, p in table.items()}
     assert signature == expected
 

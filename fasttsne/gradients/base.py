@@ -21,10 +21,14 @@ class NegativeGradient:
         Registry name.
     max_components : int
         Largest embedding dimension supported.
+    reference_grid : bool
+        Whether :meth:`reference` interpolates on a grid around the reference, and takes
+        ``padding=`` (its margin; see ``Embedding.prepare_interpolation_grid``).
     """
 
     name = "base"
     max_components = 0
+    reference_grid = False
 
     def __call__(self, Y, dof, out, n_jobs=1):
         """Fill ``out`` (N, d) float64 with F and return Z (float).

@@ -35,6 +35,7 @@ import numpy as np
 import scipy.fft
 
 from .._ext import _fft
+from .._params import GRID_PARAMS
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
 from .boxes import BoxScratch
@@ -47,10 +48,11 @@ __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADI
 #: this the intervals widen beyond ``ints_in_interval`` (less accurate) instead of the grid
 #: growing without bound (2-D at p = 3: 6000 x 6000 FFTs, 1.1 GB peak, ~3 s per call).
 MAX_INTERVALS = {1: 100_000, 2: 1000}
-#: Empty margin added on each side of a reference's box, as a fraction of its extent, so
-#: new points placed a little outside the reference are still interpolated (those outside
-#: the margin are summed exactly).
-REFERENCE_PADDING = 0.1
+#: Empty margin added on each side of a reference's box, as a fraction of half its extent
+#: per axis (openTSNE's ``padding``), so new points placed a little outside the reference
+#: are still interpolated (those outside the margin are summed exactly). The default of
+#: ``Embedding.prepare_interpolation_grid``.
+REFERENCE_PADDING = GRID_PARAMS["padding"].default
 #: Pairs of points in boxes at most this many intervals apart (per axis) interact exactly,
 #: not through the grid, where interpolating the kernel is least accurate: on real
 #: embeddings 0 / 1 / 2 give F/Z errors of ~2.5% / 1.4% / 0.35% on the paper's grid (3 nodes
@@ -284,6 +286,7 @@ class FFTInterpolation(NegativeGradient):
 
     name = "fft"
     max_components = 3
+    reference_grid = True
     fft_dtype = np.float32
 
     def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
@@ -383,10 +386,10 @@ class FFTInterpolation(NegativeGradient):
         # the grid's near field (self-pairs included) out, the exact one in
         return energy - grid_near + ws.z_near.sum()
 
-    def reference(self, Y_ref, dof, n_jobs=1):
-        """Grid potentials of ``Y_ref`` built once (on ``n_jobs`` threads), for new points; see
-        :class:`FFTReference`."""
-        return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs)
+    def reference(self, Y_ref, dof, n_jobs=1, padding=REFERENCE_PADDING):
+        """Grid potentials of ``Y_ref`` built once (on ``n_jobs`` threads), for new points, on
+        a grid padded by ``padding``; see :class:`FFTReference`."""
+        return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs, padding=padding)
 
     def _call_3d(self, plan, Y, dof, out, n_jobs):
         """The 3-D repulsion: the far part on ``plan``'s grid plus the exact short range, or
@@ -421,11 +424,13 @@ class FFTInterpolation(NegativeGradient):
 class FFTReference(ReferenceRepulsion):
     """Repulsion of a fixed reference on new points, from grid potentials computed once.
 
-    The grid covers the reference's box widened by ``REFERENCE_PADDING`` of its extent on
-    each side. A call only interpolates the far-field potentials at the new points and adds
-    the exact near field (no FFT); a new point outside the widened box is summed exactly over
-    the reference (O(N_ref) for that point), so every point gets a correct answer. Pickles as
-    the copy of the reference and the parameters, and rebuilds the grid on load.
+    The grid covers the reference's box widened on each side by ``padding`` times half its
+    extent, per axis (openTSNE's meaning of ``padding``). A call only interpolates the
+    far-field potentials at the new points and adds the exact near field (no FFT); a new
+    point outside the widened box is summed exactly over the reference (O(N_ref) for that
+    point), so every point gets a correct answer (openTSNE instead keeps new points inside
+    its grid). Pickles as the copy of the reference and the parameters, and rebuilds the
+    grid on load.
 
     Parameters
     ----------
@@ -435,9 +440,14 @@ class FFTReference(ReferenceRepulsion):
         see :class:`FFTInterpolation`
     n_jobs : int, default 1
         Threads of the grid build (the result does not depend on it).
+    padding : float >= 0, default ``REFERENCE_PADDING``
+        Margin of the grid around the reference, in half-extents of the reference per axis.
 
     Attributes
     ----------
+    box : (d, 2) float64
+        Lower and upper edge per axis of the padded box the grid is built for; the grid may
+        reach a little further (whole intervals).
     bounds : (d, 2) float64 or None
         Lower and upper edge per axis of the box inside which new points are interpolated;
         None for a 3-D reference with no affordable grid (``fft3d.plan``), whose repulsion is
@@ -445,7 +455,7 @@ class FFTReference(ReferenceRepulsion):
     """
 
     def __init__(self, Y_ref, dof, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
-                 near_field_radius=NEAR_FIELD_RADIUS, n_jobs=1):
+                 near_field_radius=NEAR_FIELD_RADIUS, n_jobs=1, padding=REFERENCE_PADDING):
         self.Y_ref = reference_positions(Y_ref, FFTInterpolation.max_components)
         self.n_components = self.Y_ref.shape[1]
         if isinstance(dof, bool) or not isinstance(dof, numbers.Real) or not 0 < dof < math.inf:
@@ -453,13 +463,17 @@ class FFTReference(ReferenceRepulsion):
         self.dof = float(dof)
         self._params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                      near_field_radius)
+        if isinstance(padding, bool) or not isinstance(padding, numbers.Real) or not 0 <= padding < math.inf:
+            raise ValueError(f"padding must be a non-negative number, got {padding!r}.")
+        self.padding = float(padding)
         self._build(max(1, int(n_jobs)))
 
     def _build(self, n_jobs):
         Y, p = self.Y_ref, self._params
+        lo, hi = Y.min(axis=0), Y.max(axis=0)
+        pad = (self.padding / 2) * (hi - lo)
+        self.box = np.stack([lo - pad, hi + pad], axis=1)
         if Y.shape[1] == 3:
-            lo, hi = Y.min(axis=0), Y.max(axis=0)
-            pad = REFERENCE_PADDING * (hi - lo)
             chosen = plan(Y, lo - pad, hi + pad, p["n_interpolation_points"], p["ints_in_interval"],
                           p["min_num_intervals"])
             if chosen.grid is not None:
@@ -470,8 +484,6 @@ class FFTReference(ReferenceRepulsion):
                 self._in_3d = BarnesHut().reference(Y, self.dof, n_jobs)
                 self.bounds = None
             return
-        lo, hi = Y.min(axis=0), Y.max(axis=0)
-        pad = REFERENCE_PADDING * (hi - lo)
         self._grid = grid = _Grid(lo - pad, hi + pad, Y.shape[1], p["n_interpolation_points"],
                                   p["min_num_intervals"], p["ints_in_interval"])
         self._radius = R = _near_field_radius(grid, p["near_field_radius"])
@@ -511,7 +523,7 @@ class FFTReference(ReferenceRepulsion):
                                  self.dof, out, z_out, max(1, int(n_jobs)))
 
     def __getstate__(self):
-        return {"Y_ref": self.Y_ref, "dof": self.dof, **self._params}
+        return {"Y_ref": self.Y_ref, "dof": self.dof, "padding": self.padding, **self._params}
 
     def __setstate__(self, state):
         self.__init__(**state)

@@ -1,7 +1,9 @@
 """Approximate nearest neighbours with pynndescent: any of its metrics, numba callables, CSR input.
 
-pynndescent is imported only when a backend is built (importing numba takes seconds).
+pynndescent is imported only when a backend is built, or when ``knn_kwargs`` for it are checked
+(importing numba takes seconds).
 """
+import inspect
 import warnings
 
 import numpy as np
@@ -67,6 +69,19 @@ class NNDescent(NeighborBackend):
         self.n_neighbors = n_neighbors
         self.nndescent_params = nndescent_params
         self._index = None
+
+    @classmethod
+    def parameter_names(cls):
+        """What ``knn_kwargs`` may set: ``n_neighbors`` and pynndescent.NNDescent's keywords
+        other than those this backend sets itself; None (any) when pynndescent is missing,
+        which the build reports."""
+        try:
+            import pynndescent
+        except ImportError:
+            return None
+        own = {"data", "metric", "metric_kwds", "n_neighbors", "random_state", "n_jobs"}
+        theirs = [name for name in inspect.signature(pynndescent.NNDescent).parameters if name not in own]
+        return ("n_neighbors", *theirs)
 
     def build(self, X, k):
         given = X  # the caller's data: what the index keeps must not be it (see owned)
