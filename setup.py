@@ -11,7 +11,7 @@ as ``build_ext --inplace`` does. Two reasons: ``python -m fasttsne`` and ``pytho
 run from the clone's root put the source tree first on ``sys.path``, so it must be
 importable; and a later ``pip install .`` (e.g. with the ``test`` extra) finds the
 extensions there, newer than every source file, and copies them instead of compiling
-again. ``python setup.py build_ext --inplace --force`` rebuilds regardless. The nine
+again. ``python setup.py build_ext --inplace --force`` rebuilds regardless. The eleven
 extensions are cythonized and compiled in parallel, one per core.
 """
 import glob

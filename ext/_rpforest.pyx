@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Kernels of the random-projection forest k-NN backend (fasttsne.neighbors.rpforest).
+"""Kernels that build the random-projection forest k-NN backend's index (fasttsne.neighbors.rpforest;
+its queries are in ``_rpquery.pyx``).
 
 Three stages, all on a float32 (N, d) copy of the searched coordinates:
 
@@ -24,25 +25,8 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MA
 from libc.stdlib cimport malloc, calloc, realloc, free
 
 from _distances cimport dot_f32, squared_distance_f32
-from _heap cimport heap_sift_down, heap_sort, heap_worse
-
-cdef extern from *:
-    """
-    #include <stdint.h>
-    /* Ask for a row's cache lines ahead of use: the join reads rows in an order the
-       hardware prefetcher cannot guess. */
-    static inline void rpf_prefetch(const float* p, long d) {
-        for (long f = 0; f < d; f += 16) __builtin_prefetch(p + f);
-    }
-    /* Whether j is among the k ids; no early exit, so the compiler vectorises the scan. */
-    static inline int rpf_holds(const int32_t* ids, long k, int32_t j) {
-        int found = 0;
-        for (long a = 0; a < k; a++) found |= (ids[a] == j);
-        return found;
-    }
-    """
-    void rpf_prefetch(const float* p, long d) noexcept nogil
-    bint rpf_holds(const int32_t* ids, long k, int32_t j) noexcept nogil
+from _heap cimport heap_sort
+from _rpcommon cimport rp_push, rpf_holds, rpf_prefetch
 
 cdef extern from *:
     void __builtin_prefetch(const void* p) noexcept nogil
@@ -74,21 +58,6 @@ cdef inline uint64_t _next(uint64_t* state) noexcept nogil:
 
 
 # -- the k-NN heaps ---------------------------------------------------------------------------
-
-cdef inline int _push(float* hd, int32_t* hi, uint8_t* hf, Py_ssize_t size, float d, int32_t j,
-                      bint check=True) noexcept nogil:
-    """Insert j at squared distance d (flagged new) unless it is no better than the worst or
-    (when ``check``) already present; 1 when inserted."""
-    if not heap_worse(hd[0], hi[0], d, j):
-        return 0
-    if check and rpf_holds(hi, size, j):
-        return 0
-    hd[0] = d
-    hi[0] = j
-    hf[0] = 1
-    heap_sift_down(hd, hi, hf, size, 0)
-    return 1
-
 
 def init_heaps(float[:, ::1] dist, int32_t[:, ::1] idx, uint8_t[:, ::1] flag):
     """Empty heaps: (+inf, INT32_MAX, old) in every slot."""
@@ -289,8 +258,8 @@ def leaf_join(const float[:, ::1] X, const int32_t[::1] perm, const int32_t[:, :
             for b in range(a + 1, hi):
                 q = perm[b]
                 dd = squared_distance_f32(x0 + p * d, x0 + q * d, d)
-                _push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
-                _push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
+                rp_push(&dist[p, 0], &idx[p, 0], &flag[p, 0], K, dd, q, not first)
+                rp_push(&dist[q, 0], &idx[q, 0], &flag[q, 0], K, dd, p, not first)
 
 
 # -- NN-descent -------------------------------------------------------------------------------
@@ -622,7 +591,7 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
                 for c in range(nb):
                     for e in range(offs[c * (n_parts + 1) + part], offs[c * (n_parts + 1) + part + 1]):
                         up = slots[c].data + e
-                        cnt = cnt + _push(&dist[up.target, 0], &idx[up.target, 0], &flag[up.target, 0],
+                        cnt = cnt + rp_push(&dist[up.target, 0], &idx[up.target, 0], &flag[up.target, 0],
                                           K, up.d, up.other)
                 counts[part] += cnt
         for part in range(n_parts):
@@ -635,104 +604,3 @@ def descent_round(const float[:, ::1] X, float[:, ::1] dist, int32_t[:, ::1] idx
         free(offs)
         free(counts)
         free(failed)
-
-
-# -- queries ----------------------------------------------------------------------------------
-
-def query(const float[:, ::1] X, const float[:, ::1] Q, const int32_t[:, ::1] perm,
-          const float[:, :, ::1] normals, const float[:, ::1] thresholds,
-          const int32_t[:, :, ::1] children, const int32_t[:, :, ::1] leaf_bounds,
-          const int32_t[:, ::1] counts, const int32_t[:, ::1] graph, Py_ssize_t max_rounds,
-          int32_t[:, ::1] out, int n_jobs=1):
-    """Approximate nearest indexed points of each query: the members of its leaf in every tree,
-    then best-first expansion through the k-NN graph until no new candidate enters.
-
-    Parameters
-    ----------
-    X : (N, d) float32 indexed points; Q : (M, d) float32 queries.
-    perm, normals, thresholds, children, leaf_bounds, counts : the forest (:func:`build_forest`).
-    graph : (N, G) int32
-        Each indexed point's nearest indexed points (the expansion's edges).
-    max_rounds : int
-        Expansion rounds at most.
-    out : (M, c) int32
-        Output: the c best candidates by increasing (distance, index); INT32_MAX where fewer
-        than c were found (only when the forest and graph reach fewer than c points).
-    """
-    cdef Py_ssize_t m = Q.shape[0], n = X.shape[0], d = X.shape[1], c = out.shape[1]
-    cdef Py_ssize_t n_trees = perm.shape[0], G = graph.shape[1], qi, t, a, b, r, lo, hi
-    cdef int n_threads = max(1, n_jobs)
-    cdef int32_t node, w, changed
-    cdef float* hd_all = <float*> malloc(n_threads * max(1, c) * sizeof(float))
-    cdef int32_t* hi_all = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
-    cdef uint8_t* hf_all = <uint8_t*> malloc(n_threads * max(1, c))
-    cdef int32_t* stamps = <int32_t*> malloc(n_threads * max(1, n) * sizeof(int32_t))
-    cdef int32_t* expand = <int32_t*> malloc(n_threads * max(1, c) * sizeof(int32_t))
-    cdef float* hd
-    cdef int32_t* hid
-    cdef uint8_t* hf
-    cdef int32_t* stamp
-    cdef int32_t* todo
-    cdef Py_ssize_t n_todo
-    cdef const float* x0 = &X[0, 0]
-    cdef const float* xq
-    if hd_all == NULL or hi_all == NULL or hf_all == NULL or stamps == NULL or expand == NULL:
-        free(hd_all)
-        free(hi_all)
-        free(hf_all)
-        free(stamps)
-        free(expand)
-        raise MemoryError()
-    try:
-        with nogil:
-            for a in range(n_threads * n):
-                stamps[a] = -1
-        for qi in prange(m, nogil=True, num_threads=n_threads, schedule="guided"):
-            hd = hd_all + threadid() * c
-            hid = hi_all + threadid() * c
-            hf = hf_all + threadid() * c
-            stamp = stamps + threadid() * n
-            todo = expand + threadid() * c
-            xq = &Q[qi, 0]
-            for a in range(c):
-                hd[a] = INFINITY
-                hid[a] = INT32_MAX
-                hf[a] = 0
-            for t in range(n_trees):
-                node = 0 if counts[t, 0] > 0 else -1
-                while node >= 0:
-                    if dot_f32(&normals[t, node, 0], xq, d) >= thresholds[t, node]:
-                        node = children[t, node, 1]
-                    else:
-                        node = children[t, node, 0]
-                lo = leaf_bounds[t, -node - 1, 0]
-                hi = leaf_bounds[t, -node - 1, 1]
-                for a in range(lo, hi):
-                    w = perm[t, a]
-                    if stamp[w] != qi:
-                        stamp[w] = <int32_t> qi
-                        _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
-            for r in range(max_rounds):
-                n_todo = 0
-                for a in range(c):
-                    if hf[a] and hid[a] != INT32_MAX:
-                        hf[a] = 0
-                        todo[n_todo] = hid[a]
-                        n_todo = n_todo + 1
-                if n_todo == 0:
-                    break
-                for a in range(n_todo):
-                    for b in range(G):
-                        w = graph[todo[a], b]
-                        if stamp[w] != qi:
-                            stamp[w] = <int32_t> qi
-                            _push(hd, hid, hf, c, squared_distance_f32(xq, x0 + w * d, d), w)
-            heap_sort(hd, hid, NULL, c)
-            for a in range(c):
-                out[qi, a] = hid[a]
-    finally:
-        free(hd_all)
-        free(hi_all)
-        free(hf_all)
-        free(stamps)
-        free(expand)
