@@ -13,7 +13,7 @@ from ._positions import PositionsArray
 from ._validation import check_data
 from .optim import (AUTO, FitObjective, KLHistory, OptimizationInterrupt, OptimizerState, Phase, run_phases,
                     transform_schedule)
-from .partial import PartialEmbedding, initial_partial_positions, run_stoppable
+from .partial import SETTLED_STEP, PartialEmbedding, initial_partial_positions, run_stoppable
 from .quality import report
 
 __all__ = ["Embedding"]
@@ -349,7 +349,7 @@ class Embedding(PositionsArray):
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
                                        random_state=random_state, n_jobs=n_jobs)
         partial._run(transform_schedule(**params), n_jobs=n_jobs, callbacks=callbacks,
-                     callbacks_every_iters=callbacks_every_iters)
+                     callbacks_every_iters=callbacks_every_iters, settled_step=SETTLED_STEP)
         return np.array(partial)
 
     # ---------------------------------------------------------------- copies

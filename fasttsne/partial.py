@@ -7,7 +7,15 @@ from ._validation import check_positions, check_random_state
 from ._sparse import sum_p_log_p
 from .optim import OptimizationInterrupt, OptimizerState, PartialObjective, Phase, run_phases
 
-__all__ = ["PartialEmbedding", "initial_partial_positions", "run_stoppable"]
+__all__ = ["PartialEmbedding", "initial_partial_positions", "run_stoppable", "SETTLED_STEP", "SETTLE_EVERY"]
+
+#: ``Embedding.transform`` stops moving a new point once its step is shorter than this
+#: (embedding units) at a check: most new points reach their place in a fraction of the
+#: iterations and then move by less and less, while a few travel far and need all of them
+#: (docs/transform.md has the measurements).
+SETTLED_STEP = 1e-5
+#: Iterations between two checks for settled points.
+SETTLE_EVERY = 10
 
 
 def run_stoppable(target, run, propagate_exception):
@@ -130,16 +138,19 @@ class PartialEmbedding(PositionsArray):
                                                           callbacks_every_iters=callbacks_every_iters),
                              propagate_exception)
 
-    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50):
+    def _run(self, phases, *, n_jobs=None, callbacks=None, callbacks_every_iters=50, settled_step=None):
         """Run ``phases`` on these points, in place; return (kl, stopped) as ``Embedding._run``.
 
         ``n_jobs`` (None: the reference's) sets the threads of every stage: the reference
-        repulsion's build (when not cached yet) and each step.
+        repulsion's build (when not cached yet) and each step. ``settled_step``: a point whose
+        step is shorter than this at a check (every ``SETTLE_EVERY`` iterations) stops there
+        (see :class:`~fasttsne.optim.PartialObjective`); None: every point runs every iteration.
         """
         ref = self.reference
         threads = ref._threads(n_jobs)
+        settle = None if settled_step is None else (self.optimizer_state.update, settled_step, SETTLE_EVERY)
         objective = PartialObjective(self.P, sum_p_log_p(self.P.data), ref.positions,
-                                     ref.reference_repulsion(n_jobs), ref.dof, threads)
+                                     ref.reference_repulsion(n_jobs), ref.dof, threads, settle=settle)
         Y = self._positions
         Y.setflags(write=True)
         try:
