@@ -56,6 +56,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     from fasttsne.optim import transform_schedule
+    from fasttsne.partial import SETTLED_STEP
     embedding, X_new = reference_map(a)
     X_new = X_new[:a.n_query]
     m, jobs = len(X_new), a.n_jobs
@@ -78,7 +79,7 @@ def main(argv=None):
     stage("reference repulsion", lambda: embedding.reference_repulsion(jobs))
     partial = embedding.prepare_partial(X_new, n_jobs=jobs)
     phases = transform_schedule()
-    stage(f"optimisation ({sum(p.n_iter for p in phases)} it)", lambda: partial._run(phases, n_jobs=jobs))
+    stage(f"optimisation ({sum(p.n_iter for p in phases)} it)", lambda: partial._run(phases, n_jobs=jobs, settled_step=SETTLED_STEP))
     print(f"{'stage':<24s} {'CPU s':>8s} {'us/point':>9s}")
     for label, seconds in rows:
         print(f"{label:<24s} {seconds:8.3f} {seconds / m * 1e6:9.1f}")
