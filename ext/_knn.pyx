@@ -14,6 +14,15 @@ from _common cimport index_t, real_t
 from _distances cimport squared_distance
 from _heap cimport heap_build, heap_sift_down, heap_worse
 
+cdef extern from *:
+    """
+    /* Ask for the cache lines of a row of ``bytes`` bytes ahead of its use. */
+    static inline void knn_prefetch_row(const void* p, long bytes) {
+        for (long b = 0; b < bytes; b += 64) __builtin_prefetch((const char*) p + b);
+    }
+    """
+    void knn_prefetch_row(const void* p, long bytes) noexcept nogil
+
 
 def smallest_k(const real_t[:, ::1] keys, Py_ssize_t self_offset, int64_t[:, ::1] out, int n_jobs=1):
     """Column indices of the k smallest keys of each row (in no particular order).
@@ -88,6 +97,10 @@ def squared_distances(const real_t[:, ::1] Q, const real_t[:, ::1] R, const int6
         return
     for i in prange(m, nogil=True, num_threads=max(1, n_jobs), schedule="static"):
         for a in range(c):
+            # candidates are scattered over R (wide rows of which little is cached): the next
+            # one's row is requested while this one's distance is computed
+            if a + 1 < c:
+                knn_prefetch_row(&R[cand[i, a + 1], 0], d * sizeof(real_t))
             out[i, a] = squared_distance(&Q[i, 0], &R[cand[i, a], 0], d)
 
 

@@ -21,17 +21,7 @@ from libc.stdlib cimport malloc, calloc, realloc, free
 
 from _distances cimport squared_distance_f32
 from _heap cimport heap_sort
-from _rpcommon cimport knn_push, mix64, rpf_holds
-
-cdef extern from *:
-    """
-    /* Ask for a row's cache lines ahead of use: the join reads rows in an order the
-       hardware prefetcher cannot guess. */
-    static inline void rpf_prefetch(const float* p, long d) {
-        for (long f = 0; f < d; f += 16) __builtin_prefetch(p + f);
-    }
-    """
-    void rpf_prefetch(const float* p, long d) noexcept nogil
+from _rpcommon cimport knn_push, mix64, rpf_holds, rpf_prefetch
 
 cdef extern from *:
     void __builtin_prefetch(const void* p) noexcept nogil

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Typed helpers shared by the random-projection forest kernels (``_rptrees``, ``_nndescent``,
-``_rpquery``): hashing, and the bounded k-NN heaps.
+``_rpquery``): hashing, row prefetching, and the bounded k-NN heaps.
 
 A heap holds (squared distance, index, new-flag) triples, the worst at the root (``_heap.pxd``);
 ties rank by index. Empty slots are (+inf, INT32_MAX).
@@ -12,6 +12,11 @@ from _heap cimport heap_sift_down, heap_worse
 cdef extern from *:
     """
     #include <stdint.h>
+    /* Ask for a row's cache lines ahead of use: the searches read rows in an order the
+       hardware prefetcher cannot guess. */
+    static inline void rpf_prefetch(const float* p, long d) {
+        for (long f = 0; f < d; f += 16) __builtin_prefetch(p + f);
+    }
     /* Whether j is among the k ids; no early exit, so the compiler vectorises the scan. */
     static inline int rpf_holds(const int32_t* ids, long k, int32_t j) {
         int found = 0;
@@ -19,6 +24,7 @@ cdef extern from *:
         return found;
     }
     """
+    void rpf_prefetch(const float* p, long d) noexcept nogil
     bint rpf_holds(const int32_t* ids, long k, int32_t j) noexcept nogil
 
 

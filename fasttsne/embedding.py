@@ -22,7 +22,7 @@ from .optim import (AUTO, FitObjective, KLHistory, OptimizerState, Phase, run_on
                     transform_schedule)
 from .affinity import AffinityModel
 from .gradients.base import NegativeGradient, ReferenceRepulsion
-from .partial import Callbacks, PartialEmbedding, initial_partial_positions
+from .partial import SETTLED_STEP, Callbacks, PartialEmbedding, initial_partial_positions
 from .quality import QualityReport, report
 
 __all__ = ["Embedding"]
@@ -415,7 +415,7 @@ class Embedding(PositionsArray):
         partial = self.prepare_partial(X_new, initialization=initialization, k=k, perplexity=perplexity,
                                        random_state=random_state, n_jobs=n_jobs)
         partial._run(transform_schedule(**params), n_jobs=n_jobs, callbacks=callbacks,
-                     callbacks_every_iters=callbacks_every_iters)
+                     callbacks_every_iters=callbacks_every_iters, settled_step=SETTLED_STEP)
         return np.array(partial)
 
     # ---------------------------------------------------------------- copies

@@ -13,10 +13,18 @@ from ._validation import check_positions, check_random_state
 from ._sparse import sum_p_log_p
 from .optim import OptimizerState, PartialObjective, Phase, run_on, run_stoppable
 
-__all__ = ["PartialEmbedding", "initial_partial_positions"]
+__all__ = ["PartialEmbedding", "initial_partial_positions", "SETTLED_STEP", "SETTLE_EVERY"]
 
 #: What a ``callbacks`` argument may be: one ``f(iteration, kl, positions)`` or several.
 Callbacks = Union[None, Callable[..., Any], Iterable[Callable[..., Any]]]
+
+#: ``Embedding.transform`` stops moving a new point once its step is shorter than this
+#: (embedding units) at a check: most new points reach their place in a fraction of the
+#: iterations and then move by less and less, while a few travel far and need all of them
+#: (docs/transform.md has the measurements).
+SETTLED_STEP = 1e-5
+#: Iterations between two checks for settled points.
+SETTLE_EVERY = 10
 
 
 def initial_partial_positions(initialization: Union[str, ArrayLike], Y_ref: np.ndarray,
@@ -124,16 +132,19 @@ class PartialEmbedding(PositionsArray):
                              propagate_exception)
 
     def _run(self, phases: Sequence[Phase], *, n_jobs: Optional[int] = None, callbacks: Callbacks = None,
-             callbacks_every_iters: int = 50) -> Tuple[Optional[float], bool]:
+             callbacks_every_iters: int = 50, settled_step: Optional[float] = None) -> Tuple[Optional[float], bool]:
         """Run ``phases`` on these points, in place; return (kl, stopped) as ``Embedding._run``.
 
         ``n_jobs`` (None: the reference's) sets the threads of every stage: the reference
-        repulsion's build (when not cached yet) and each step.
+        repulsion's build (when not cached yet) and each step. ``settled_step``: a point whose
+        step is shorter than this at a check (every ``SETTLE_EVERY`` iterations) stops there
+        (see :class:`~fasttsne.optim.PartialObjective`); None: every point runs every iteration.
         """
         ref = self.reference
         threads = ref._threads(n_jobs)
+        settle = None if settled_step is None else (self.optimizer_state.update, settled_step, SETTLE_EVERY)
         objective = PartialObjective(self.P, sum_p_log_p(self.P.data), ref.positions,
-                                     ref.reference_repulsion(n_jobs), ref.dof, threads)
+                                     ref.reference_repulsion(n_jobs), ref.dof, threads, settle=settle)
         return run_on(self, self._positions, objective, phases, n_jobs=threads, callbacks=callbacks,
                       callbacks_every_iters=callbacks_every_iters, center=False)
 

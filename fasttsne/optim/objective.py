@@ -79,31 +79,74 @@ class PartialObjective:
     dof : float
     n_jobs : int
         Threads, already resolved (a count >= 1).
+    settle : None or (update, step, every)
+        Stop moving the points that have settled: every ``every`` evaluations, a point whose
+        last step (its row of the optimiser's ``update`` array (M, d), read and written in
+        place) is shorter than ``step`` (embedding units) has its step zeroed and gets no
+        forces from then on, so gradient descent leaves it where it is; its forces are no
+        longer computed (except when the KL is asked for). Whether and when a point settles
+        depends on that point alone, so batches still equal their points one by one, and a
+        point that has not settled moves exactly as without ``settle``.
     """
 
-    def __init__(self, P, sum_p_log_p, Y_ref, repulsion, dof, n_jobs):
+    def __init__(self, P, sum_p_log_p, Y_ref, repulsion, dof, n_jobs, settle=None):
         self.P, self.Y_ref, self.repulsion, self.dof, self.n_jobs = P, Y_ref, repulsion, dof, n_jobs
         self.sum_p_log_p = sum_p_log_p
-        self._per_point = np.empty(P.shape[0])
-        self._z = np.empty(P.shape[0])
+        self._settle = settle
+        self._calls = 0
+        self._moving = None  # rows still moving (None: all); P's rows of them in self._P_moving
+        self._settled = np.empty(0, dtype=np.intp)
 
     def spatial_order(self, n_components):
         """None: new points read the reference, whose order is fixed."""
         return None
 
+    @property
+    def n_moving(self):
+        """Points still moving (all of them unless ``settle`` was given)."""
+        return self.P.shape[0] if self._moving is None else self._moving.size
+
     def evaluate(self, Y, attractive, repulsive, with_kl):
         """Fill the (M, d) forces, the repulsion already normalised per point; return (KL or None, 1)."""
-        P = self.P
-        _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
-                                                   attractive, self._per_point, with_kl, self.n_jobs)
-        self.repulsion(Y, repulsive, self._z, self.n_jobs)
-        if not np.all(self._z > 0):
-            raise no_repulsion(f"Z = 0 for {int(np.count_nonzero(~(self._z > 0)))} new point(s)")
-        repulsive /= self._z[:, None]
+        if self._settle is not None and self._calls > 0 and self._calls % self._settle[2] == 0:
+            self._stop_settled()
+        self._calls += 1
         kl = None
-        if with_kl:
-            kl = self.sum_p_log_p - float(self._per_point.sum()) + float(np.log(self._z) @ _row_sums(P))
+        if self._moving is None or with_kl:
+            kl = self._forces(self.P, Y, attractive, repulsive, with_kl)
+        elif self._moving.size:
+            rows = self._moving
+            forces = np.empty((2, rows.size, Y.shape[1]))
+            self._forces(self._P_moving, Y[rows], forces[0], forces[1], False)
+            attractive[rows] = forces[0]
+            repulsive[rows] = forces[1]
+        attractive[self._settled] = 0.0
+        repulsive[self._settled] = 0.0
         return kl, 1.0
+
+    def _forces(self, P, Y, attractive, repulsive, with_kl):
+        """The forces on the rows of ``Y`` whose affinities are ``P``; their KL when ``with_kl``."""
+        per_point, z = np.empty(P.shape[0]), np.empty(P.shape[0])
+        _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
+                                                   attractive, per_point, with_kl, self.n_jobs)
+        self.repulsion(Y, repulsive, z, self.n_jobs)
+        if not np.all(z > 0):
+            raise no_repulsion(f"Z = 0 for {int(np.count_nonzero(~(z > 0)))} new point(s)")
+        repulsive /= z[:, None]
+        if with_kl:
+            return self.sum_p_log_p - float(per_point.sum()) + float(np.log(z) @ _row_sums(P))
+        return None
+
+    def _stop_settled(self):
+        update, step = self._settle[0], self._settle[1]
+        rows = np.arange(self.P.shape[0]) if self._moving is None else self._moving
+        settled = np.einsum("ij,ij->i", update[rows], update[rows]) < step * step
+        if not settled.any():
+            return
+        update[rows[settled]] = 0.0
+        self._settled = np.concatenate([self._settled, rows[settled]])
+        self._moving = rows[~settled]
+        self._P_moving = self.P[self._moving]
 
 
 def _row_sums(P):
