@@ -363,6 +363,7 @@ class NeighborModel(AffinityModel):
     @classmethod
     def check_state(cls, state):
         """Refuse a saved state whose settings this model could not use (see :mod:`fasttsne.persist`)."""
+        super().check_state(state)
         if state.get("symmetrize") is not None:
             check_symmetrize(state["symmetrize"])
         if state.get("_graph") is not None:  # never saved: set_perplexity would trust it
