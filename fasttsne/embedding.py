@@ -79,7 +79,8 @@ class Embedding(PositionsArray):
         ``momentum``, ``max_grad_norm``, ``max_step_norm``, ``min_gain``, ``callbacks``,
         ``callbacks_every_iters``, ``verbose``, ``tol``, ``max_iter``; ``theta``,
         ``n_interpolation_points``, ``min_num_intervals`` and ``ints_in_interval`` join
-        ``gradient_params``. Checked here, as :meth:`optimize` checks them.
+        ``gradient_params``. Checked here, as :meth:`optimize` checks them. Saved with the
+        map, except that a map storing ``callbacks`` (code) cannot be saved.
 
     Attributes
     ----------
