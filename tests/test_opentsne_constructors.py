@@ -11,7 +11,6 @@ import fasttsne
 from fasttsne import TSNEEmbedding, affinity, initialization
 from fasttsne import neighbors as nb
 from fasttsne._params import InvalidParameterError
-from fasttsne.affinity import NeighborModel
 
 
 @pytest.fixture(scope="module")

@@ -114,3 +114,10 @@ def test_affinity_knn_kwargs_example_builds_the_backend_with_them(namespace):
 def test_precomputed_affinities_example_fits_from_the_given_matrix(namespace):
     assert np.allclose(namespace["affinities_user"].P.toarray(), namespace["affinities_train"].P.toarray())
     assert namespace["embedding_user"].shape == (180, 2)
+
+
+def test_hnsw_example_builds_the_index_or_says_how_to_install_hnswlib(namespace):
+    if "hnsw_advice" in namespace:
+        assert "pip install hnswlib" in namespace["hnsw_advice"]
+    else:
+        assert namespace["affinities_hnsw"].P.shape == (180, 180)

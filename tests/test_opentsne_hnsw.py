@@ -11,7 +11,6 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from fasttsne import affinity, nearest_neighbors
-from fasttsne._params import InvalidParameterError
 from fasttsne.neighbors import Exact
 
 
