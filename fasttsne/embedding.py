@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import threading
 import warnings
-from typing import IO, Any, Dict, Iterable, Optional, Sequence, Tuple, Union, cast
+from typing import IO, Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +27,21 @@ from .partial import SETTLED_STEP, Callbacks, PartialEmbedding, initial_partial_
 from .quality import QualityReport, report
 
 __all__ = ["Embedding"]
+
+
+#: What an Embedding's constructor stores for :meth:`Embedding.optimize` (openTSNE's
+#: ``gradient_descent_params``).
+STORED_OPTIMIZE_PARAMS = ("exaggeration", "learning_rate", "momentum", "max_grad_norm", "max_step_norm", "min_gain",
+                          "callbacks", "callbacks_every_iters", "verbose", "tol", "max_iter") + GRADIENT_PARAM_NAMES
+
+
+def _with_stored_defaults(optimize: Callable[..., Embedding]) -> Callable[..., Embedding]:
+    """``optimize`` with the embedding's stored defaults filling the keywords not given
+    (the signature, read through ``__wrapped__``, still shows the table's defaults)."""
+    @functools.wraps(optimize)
+    def with_defaults(self: Embedding, *args: Any, **kwargs: Any) -> Embedding:
+        return optimize(self, *args, **{**(self.optimize_params or {}), **kwargs})
+    return with_defaults
 
 
 class Embedding(PositionsArray):
@@ -56,6 +72,15 @@ class Embedding(PositionsArray):
     n_features : int, optional
         Number of features of the data the affinities were computed from; new points
         given to :meth:`transform` must have as many.
+    **optimize_params
+        openTSNE's ``TSNEEmbedding(embedding, affinities, learning_rate=..., ...)``: defaults
+        of :meth:`optimize` for this embedding and the copies it returns, each overridden by
+        the same keyword given to a call. Any of ``exaggeration``, ``learning_rate``,
+        ``momentum``, ``max_grad_norm``, ``max_step_norm``, ``min_gain``, ``callbacks``,
+        ``callbacks_every_iters``, ``verbose``, ``tol``, ``max_iter``; ``theta``,
+        ``n_interpolation_points``, ``min_num_intervals`` and ``ints_in_interval`` join
+        ``gradient_params``. Checked here, as :meth:`optimize` checks them. Saved with the
+        map, except that a map storing ``callbacks`` (code) cannot be saved.
 
     Attributes
     ----------
@@ -81,6 +106,7 @@ class Embedding(PositionsArray):
     optimizer_state: OptimizerState
     kl_divergence: Optional[float]
     n_features: Optional[int]
+    optimize_params: Optional[Dict[str, Any]] = None  # None in maps saved before it existed
     phases_: Tuple[Phase, ...]
     _gradient: Optional[NegativeGradient]
     _kl_iterations: np.ndarray
@@ -91,7 +117,8 @@ class Embedding(PositionsArray):
                  negative_gradient_method: Union[str, NegativeGradient] = "auto",
                  gradient_params: Optional[Dict[str, Any]] = None, dof: float = 1.0, n_jobs: Optional[int] = 1,
                  random_state: Any = None, optimizer_state: Optional[OptimizerState] = None,
-                 kl_divergence: Optional[float] = None, n_features: Optional[int] = None) -> None:
+                 kl_divergence: Optional[float] = None, n_features: Optional[int] = None,
+                 **optimize_params: Any) -> None:
         Y = np.array(positions, dtype=np.float64, order="C", copy=True)
         if Y.ndim != 2 or affinities.P is None or Y.shape[0] != affinities.P.shape[0]:
             raise ValueError(f"positions of shape {Y.shape} do not match the affinities "
@@ -102,6 +129,16 @@ class Embedding(PositionsArray):
         self.negative_gradient_method = _own_backend(negative_gradient_method)
         self.gradient_params = dict(gradient_params or {})
         check(TSNE_PARAMS, {"dof": dof, "n_jobs": n_jobs})
+        unknown = sorted(set(optimize_params) - set(STORED_OPTIMIZE_PARAMS))
+        if unknown:
+            raise InvalidParameterError(f"Embedding does not take {', '.join(unknown)}; it stores as optimize "
+                                        f"defaults: {', '.join(STORED_OPTIMIZE_PARAMS)}.")
+        check(OPTIMIZE_PARAMS, optimize_params)
+        # openTSNE's gradient parameters go with the backend; the descent ones wait for optimize
+        self.gradient_params.update({name: optimize_params.pop(name) for name in GRADIENT_PARAM_NAMES
+                                     if optimize_params.get(name) is not None})
+        self.optimize_params = {name: value for name, value in optimize_params.items()
+                                if name not in GRADIENT_PARAM_NAMES}
         self.dof = dof
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -166,6 +203,7 @@ class Embedding(PositionsArray):
         return lock
 
     # ---------------------------------------------------------------- optimisation
+    @_with_stored_defaults
     def optimize(self, n_iter: Union[int, str], *, exaggeration: Optional[float] = None,
                  learning_rate: Union[float, str] = "auto", momentum: float = 0.8,
                  max_grad_norm: Optional[float] = None, max_step_norm: Optional[float] = 5.0,

@@ -10,10 +10,10 @@ Each class is a fasttsne neighbour backend (:class:`fasttsne.neighbors.NeighborB
 it also works as ``TSNE(neighbors=...)``. Where openTSNE and fasttsne differ the class says
 so: :class:`Sklearn` (and its older name :class:`BallTree`) is fasttsne's exact blocked
 search, not a scikit-learn ball tree; :class:`Annoy` and :class:`NNDescent` keep fasttsne's
-own defaults. openTSNE's ``HNSW`` index has no fasttsne counterpart.
+own defaults. :class:`HNSW` needs the optional hnswlib package, as in openTSNE.
 """
-from .neighbors.opentsne import (Annoy, BallTree, KNNIndex, NNDescent, PrecomputedDistanceMatrix,
+from .neighbors.opentsne import (HNSW, Annoy, BallTree, KNNIndex, NNDescent, PrecomputedDistanceMatrix,
                                  PrecomputedNeighbors, Sklearn, check_graph)
 
-__all__ = ["KNNIndex", "Sklearn", "BallTree", "Annoy", "NNDescent", "PrecomputedDistanceMatrix",
+__all__ = ["KNNIndex", "Sklearn", "BallTree", "Annoy", "NNDescent", "HNSW", "PrecomputedDistanceMatrix",
            "PrecomputedNeighbors", "check_graph"]

@@ -119,9 +119,10 @@ class TSNE:
                             n_components=self.n_components, defaults=self._gradient_params())
         _check_exact_size(backend, n, self.n_components)
         if affinities is None:
-            index = resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
-                             metric_params=self.metric_params, sparse=_is_sparse(data), n_jobs=self.n_jobs,
-                             random_state=self.random_state, n_features=data.shape[1], knn_kwargs=self.knn_kwargs)
+            # the backend the model will make, made here so a bad name, metric or knn_kwargs key fails first
+            resolved(_neighbors.get_backend, self.neighbors, n_samples=n, metric=self.metric,
+                     metric_params=self.metric_params, sparse=_is_sparse(data), n_jobs=self.n_jobs,
+                     random_state=self.random_state, n_features=data.shape[1], knn_kwargs=self.knn_kwargs)
         else:
             self._check_no_knn_kwargs()
         if not isinstance(init, str):
@@ -129,17 +130,10 @@ class TSNE:
         with reporting(self.verbose):  # the affinity model times "neighbours" and "affinities" itself
             if affinities is None:
                 model = Multiscale if isinstance(self.perplexity, (list, tuple)) else PerplexityBasedNN
-                # knn_kwargs reach the backend as the one configured above (the model copies it);
                 # keep_graph=False: the graph is freed as P is built (set_perplexity then needs a new model)
-                affinities = model(self.perplexity, neighbors=index if self.knn_kwargs else self.neighbors,
+                affinities = model(self.perplexity, neighbors=self.neighbors, knn_kwargs=self.knn_kwargs,
                                    metric=self.metric, metric_params=self.metric_params, n_jobs=self.n_jobs,
                                    random_state=self.random_state, keep_graph=False)
-                if self.knn_kwargs:
-                    with handed_over(data, owned):  # a copy converted above is the index's to keep
-                        affinities.fit(data)
-                    # the model keeps the setting by name: its fitted index carries knn_kwargs,
-                    # and an unfitted backend instance is nothing a saved map can hold
-                    affinities.neighbors = self.neighbors
             if not isinstance(affinities, AffinityModel):
                 raise InvalidParameterError(
                     f"affinities must be a fasttsne.affinity.AffinityModel, got {affinities!r}.")

@@ -97,3 +97,27 @@ def test_interpolation_grid_example_prepares_the_grid_transform_used(namespace):
 def test_approx_example_searches_approximately_with_the_given_trees(namespace):
     index = namespace["embedding_approx"].affinities.index
     assert (index.name, index.n_trees) == ("rpforest", 4)
+
+
+def test_direct_embedding_example_uses_the_stored_learning_rate_until_a_call_overrides_it(namespace):
+    assert namespace["embedding_direct"].gradient_params["theta"] == 0.6
+    auto = fasttsne.optim.auto_learning_rate(180, 1.0)
+    assert [p.learning_rate for p in namespace["embedding_direct_2"].phases_] == [200, auto]
+    assert [p.momentum for p in namespace["embedding_direct_2"].phases_] == [0.5, 0.5]
+
+
+def test_affinity_knn_kwargs_example_builds_the_backend_with_them(namespace):
+    index = namespace["affinities_trees"].index
+    assert (index.name, index.n_trees_) == ("annoy", 5)
+
+
+def test_precomputed_affinities_example_fits_from_the_given_matrix(namespace):
+    assert np.allclose(namespace["affinities_user"].P.toarray(), namespace["affinities_train"].P.toarray())
+    assert namespace["embedding_user"].shape == (180, 2)
+
+
+def test_hnsw_example_builds_the_index_or_says_how_to_install_hnswlib(namespace):
+    if "hnsw_advice" in namespace:
+        assert "pip install hnswlib" in namespace["hnsw_advice"]
+    else:
+        assert namespace["affinities_hnsw"].P.shape == (180, 180)

@@ -39,11 +39,11 @@ from .calibration import (NEIGHBORS_PER_PERPLEXITY, PERPLEXITY_MAX_ITER, PERPLEX
                           fixed_sigma_probabilities, joint_from_neighbors, lowered_perplexity)
 from .models import DEFAULT_K, NEW_POINT_PERPLEXITY, FixedSigmaNN, Multiscale, PerplexityBasedNN, Uniform
 from .mixture import MultiscaleMixture, mixture_conditionals
-from .precomputed import Precomputed
+from .precomputed import Precomputed, PrecomputedAffinities
 from .symmetrize import SYMMETRIZE_CHOICES, joint_from_graph
 
 __all__ = ["AffinityModel", "NeighborModel", "PerplexityBasedNN", "Multiscale", "MultiscaleMixture", "FixedSigmaNN",
-           "Uniform", "Precomputed", "joint_from_graph", "mixture_conditionals", "SYMMETRIZE_CHOICES", "joint_probabilities", "joint_from_neighbors", "conditional_probabilities",
+           "Uniform", "Precomputed", "PrecomputedAffinities", "joint_from_graph", "mixture_conditionals", "SYMMETRIZE_CHOICES", "joint_probabilities", "joint_from_neighbors", "conditional_probabilities",
            "fixed_sigma_probabilities", "lowered_perplexity", "sum_p_log_p", "to_csr", "to_csr_sorted",
            "SUM_BLOCK", "NEIGHBORS_PER_PERPLEXITY", "PERPLEXITY_TOL", "PERPLEXITY_MAX_ITER", "DEFAULT_K",
            "NEW_POINT_PERPLEXITY", "KIND"]
@@ -51,5 +51,5 @@ __all__ = ["AffinityModel", "NeighborModel", "PerplexityBasedNN", "Multiscale", 
 KIND = "affinity"
 
 registry.declare(KIND, AffinityModel, label="affinity model")
-for _cls in (PerplexityBasedNN, Multiscale, MultiscaleMixture, FixedSigmaNN, Uniform, Precomputed):
+for _cls in (PerplexityBasedNN, Multiscale, MultiscaleMixture, FixedSigmaNN, Uniform, Precomputed, PrecomputedAffinities):
     registry.register(KIND, _cls.__name__, _cls)

@@ -3,6 +3,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import neighbors as _neighbors
+from .. import registry
 from .._params import InvalidParameterError
 from .._scale import check_exponent, rescaled, scale_exponent
 from .._sparse import sum_p_log_p, to_csr
@@ -184,9 +185,12 @@ class NeighborModel(AffinityModel):
         built, so that ``set_perplexity`` / ``set_perplexities`` recalibrate without a new
         search, as in openTSNE. False frees it as P is built, which lowers the peak memory
         of a fit (``TSNE`` builds its own model so).
-    knn_kwargs : None
-        openTSNE's keyword arguments for the index it builds; fasttsne's models take a
-        configured backend instance as ``neighbors`` (or an index as ``knn_index``) instead.
+    knn_kwargs : dict, optional
+        Further keyword arguments of the neighbour backend's constructor (e.g.
+        ``{"n_trees": 20}`` for "annoy"), as openTSNE's. Keys a named backend does not take
+        are refused here; with "auto" or "approx" (chosen for the data), at :meth:`fit`,
+        before the search. Refused with a backend instance (it carries its own settings)
+        and with ``knn_index`` (no search is run).
 
     Attributes
     ----------
@@ -198,6 +202,7 @@ class NeighborModel(AffinityModel):
     symmetrize = None
     verbose = False
     keep_graph = True
+    knn_kwargs = None
     _graph = None
 
     def __init__(self, *, neighbors="auto", metric="euclidean", metric_params=None, n_jobs=1,
@@ -208,10 +213,7 @@ class NeighborModel(AffinityModel):
                 raise InvalidParameterError("give the neighbour search as neighbors= or as openTSNE's method=, "
                                             "not both.")
             neighbors = method
-        if knn_kwargs:
-            raise InvalidParameterError("knn_kwargs is not taken by fasttsne's affinity models: pass a configured "
-                                        "backend as neighbors= (e.g. fasttsne.neighbors.Annoy(n_trees=20)), or an "
-                                        "index as knn_index=.")
+        self.knn_kwargs = _checked_knn_kwargs(knn_kwargs, neighbors)
         self.neighbors = neighbors
         self.metric = metric
         self.metric_params = metric_params
@@ -230,6 +232,9 @@ class NeighborModel(AffinityModel):
         if data is not None:
             self.fit(data)
         elif knn_index is not None:
+            if self.knn_kwargs:
+                raise InvalidParameterError("knn_kwargs configure the neighbour search, which a model given "
+                                            "knn_index does not run: configure the index instead.")
             self.fit_index(knn_index)
 
     @property
@@ -282,7 +287,7 @@ class NeighborModel(AffinityModel):
         self.index = _neighbors.get_backend(
             self.neighbors, n_samples=n, metric=self.metric, metric_params=self.metric_params,
             sparse=sp.issparse(X), n_jobs=self.n_jobs, random_state=self.random_state,
-            n_features=X.shape[1])
+            n_features=X.shape[1], knn_kwargs=self.knn_kwargs)
         # the backend's metric, canonical: a backend instance given as neighbors brings its own
         self.scale_exponent_ = scale_exponent(X) if self.index.metric in DISTANCE_DEGREES else 0
         if self.scale_exponent_:
@@ -413,3 +418,22 @@ def _one_k(k, k_neighbors):
     if k is not None and k_neighbors is not None:
         raise InvalidParameterError("give new points' neighbours as k= or as openTSNE's k_neighbors=, not both.")
     return k if k_neighbors is None else k_neighbors
+
+
+def _checked_knn_kwargs(knn_kwargs, neighbors):
+    """``knn_kwargs`` as a dict (None when empty), checked now against a backend named or
+    given as a class; "auto" and "approx" are checked at fit, once the data chose one."""
+    if knn_kwargs is None:
+        return None
+    if not isinstance(knn_kwargs, dict) or not all(isinstance(key, str) for key in knn_kwargs):
+        raise InvalidParameterError(f"knn_kwargs must be a dict of keyword arguments, got {knn_kwargs!r:.80}.")
+    if not knn_kwargs:
+        return None
+    if isinstance(neighbors, _neighbors.NeighborBackend):
+        raise InvalidParameterError("knn_kwargs configure a backend made from a name; this one is an "
+                                    f"instance ({neighbors!r:.60}): set them on it instead.")
+    if isinstance(neighbors, str) and neighbors not in ("auto", "approx"):
+        _neighbors.check_backend_params(registry.lookup(_neighbors.KIND, neighbors), knn_kwargs)
+    elif isinstance(neighbors, type) and issubclass(neighbors, _neighbors.NeighborBackend):
+        _neighbors.check_backend_params(neighbors, knn_kwargs)
+    return dict(knn_kwargs)

@@ -9,7 +9,7 @@ from .._sparse import joint_probabilities, keep_largest, to_csr_sorted
 from .base import AffinityModel
 from .calibration import check_k
 
-__all__ = ["Precomputed"]
+__all__ = ["Precomputed", "PrecomputedAffinities"]
 
 
 class Precomputed(AffinityModel):
@@ -30,6 +30,10 @@ class Precomputed(AffinityModel):
     """
 
     def __init__(self, P):
+        self._set_P(P, normalize=True)
+
+    def _set_P(self, P, normalize):
+        """Validate, symmetrise and (with ``normalize``) normalise ``P`` into :attr:`P`."""
         P = self._validated(P, "P")
         if P.shape[0] != P.shape[1]:
             raise ValueError(f"P must be square (N, N), got shape {P.shape}.")
@@ -42,8 +46,10 @@ class Precomputed(AffinityModel):
             raise ValueError("P has no positive off-diagonal entry.")
         if abs(P - P.T).max() > 1e-12 * abs(P).max():
             warnings.warn("P is not symmetric; using (P + P^T) / 2.", UserWarning, stacklevel=2)
+        total = P.data.sum()
         joint = joint_probabilities(P)
-        joint.data /= joint.data.sum()
+        # symmetrising keeps the total; without normalize the matrix keeps the scale given
+        joint.data /= joint.data.sum() if normalize else joint.data.sum() / total
         self.P = joint
         self.n_samples = P.shape[0]
         self._sum_p_log_p = None
@@ -103,3 +109,27 @@ class Precomputed(AffinityModel):
                              "every new point needs at least one reference neighbour.")
         P_new = sp.diags(1.0 / sums) @ P_new
         return to_csr_sorted(P_new)
+
+
+class PrecomputedAffinities(Precomputed):
+    """openTSNE's name and signature for :class:`Precomputed`.
+
+    Parameters
+    ----------
+    affinities : (N, N) sparse matrix or dense array
+        Non-negative, finite, not all zero; validated and symmetrised as by
+        :class:`Precomputed` (openTSNE uses an asymmetric matrix as given).
+    normalize : bool, default True
+        Scale P to sum to 1. False keeps the total given, as in openTSNE (the attraction is
+        then scaled by that total, and the reported KL divergence assumes a total of 1).
+
+    Notes
+    -----
+    openTSNE's ``to_new`` refuses all new points; here new points' affinities to the
+    reference are taken as by :meth:`Precomputed.to_new`.
+    """
+
+    def __init__(self, affinities, normalize=True):
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise InvalidParameterError(f"normalize must be True or False, got {normalize!r:.40}.")
+        self._set_P(affinities, normalize=bool(normalize))

@@ -19,7 +19,7 @@ from .opentsne import PrecomputedNeighbors
 from .rpforest import RPForest
 
 __all__ = ["NeighborBackend", "Exact", "Annoy", "NNDescent", "RPForest", "register", "available", "get_backend",
-           "choose_auto", "choose_approx", "backend_parameters", "ENTRY_POINT_GROUP", "KIND"]
+           "choose_auto", "choose_approx", "backend_parameters", "check_backend_params", "ENTRY_POINT_GROUP", "KIND"]
 
 ENTRY_POINT_GROUP = "fasttsne.neighbors"
 KIND = "neighbors"
@@ -129,7 +129,7 @@ def backend_parameters(cls):
                  and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
-def _check_backend_params(cls, params, chosen_by=None):
+def check_backend_params(cls, params, chosen_by=None):
     """Refuse ``knn_kwargs`` that ``cls`` does not take, naming those it does (and, when
     ``chosen_by`` is "auto" or "approx", that the choice was made for this data)."""
     accepted = backend_parameters(cls)
@@ -186,7 +186,7 @@ def get_backend(neighbors, *, n_samples, metric="euclidean", metric_params=None,
         else:
             raise TypeError("neighbors must be a backend name, a NeighborBackend subclass or instance, "
                             f"got {neighbors!r}.")
-        _check_backend_params(cls, knn_kwargs, neighbors if neighbors in ("auto", "approx") else None)
+        check_backend_params(cls, knn_kwargs, neighbors if neighbors in ("auto", "approx") else None)
         backend = cls(metric=metric, metric_params=metric_params, n_jobs=n_jobs, random_state=random_state,
                       **knn_kwargs)
     if sparse and not backend.supports_sparse and backend.metric != "precomputed":

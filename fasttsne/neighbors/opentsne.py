@@ -18,9 +18,10 @@ from .._validation import check_data
 from .annoy import Annoy as _AnnoyBackend
 from .base import NeighborBackend, canonical_metric
 from .exact import Exact
+from .hnsw import HNSWBackend as _HNSWBackend, require_hnswlib
 from .nndescent import NNDescent as _NNDescentBackend
 
-__all__ = ["KNNIndex", "Sklearn", "BallTree", "Annoy", "NNDescent", "PrecomputedDistanceMatrix",
+__all__ = ["KNNIndex", "Sklearn", "BallTree", "Annoy", "NNDescent", "HNSW", "PrecomputedDistanceMatrix",
            "PrecomputedNeighbors", "check_graph"]
 
 
@@ -153,6 +154,23 @@ class NNDescent(KNNIndex, _NNDescentBackend):
     (:class:`~fasttsne.neighbors.NNDescent`). Saved maps name it ``"pynndescent"``."""
 
     registered_as = _NNDescentBackend
+
+
+class HNSW(KNNIndex, _HNSWBackend):
+    """openTSNE's HNSW index, on the optional hnswlib package
+    (:class:`~fasttsne.neighbors.hnsw.HNSWBackend`).
+
+    Constructing it without hnswlib installed raises ImportError with install advice, as
+    openTSNE's does. ``knn_kwargs`` set hnswlib's ``ef_construction`` (default 200) and
+    ``M`` (16), openTSNE's defaults. Metrics: "euclidean" (or "l2") and "cosine"; openTSNE's
+    "dot" / "ip" give negative distances, which fasttsne's affinity models refuse. hnswlib is
+    not a fasttsne backend by name, so a map built on this index cannot be saved.
+    """
+
+    def __init__(self, data=None, k=None, metric="euclidean", metric_params=None, n_jobs=1, random_state=None,
+                 verbose=False, knn_kwargs=None):
+        require_hnswlib()
+        super().__init__(data, k, metric, metric_params, n_jobs, random_state, verbose, knn_kwargs)
 
 
 class PrecomputedDistanceMatrix(KNNIndex, Exact):
