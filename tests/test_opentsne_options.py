@@ -13,7 +13,6 @@ from fasttsne import neighbors as nb
 from fasttsne._params import InvalidParameterError
 from fasttsne.affinity import NeighborModel, PerplexityBasedNN
 
-openTSNE = pytest.importorskip("openTSNE")
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +140,7 @@ def test_pynndescent_backend_takes_pynndescents_own_keywords_but_those_it_sets(m
 # ---------------------------------------------------------------- X= (openTSNE's first parameter name)
 @pytest.mark.parametrize("method", ["transform", "prepare_partial"])
 def test_the_new_points_take_opentsnes_keyword(method, small_map, X):
+    openTSNE = pytest.importorskip("openTSNE")
     name = list(inspect.signature(getattr(openTSNE.TSNEEmbedding, method)).parameters)[1]
     assert name == "X"
     by_keyword = getattr(small_map, method)(**{name: X[:4]})
@@ -171,6 +171,7 @@ def fresh_copy(embedding):
 
 
 def test_the_prepared_grid_spans_what_opentsnes_spans_for_the_same_padding():
+    openTSNE = pytest.importorskip("openTSNE")
     rng = np.random.default_rng(1)
     Y = rng.uniform(-3, 3, size=(60, 2))
     Y[:2] = [[-3, -3], [3, 3]]  # centred and square: openTSNE's grid is one box for both axes
