@@ -26,6 +26,8 @@ autodoc_mock_imports = ["annoy", "pynndescent", "anndata"]
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+# attributes as fields of their class: a property documented under Attributes would otherwise be described twice
+napoleon_use_ivar = True
 
 # The index's last toctree entry is a glob that picks up any page not listed yet, so that a new
 # page is in the contents from the start; when every page is listed, that glob matching nothing

@@ -241,7 +241,7 @@ _TOL = Param("tol", (POSITIVE,), 1e-3,
 _MAX_ITER = Param("max_iter", (POSITIVE_INT,), 2000, "With n_iter='auto': most iterations of the main phase.")
 _LEARNING_RATE = Param("learning_rate", (POSITIVE, _Options("auto")), "auto",
                        "Step size; 'auto' is max(N / exaggeration, 1) in each phase (the gradient is "
-                       "divided by 4, as in openTSNE). The value used is recorded as learning_rate_.")
+                       "divided by 4, as in openTSNE). The value used is recorded as ``learning_rate_``.")
 _EXAGGERATION = Param("exaggeration", (NONE, POSITIVE), None,
                       "Multiplies the attraction in the main phase (None: 1).")
 _EARLY_EXAGGERATION = Param("early_exaggeration", (POSITIVE,), 12, "Exaggeration of the first phase.")

@@ -127,7 +127,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         The learning rate used, on scikit-learn's scale.
     n_features_in_ : int
         Features seen in :meth:`fit` (``n_samples`` with ``metric="precomputed"``).
-    feature_names_in_ : (n_features_in_,) ndarray of str
+    feature_names_in_ : (n_features,) ndarray of str
         Only when fitted on a DataFrame whose column names are all strings.
     embedding_object_ : fasttsne.Embedding
         The fitted map: optimise it further, ``save`` it, or place points with its
@@ -280,7 +280,7 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : (n_samples, n_features_in_) array-like, DataFrame or sparse matrix
+        X : (n_samples, n_features) array-like, DataFrame or sparse matrix
             The features seen in :meth:`fit`; with ``metric="precomputed"``, the distances
             from each new point to the training points, (n_samples, n_training_samples).
             A ``dask.array.Array`` gives a lazy Dask array of positions with its row chunks.

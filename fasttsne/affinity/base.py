@@ -32,8 +32,8 @@ class AffinityModel:
     new-point parameters, so a caller that needs neighbours too (``Embedding.transform``'s
     "median" initialisation) queries the index once and hands the result to :meth:`to_new`.
 
-    Attributes (after fit)
-    ----------------------
+    Attributes
+    ----------
     P : scipy.sparse.csr_matrix, (N, N)
         Symmetric, sums to 1, int32 indices; float32 values for the models built on a k-NN
         graph (see :func:`~fasttsne.affinity.calibration.joint_from_neighbors`), float64
@@ -159,8 +159,8 @@ class NeighborModel(AffinityModel):
     :meth:`fit_index` (the graph of an openTSNE-style ``knn_index``, no search), or at
     construction, as in openTSNE, when the constructor is given the data or ``knn_index``.
 
-    Parameters (common to all subclasses)
-    -------------------------------------
+    Parameters
+    ----------
     neighbors : str, NeighborBackend class or instance, default "auto"
         See :func:`fasttsne.neighbors.get_backend`.
     method : optional

@@ -86,8 +86,8 @@ class PerplexityBasedNN(NeighborModel):
     neighbors, keep_graph
         See :class:`~fasttsne.affinity.base.NeighborModel`.
 
-    Attributes (after fit)
-    ----------------------
+    Attributes
+    ----------
     perplexity_ : float
         The perplexity used (after any lowering).
 
@@ -206,8 +206,8 @@ class Multiscale(NeighborModel):
     neighbors, keep_graph
         See :class:`~fasttsne.affinity.base.NeighborModel`.
 
-    Attributes (after fit)
-    ----------------------
+    Attributes
+    ----------
     perplexities_ : list of float
 
     Notes

@@ -211,18 +211,17 @@ class PrecomputedNeighbors(KNNIndex):
 
     Pass it to an affinity model as ``knn_index=``: the affinities are computed from this
     graph, with no search. Nothing can be searched for new points, so :meth:`query` (and so
-    ``Embedding.transform`` of a map built on it) raises an error that says so.
+    ``Embedding.transform`` of a map built on it) raises an error that says so. Both arrays
+    are validated (:func:`check_graph`) and copied: changing them afterwards changes nothing
+    here.
 
     Parameters
     ----------
     neighbors : (N, k) integer array
-        Row i: the indices of point i's k nearest neighbours, nearest first; each in
-        [0, N), none equal to i, none repeated in a row.
+        Row i holds the indices of point i's k nearest neighbours, nearest first; each
+        index lies in 0 .. N - 1, none equals i, none repeats in a row.
     distances : (N, k) array
         The matching distances: finite, non-negative, non-decreasing along each row.
-
-    Both are validated (:func:`check_graph`) and copied: changing them afterwards changes
-    nothing here.
     """
 
     name = "precomputed-neighbors"
