@@ -222,41 +222,6 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
     free_workspace(ws)
 
 
-def kernel_octant(double sx, double sy, double sz, double dof, double[:, :, ::1] kw,
-                  double[:, :, ::1] k2, int n_jobs=1):
-    """Both kernels at the node offsets ``(a sx, b sy, c sz)``, ``a, b, c >= 0``.
-
-    Parameters
-    ----------
-    sx, sy, sz : float
-        Node spacing per axis (embedding units).
-    dof : float
-    kw : (Q0, Q1, Q2) float64
-        Overwritten with ``w = (1 + r^2 / dof)^(-dof)``.
-    k2 : (Q0, Q1, Q2) float64
-        Overwritten with ``w^(1 + 1/dof)``.
-    n_jobs : int
-    """
-    cdef Py_ssize_t q0 = kw.shape[0], q1 = kw.shape[1], q2 = kw.shape[2], a, b, c
-    cdef double ox, oy, oz, base, w
-    cdef bint cauchy = dof == 1.0
-    if k2.shape[0] != q0 or k2.shape[1] != q1 or k2.shape[2] != q2:
-        raise ValueError("kernel_octant: kw and k2 must have the same shape.")
-    for a in prange(q0, nogil=True, num_threads=max(n_jobs, 1), schedule="guided"):
-        ox = a * sx
-        for b in range(q1):
-            oy = b * sy
-            for c in range(q2):
-                oz = c * sz
-                base = 1.0 + (ox * ox + oy * oy + oz * oz) / dof
-                if cauchy:
-                    w = 1.0 / base
-                else:
-                    w = pow(base, -dof)
-                kw[a, b, c] = w
-                k2[a, b, c] = w / base
-
-
 def convolve_spectrum(floating[:, :, ::1] spectrum, const floating[:, :, ::1] k2_hat,
                       const double[:, :, ::1] kw_hat, Py_ssize_t L2, double[::1] row_sums,
                       bint with_energy=True, int n_jobs=1):
@@ -336,7 +301,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
         Overwritten (original point order) with minus the grid's version of the self-pair
         ``w_ii``, which the unit charges' energy includes: ``-sum_uv W_iu w(u - v) W_iv``.
     kw_octant : (>= p, >= p, >= p) float64
-        ``w`` at the non-negative node offsets (:func:`kernel_octant`).
+        ``w`` at the non-negative node offsets (``_near3d.far_kernel_octant``; cutoff 0 for the unsplit kernel).
     n_jobs : int
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
