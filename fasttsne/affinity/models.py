@@ -324,12 +324,8 @@ class FixedSigmaNN(NeighborModel):
     k : int, default 30
         Neighbours per point; lowered, with a warning, to N - 1 when needed. With
         ``knn_index``, the index's k is used.
-    method, metric, metric_params, symmetrize, n_jobs, random_state, verbose, knn_kwargs
-        See :class:`~fasttsne.affinity.base.NeighborModel`.
-    knn_index : fasttsne.nearest_neighbors.KNNIndex, optional
-        Compute the affinities from this index's graph now, with no search.
-    neighbors, keep_graph
-        See :class:`~fasttsne.affinity.base.NeighborModel`.
+    method, metric, metric_params, symmetrize, n_jobs, random_state, verbose, knn_kwargs, knn_index, neighbors, keep_graph
+        As for :class:`Multiscale` (see :class:`~fasttsne.affinity.base.NeighborModel`).
 
     Notes
     -----
