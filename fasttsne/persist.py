@@ -182,8 +182,9 @@ class _Decoder:
             if not isinstance(state, dict):
                 raise ValueError(f"the state of {kind} {name!r} is not a dict.")
             check_attributes(cls, state, f"{kind} {name!r}")
-            if hasattr(cls, "check_state"):
-                cls.check_state(state)
+            check = getattr(cls, "check_saved_state", None) or getattr(cls, "check_state", None)
+            if check is not None:
+                check(state)
             obj = cls.__new__(cls)
             if callable(getattr(type(obj), "__setstate__", None)):
                 obj.__setstate__(state)

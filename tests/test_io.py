@@ -165,6 +165,32 @@ def test_embedding_with_a_gradient_backend_instance_saves_and_loads(digits, tmp_
     assert np.array_equal(loaded.transform(X[300:320], n_iter=5), emb.transform(X[300:320], n_iter=5))
 
 
+def _backend_instances():
+    from fasttsne import nearest_neighbors as nn
+    from fasttsne.neighbors import Annoy, Exact, RPForest
+    return {"Exact()": Exact(), "Annoy(n_trees=5)": Annoy(n_trees=5), "RPForest(n_trees=4)": RPForest(n_trees=4),
+            "nearest_neighbors.Annoy()": nn.Annoy(), "nearest_neighbors.Sklearn()": nn.Sklearn()}
+
+
+@pytest.mark.parametrize("name", list(_backend_instances()))
+def test_map_fitted_with_a_neighbour_backend_instance_saves_loads_and_transforms(digits, tmp_path, name):
+    X, _ = digits
+    backend = _backend_instances()[name]
+    emb = fasttsne.TSNE(n_iter=10, early_exaggeration_iter=10, random_state=0, neighbors=backend).fit(X[:400])
+    emb.save(tmp_path / "m")
+    loaded = fasttsne.load(tmp_path / "m")
+    assert loaded.affinities.neighbors.name == backend.name  # openTSNE's classes load as the backend they are
+    assert np.array_equal(loaded.transform(X[400:420], n_iter=5), emb.transform(X[400:420], n_iter=5))
+
+
+def test_unfitted_neighbour_backend_state_holding_data_is_refused():
+    from fasttsne.neighbors import Annoy
+    state = Annoy().__getstate__()
+    Annoy.check_saved_state(state)  # the settings alone are a valid unfitted backend
+    with pytest.raises(ValueError, match="unfitted neighbour index holds '_index'"):
+        Annoy.check_saved_state(dict(state, _index=b"\x00" * 64))
+
+
 _SLOW = pytest.mark.skipif(not os.environ.get("FASTTSNE_SLOW_TESTS"),
                            reason="pynndescent compiles with numba (~1 min); set FASTTSNE_SLOW_TESTS=1")
 

@@ -158,6 +158,44 @@ class NeighborBackend:
         raise NotImplementedError
 
     @classmethod
+    def check_saved_state(cls, state):
+        """Check a saved state before :func:`fasttsne.load` restores it: a fitted index through
+        :meth:`check_state`, an unfitted one (``n_samples_`` None: a backend instance the user
+        passed as ``neighbors=``, kept by the affinity model as its setting) through
+        :meth:`check_unfitted_state`.
+
+        Raises
+        ------
+        ValueError
+        """
+        if state.get("n_samples_") is None:
+            cls.check_unfitted_state(state)
+        else:
+            cls.check_state(state)
+
+    @classmethod
+    def check_unfitted_state(cls, state):
+        """Refuse a saved unfitted backend holding anything but its settings: its metric must be
+        one it supports, and every other entry a plain setting (None, a number, a string, or the
+        metric's parameters); no index, graph or data, which only :meth:`build` may make.
+
+        Raises
+        ------
+        ValueError
+        """
+        metric = state.get("metric")
+        if not isinstance(metric, str) or metric not in cls.metrics:
+            raise ValueError(f"neighbour backend {cls.name!r} does not support metric {metric!r:.40}.")
+        if not isinstance(state.get("metric_params") or {}, dict):
+            raise ValueError("metric_params is not a dict.")
+        check_n_jobs(state.get("n_jobs", 1))
+        for key, value in state.items():
+            if key == "metric_params" or value is None or isinstance(value, (bool, int, float, str)):
+                continue
+            raise ValueError(f"the unfitted neighbour index holds {key!r:.40} of type "
+                             f"{type(value).__name__}, not a setting.")
+
+    @classmethod
     def check_state(cls, state):
         """Refuse a saved state (the attribute dict :func:`fasttsne.load` is about to restore)
         that this backend, or the compiled library behind it, could not use safely.
