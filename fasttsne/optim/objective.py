@@ -96,6 +96,7 @@ class PartialObjective:
         self._calls = 0
         self._moving = None  # rows still moving (None: all); P's rows of them in self._P_moving
         self._settled = np.empty(0, dtype=np.intp)
+        self._buffers = {}
 
     def spatial_order(self, n_components):
         """None: new points read the reference, whose order is fixed."""
@@ -116,7 +117,7 @@ class PartialObjective:
             kl = self._forces(self.P, Y, attractive, repulsive, with_kl)
         elif self._moving.size:
             rows = self._moving
-            forces = np.empty((2, rows.size, Y.shape[1]))
+            forces = self._scratch("forces", (2, rows.size, Y.shape[1]))
             self._forces(self._P_moving, Y[rows], forces[0], forces[1], False)
             attractive[rows] = forces[0]
             repulsive[rows] = forces[1]
@@ -126,7 +127,7 @@ class PartialObjective:
 
     def _forces(self, P, Y, attractive, repulsive, with_kl):
         """The forces on the rows of ``Y`` whose affinities are ``P``; their KL when ``with_kl``."""
-        per_point, z = np.empty(P.shape[0]), np.empty(P.shape[0])
+        per_point, z = self._scratch("per_point", P.shape[0]), self._scratch("z", P.shape[0])
         _attractive.attractive_forces_to_reference(P.indptr, P.indices, P.data, Y, self.Y_ref, self.dof,
                                                    attractive, per_point, with_kl, self.n_jobs)
         self.repulsion(Y, repulsive, z, self.n_jobs)
@@ -136,6 +137,15 @@ class PartialObjective:
         if with_kl:
             return self.sum_p_log_p - float(per_point.sum()) + float(np.log(z) @ _row_sums(P))
         return None
+
+    def _scratch(self, name, shape):
+        """A float64 array of ``shape`` kept across evaluations while the shape stays the same
+        (the moving rows shrink only at settling checks), instead of new ones every iteration."""
+        shape = shape if isinstance(shape, tuple) else (shape,)
+        a = self._buffers.get(name)
+        if a is None or a.shape != shape:
+            a = self._buffers[name] = np.empty(shape)
+        return a
 
     def _stop_settled(self):
         update, step = self._settle[0], self._settle[1]
