@@ -1,4 +1,4 @@
-"""Distance and dot-product kernels on raw rows, inlined into each module that cimports them.
+"""Distance and dot-product kernels on raw rows, compiled into each module that cimports them.
 
 Long reductions are split over independent lanes: one running sum would chain every addition
 on the previous one and leave the loop bound by the adder's latency, where several lanes keep
