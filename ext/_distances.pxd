@@ -31,7 +31,7 @@ cdef extern from *:
        and an add into one rounding (setup.py compiles with -ffp-contract=off), so every copy
        returns bitwise the same value. Elsewhere (other compilers, CPUs, systems without
        ifunc) there is one copy, the same arithmetic. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
     #define FASTTSNE_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), unused))
     #else
     #define FASTTSNE_CLONES __attribute__((unused))
