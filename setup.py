@@ -3,7 +3,9 @@
 Every ``ext/*.pyx`` becomes ``fasttsne._ext.<stem>``, compiled with ``-O3`` and OpenMP.
 When the compiler cannot build OpenMP code the extensions are still built, single-threaded,
 and a warning says so. No ``-march=native`` (wheels must run on other CPUs) and no
-``-ffast-math`` (it changes NaN/inf semantics the validation relies on). No debug
+``-ffast-math`` (it changes NaN/inf semantics the validation relies on), and no contraction of
+multiplies and adds (``-ffp-contract=off``), so a kernel compiled once per instruction set
+(``ext/_distances.pxd``) rounds alike in every copy. No debug
 information and stripped symbols: the extensions are a fifth of the size.
 
 Every build also leaves the compiled extensions in the source tree (``fasttsne/_ext/``),
@@ -67,7 +69,9 @@ def _flags(openmp):
     """(compile, link) flags: optimised, OpenMP when available, no debug information, stripped."""
     if sys.platform == "win32":  # MSVC: /O2 is the default of a release build; no OpenMP here
         return [], []
-    compile_args = ["-O3", "-g0"] + (["-fopenmp"] if openmp else [])
+    # no contraction of a multiply and an add into one rounding: sums that several instruction
+    # sets' copies compute (ext/_distances.pxd) must round alike in each
+    compile_args = ["-O3", "-g0", "-ffp-contract=off"] + (["-fopenmp"] if openmp else [])
     link_args = ["-fopenmp"] if openmp else []
     # strip symbols at link time; macOS's linker spells it differently
     link_args += ["-Wl,-x"] if sys.platform == "darwin" else ["-s"]

@@ -32,6 +32,53 @@ def test_squared_distances_match_float64_differences(d, dtype):
     np.testing.assert_allclose(out, reference_squared(Q, R, cand), rtol=1e-13)
 
 
+def lane_sum_of_squares(a, b, acc, lanes):
+    """``_distances.pxd``'s documented arithmetic, step by step in numpy: differences and squares
+    rounded to ``acc``, lane j summing features j (mod lanes) of the whole blocks in order, the
+    tail summed apart, lanes folded in halves down to four, then added pairwise."""
+    sq = (a.astype(acc) - b.astype(acc)) ** 2
+    whole = len(sq) // lanes * lanes
+    lane = np.zeros(lanes, dtype=acc)
+    for start in range(0, whole, lanes):
+        lane = lane + sq[start:start + lanes]
+    tail = acc(0)
+    for v in sq[whole:]:
+        tail = tail + v
+    while lanes > 4:
+        lanes //= 2
+        lane = lane[:lanes] + lane[lanes:2 * lanes]
+    return tail + ((lane[0] + lane[1]) + (lane[2] + lane[3]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", WIDTHS)
+def test_exact_squared_distances_follow_the_lane_order_bitwise(d, dtype):
+    # whichever instruction set's copy of the sum runs, it rounds as the documented order does
+    rng = np.random.default_rng(d + 1)
+    R = rng.standard_normal((30, d)).astype(dtype)
+    cand = rng.integers(0, 30, size=(30, 4))
+    out = np.empty(cand.shape)
+    _knn.squared_distances(R, R, cand, out, 2)
+    expected = [[lane_sum_of_squares(R[i], R[j], np.float64, 8) for j in row] for i, row in enumerate(cand)]
+    np.testing.assert_array_equal(out, np.array(expected))
+
+
+@pytest.mark.parametrize("d", WIDTHS)
+def test_search_distances_follow_the_float32_lane_order_bitwise(d):
+    # the float32 ranking distance of the rpforest search, read back from one leaf's heaps
+    n = 12
+    X = np.random.default_rng(d + 2).standard_normal((n, d)).astype(np.float32)
+    dist = np.empty((n, n - 1), dtype=np.float32)
+    idx = np.empty((n, n - 1), dtype=np.int32)
+    flag = np.empty((n, n - 1), dtype=np.uint8)
+    _nndescent.init_heaps(dist, idx, flag)
+    _nndescent.leaf_join(X, np.arange(n, dtype=np.int32), np.array([[0, n]], dtype=np.int32), 1,
+                         dist, idx, flag, True, 2)
+    for i in range(n):
+        expected = [lane_sum_of_squares(X[i], X[j], np.float32, 16) for j in idx[i]]
+        np.testing.assert_array_equal(dist[i], np.array(expected, dtype=np.float32))
+
+
 @pytest.mark.parametrize("d", [9, 784])
 def test_squared_distance_of_a_duplicate_row_is_exactly_zero(d):
     rng = np.random.default_rng(0)

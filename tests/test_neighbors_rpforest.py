@@ -101,6 +101,27 @@ def test_query_finds_neighbours_of_new_points(mnist2000):
                                rtol=1e-5)
 
 
+def test_projected_search_holds_blas_to_one_thread_then_restores_it(mnist_wide, monkeypatch):
+    # BLAS threads spin while they wait, competing with the search's own threads afterwards
+    from threadpoolctl import threadpool_info
+    from fasttsne.neighbors import _projection
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    seen, real = [], _projection._linalg.principal_axes
+
+    def spy(X, m):
+        seen.append(blas_threads())
+        return real(X, m)
+
+    before = blas_threads()
+    monkeypatch.setattr(_projection._linalg, "principal_axes", spy)
+    RPForest(n_jobs=2, random_state=0).build(mnist_wide, K)
+    assert seen and all(n == 1 for n in seen[0])
+    assert blas_threads() == before
+
+
 def test_query_on_wide_data(mnist_wide):
     backend = RPForest(n_jobs=2, random_state=0)
     backend.build(mnist_wide[:1000], K)

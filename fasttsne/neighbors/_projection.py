@@ -10,6 +10,7 @@ import numpy as np
 
 from .._ext import _knn
 from .. import _linalg
+from .._threads import one_blas_thread
 
 __all__ = ["PROJECT_ABOVE", "PROJECTION_DIM", "CANDIDATE_FACTOR", "PROJECTION_SAMPLE",
            "check_projection", "principal_axes", "project", "rerank"]
@@ -55,7 +56,8 @@ def principal_axes(X, projection, metric):
         m = PROJECTION_DIM
     if m is None or metric != "euclidean" or m >= X.shape[1]:
         return None
-    mean, axes, _ = _linalg.principal_axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
+    with one_blas_thread():  # see project
+        mean, axes, _ = _linalg.principal_axes(X[::max(1, X.shape[0] // PROJECTION_SAMPLE)], m)
     return mean, np.ascontiguousarray(axes)
 
 
@@ -63,8 +65,12 @@ def project(X, axes):
     """X's coordinates on ``axes`` (from :func:`principal_axes`), (N, m) float32."""
     mean, V = axes
     out = np.empty((X.shape[0], V.shape[1]), dtype=np.float32)
-    for start in range(0, X.shape[0], PROJECT_CHUNK_ROWS):
-        out[start:start + PROJECT_CHUNK_ROWS] = (X[start:start + PROJECT_CHUNK_ROWS] - mean) @ V
+    # on one BLAS thread: BLAS's own threads wait for work by spinning, and after these small
+    # products they would compete for the cores with the search's threads; on a busy machine
+    # threads that wait for each other are also slowed by every one the system pauses
+    with one_blas_thread():
+        for start in range(0, X.shape[0], PROJECT_CHUNK_ROWS):
+            out[start:start + PROJECT_CHUNK_ROWS] = (X[start:start + PROJECT_CHUNK_ROWS] - mean) @ V
     return out
 
 
