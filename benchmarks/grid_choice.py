@@ -28,15 +28,21 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "bench"))
 
-#: The two candidates as explicit backends (the coarse one's spacing, 1/3, turns its near field on).
-FINE = dict(coarse_grid=False)
-COARSE = dict(n_interpolation_points=3, ints_in_interval=1.0, near_field_radius=2, coarse_grid=False)
-
-
-def one_call(params, Y, repeats):
-    """(F, Z, best CPU seconds) of one call on one thread with ``FFTInterpolation(**params)``."""
+def _backend(candidate):
+    """An FFT backend whose every call uses ``candidate`` ("fine" or "coarse") of the choice."""
     from fasttsne.gradients.fft import FFTInterpolation
-    backend = FFTInterpolation(**params)
+    from fasttsne.gradients.plan2d import Choice
+
+    class Forced(FFTInterpolation):
+        def choice(self, Y):
+            grid = super().choice(Y).candidates[candidate]
+            return Choice(grid, candidate == "coarse", None, None, None)
+    return Forced()
+
+
+def one_call(candidate, Y, repeats):
+    """(F, Z, best CPU seconds) of one call on one thread on the choice's ``candidate`` grid."""
+    backend = _backend(candidate)
     out = np.empty_like(Y)
     backend(Y, 1.0, out, 1)  # kernels built outside the timing
     best = np.inf
@@ -59,8 +65,8 @@ def errors(layouts, repeats):
         Z_exact = _exact.negative_gradient(Y, 1.0, F_exact, np.empty(len(Y)), 2)
         reference = F_exact / Z_exact
         row = []
-        for params in (FINE, COARSE):
-            F, Z, seconds = one_call(params, Y, repeats)
+        for candidate in ("fine", "coarse"):
+            F, Z, seconds = one_call(candidate, Y, repeats)
             row.append((1e3 * seconds, np.linalg.norm(F / Z - reference) / np.linalg.norm(reference)))
         choice = FFTInterpolation().choice(Y)
         costs = choice.costs or {"fine": np.nan, "coarse": np.nan}

@@ -69,6 +69,16 @@ def test_fine_grid_is_kept_on_a_compact_layout(compact):
     assert (choice.grid.p, choice.grid.radius) == (4, -1)
 
 
+def test_coarse_grid_is_refused_where_its_near_field_is_dense_even_if_cheaper(sparse):
+    # the same digits, denser (as some iterations earlier): the coarse grid would cost less, but
+    # with this many near pairs per point its F/Z error exceeds the fine grid's (measured
+    # 3.5e-3 against 2.8e-3)
+    choice = FFTInterpolation().choice(sparse * 0.45)
+    assert choice.costs["coarse"] < choice.costs["fine"]
+    assert choice.pairs_per_point > plan2d.MAX_NEAR_PAIRS_PER_POINT
+    assert not choice.coarse
+
+
 def test_the_choice_follows_the_map_between_calls(sparse, compact):
     # sparse -> compact -> sparse on one backend equals fresh backends (the caches follow the grid)
     backend = FFTInterpolation()

@@ -347,7 +347,7 @@ class FFTInterpolation(NegativeGradient):
         fine = _Grid(lo, hi, d, p, self.min_num_intervals, width, self.near_field_radius)
         if d != 2 or not self.coarse_grid or fine.radius >= 0 or p > MAX_CHOICE_NODES \
                 or width / p < FINEST_CHOICE_SPACING:
-            return Choice(fine, False, None, None)
+            return Choice(fine, False, None, None, {"fine": fine, "coarse": None})
         coarse = _Grid(lo, hi, d, COARSE_NODES, self.min_num_intervals, COARSE_WIDTH, COARSE_RADIUS)
         # its own near field whatever its spacing (min_num_intervals may narrow its boxes)
         coarse.radius = COARSE_RADIUS

@@ -52,6 +52,8 @@ class Choice:
         The chosen grid (its ``radius`` is its near field; -1: none).
     coarse : bool
         Whether it is the coarse grid.
+    candidates : dict
+        ``{"fine": _Grid, "coarse": _Grid or None}``: both grids priced (None: no coarse candidate).
     costs : dict or None
         Modelled seconds of a call on one thread, ``{"fine": ..., "coarse": ...}``; None where
         the coarse grid was no candidate (1-D, ``coarse_grid=False``, a grid finer than the
@@ -60,8 +62,9 @@ class Choice:
         The coarse grid's near-field pair checks per point, where priced.
     """
 
-    def __init__(self, grid, coarse, costs, pairs_per_point):
+    def __init__(self, grid, coarse, costs, pairs_per_point, candidates):
         self.grid, self.coarse, self.costs, self.pairs_per_point = grid, coarse, costs, pairs_per_point
+        self.candidates = candidates
 
 
 def fft_cost(fft_shape):
@@ -91,6 +94,7 @@ def choose(Y, fine, fine_shape, coarse, coarse_shape):
     per_point = pairs / Y.shape[0]
     costs = {"fine": fft_cost(fine_shape),
              "coarse": fft_cost(coarse_shape) + PAIR_COST * pairs + RIM_COST * occupied}
+    candidates = {"fine": fine, "coarse": coarse}
     if per_point <= MAX_NEAR_PAIRS_PER_POINT and costs["coarse"] < costs["fine"]:
-        return Choice(coarse, True, costs, per_point)
-    return Choice(fine, False, costs, per_point)
+        return Choice(coarse, True, costs, per_point, candidates)
+    return Choice(fine, False, costs, per_point, candidates)
