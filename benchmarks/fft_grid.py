@@ -80,7 +80,7 @@ def main(argv=None):
         for text in a.settings.split(","):
             p, width, radius = parse_setting(text)
             backend = fft.FFTInterpolation(n_interpolation_points=p, ints_in_interval=width,
-                                           near_field_radius=radius or 0)
+                                           near_field_radius=radius or 0, coarse_grid=False)
             # the spacing rule decides whether the near field is used: force the asked setting
             saved = fft.NEAR_FIELD_MIN_SPACING
             fft.NEAR_FIELD_MIN_SPACING = 0.0 if radius is not None else np.inf

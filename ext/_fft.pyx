@@ -27,7 +27,7 @@ force expansion ``F_i = (y_i - c) phi_0 - phi_k`` cancels small numbers, not lar
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.math cimport isfinite
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 from _kernels cimport KernelValue, tsne_kernel
 from _lagrange cimport (Workspace, box_of, free_workspace, lagrange_weights, pair_sums, read_axes,
@@ -197,6 +197,64 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
             if d == 2:
                 Y_sorted[i, 1] = Y[order[i], 1]
     free(cursor)
+
+
+def near_field_work(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
+                    const Py_ssize_t[::1] n_int, int radius):
+    """What the exact near field of ``radius`` would cost on these boxes, from a box-count
+    histogram and its summed-area table (O(N + boxes), serial, no sort).
+
+    Parameters
+    ----------
+    Y : (N, 2) float64
+    lo, h : (2,) float64
+        Lower corner and interval widths of the grid (embedding units).
+    n_int : (2,) intp
+        Intervals per axis.
+    radius : int >= 0
+        Near-field radius, in boxes per axis.
+
+    Returns
+    -------
+    pairs : int
+        ``sum_b n_b * (points in the boxes at most radius from b per axis, b included)``:
+        the pair checks :func:`grid_to_points` makes (each point's check of itself included).
+    occupied : int
+        Boxes holding at least one point (the ones :func:`near_field_rim` corrects).
+    """
+    cdef Py_ssize_t n = Y.shape[0], n1 = n_int[0], n2 = n_int[1], i, a, b, w = n_int[1] + 1
+    cdef Py_ssize_t a0, a1, b0, b1
+    cdef long long c, window, pairs = 0, occupied = 0
+    cdef double s
+    if Y.shape[1] != 2 or lo.shape[0] < 2 or h.shape[0] < 2 or n_int.shape[0] < 2 or n1 < 1 \
+            or n2 < 1 or radius < 0:
+        raise ValueError("near_field_work needs (N, 2) points, a 2-D grid and radius >= 0.")
+    # S[a, b] (a <= n1, b <= n2): points in boxes [0, a) x [0, b)
+    cdef long long *S = <long long *>calloc((n1 + 1) * w, sizeof(long long))
+    if S == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            a = box_of(Y[i, 0], lo[0], h[0], n1, &s)
+            b = box_of(Y[i, 1], lo[1], h[1], n2, &s)
+            S[(a + 1) * w + b + 1] += 1
+        for a in range(1, n1 + 1):
+            for b in range(1, n2 + 1):
+                S[a * w + b] += S[(a - 1) * w + b] + S[a * w + b - 1] - S[(a - 1) * w + b - 1]
+        for a in range(n1):
+            for b in range(n2):
+                c = S[(a + 1) * w + b + 1] - S[a * w + b + 1] - S[(a + 1) * w + b] + S[a * w + b]
+                if c == 0:
+                    continue
+                a0 = max(a - radius, 0)
+                a1 = min(a + radius + 1, n1)
+                b0 = max(b - radius, 0)
+                b1 = min(b + radius + 1, n2)
+                window = S[a1 * w + b1] - S[a0 * w + b1] - S[a1 * w + b0] + S[a0 * w + b0]
+                pairs += c * window
+                occupied += 1
+    free(S)
+    return int(pairs), int(occupied)
 
 
 def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, const double[::1] lo,

@@ -149,8 +149,10 @@ def test_defaults_are_accurate_in_1d(Y1, dof):
 
 
 def test_error_shrinks_as_intervals_grow(Y2):
-    # boxes 0.8 (the default), 0.6 and 0.4 wide: all without the exact near field
-    errors = [rel_errors(Y2, ints_in_interval=w, min_num_intervals=1) for w in (0.8, 0.6, 0.4)]
+    # boxes 0.8 (the default), 0.6 and 0.4 wide: all without the exact near field (and the
+    # parameters' grid for every call)
+    errors = [rel_errors(Y2, ints_in_interval=w, min_num_intervals=1, coarse_grid=False)
+              for w in (0.8, 0.6, 0.4)]
     forces, zs = zip(*errors)
     assert forces[0] > forces[1] > forces[2]
     assert zs[0] > zs[1] > zs[2]

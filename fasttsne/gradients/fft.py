@@ -16,14 +16,20 @@ spectrum (Parseval). One FFT per charge channel forward and back: 3 + 3 in 2-D (
 The interpolation error is set by the node spacing relative to the kernel's scale (1 unit)
 and by the interpolation order: the paper's 3 nodes on boxes 1 wide give F/Z errors of ~1-3%
 on real embeddings, which t-SNE's KL notices. fasttsne's defaults are 4 nodes on boxes 0.8
-wide (spacing 0.2), which cuts the error to ~0.05-0.2% on its own. Where the spacing must be
-wider (a grid capped at ``MAX_INTERVALS``, or user parameters with spacing above
-``NEAR_FIELD_MIN_SPACING``), pairs of points in boxes at most ``near_field_radius`` intervals
-apart interact exactly instead of through the grid, the grid's own version of those pairs
-being removed: mostly for free, by zeroing the kernel's core before its FFT (see
-``ext/_fft.pyx``). The exact near field is never used on fine grids: in compact clusters
-(early exaggeration) thousands of points share a box and it would be quadratic (measured on a
-100k mixture: 0.8 s per call against 20 ms without it, at the same accuracy).
+wide (spacing 0.2), which cuts the error to ~0.05-0.2% on its own. Where the spacing is
+wider (a grid capped at ``MAX_INTERVALS``, user parameters with spacing above
+``NEAR_FIELD_MIN_SPACING``, or the coarse grid below), pairs of points in boxes at most
+``near_field_radius`` intervals apart interact exactly instead of through the grid, the grid's
+own version of those pairs being removed: mostly for free, by zeroing the kernel's core before
+its FFT (see ``ext/_fft.pyx``). The exact near field is never used on fine grids: in compact
+clusters (early exaggeration) thousands of points share a box and it would be quadratic
+(measured on a 100k mixture: 0.8 s per call against 20 ms without it, at the same accuracy).
+
+In 2-D each call chooses between that fine grid and a coarse one with the exact near field
+(``plan2d``): the fine grid's node count grows with the map's area, so once the map has spread
+out, 3 nodes on boxes 1 wide with the pairs up to two boxes apart summed exactly cost less at
+equal or better accuracy. A cost model prices both from the FFT shapes and the points' box
+counts; the choice depends on the positions only.
 
 The hot loops are in ``ext/_fft.pyx``; this module owns the grid geometry and the caches.
 See ``docs/gradients.md`` for accuracy and timings.
@@ -35,11 +41,12 @@ import numpy as np
 import scipy.fft
 
 from .._ext import _fft
-from .._params import GRID_PARAMS
+from .._params import GRID_PARAMS, TSNE_PARAMS
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
 from .boxes import BoxScratch
 from .fft3d import Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
+from .plan2d import COARSE_NODES, COARSE_RADIUS, COARSE_WIDTH, Choice, choose
 from .split3d import add_near_field
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
@@ -64,6 +71,12 @@ NEAR_FIELD_RADIUS = 2
 #: clusters under early exaggeration: 9,000 points in one box on a 100k mixture) would make
 #: the exact part quadratic. The defaults' spacing is 0.2; the paper's (p = 3, width 1) 0.33.
 NEAR_FIELD_MIN_SPACING = 0.25
+#: The coarse grid is a candidate only when the parameters' grid is no finer than the defaults'
+#: (at most this many nodes per interval, nodes at least ``ints_in_interval / p`` =
+#: ``FINEST_CHOICE_SPACING`` apart): the coarse grid was measured as accurate as the defaults'
+#: grid, not as finer ones (docs/dev/performance.md, "Sixth round").
+MAX_CHOICE_NODES = TSNE_PARAMS["n_interpolation_points"].default
+FINEST_CHOICE_SPACING = TSNE_PARAMS["ints_in_interval"].default / MAX_CHOICE_NODES
 #: Largest n_interpolation_points accepted (equispaced Lagrange interpolation of higher
 #: order oscillates: Runge's phenomenon).
 MAX_INTERPOLATION_POINTS = 16
@@ -78,7 +91,7 @@ def _check_int(value, name, low, high=None):
 
 
 def _check_params(n_interpolation_points, min_num_intervals, ints_in_interval, near_field_radius):
-    """Validated parameters, as a dict of the constructor's keywords."""
+    """Validated grid parameters, as a dict of the constructor's keywords."""
     p = _check_int(n_interpolation_points, "n_interpolation_points", 1, MAX_INTERPOLATION_POINTS)
     m = _check_int(min_num_intervals, "min_num_intervals", 1)
     if isinstance(ints_in_interval, bool) or not isinstance(ints_in_interval, numbers.Real) \
@@ -108,9 +121,13 @@ class _Grid:
         Nodes per axis, ``n_int * p`` (``1`` on the dummy axis).
     key : tuple
         Equal for two grids exactly when their kernels on the nodes are equal.
+    radius : int
+        Near-field radius in boxes: ``near_field_radius``, or -1 (no near field) when the
+        nodes are at most ``NEAR_FIELD_MIN_SPACING`` apart and interpolation alone is
+        accurate. The coarse grid of ``plan2d`` sets its own.
     """
 
-    def __init__(self, lo, hi, d, p, min_num_intervals, ints_in_interval):
+    def __init__(self, lo, hi, d, p, min_num_intervals, ints_in_interval, near_field_radius):
         self.d, self.p = d, p
         self.center = np.zeros(2)
         self.lo = np.full(2, -0.5)
@@ -121,6 +138,7 @@ class _Grid:
                 lo[k], hi[k], p, min_num_intervals, ints_in_interval, MAX_INTERVALS[d])
         self.nodes = (int(self.n_int[0]) * p, int(self.n_int[1]) * (p if d == 2 else 1))
         self.key = (d, p, self.nodes, tuple(self.h))
+        self.radius = near_field_radius if self.h[:d].max() / p > NEAR_FIELD_MIN_SPACING else -1
 
     @property
     def n_boxes(self):
@@ -228,12 +246,6 @@ class _Workspace(BoxScratch):
         self.z_near = np.empty(n)
 
 
-def _near_field_radius(grid, radius):
-    """The near-field radius used on ``grid``: ``radius``, or -1 (no near field) when its
-    nodes are at most ``NEAR_FIELD_MIN_SPACING`` apart and interpolation alone is accurate."""
-    return radius if grid.h[:grid.d].max() / grid.p > NEAR_FIELD_MIN_SPACING else -1
-
-
 def _charges(Y, grid, ws, n_jobs):
     """Sort the points by box and fill ``ws.charges`` with their interpolated charges (1, y - c)."""
     _fft.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
@@ -275,7 +287,17 @@ class FFTInterpolation(NegativeGradient):
         still removes each point's interaction with itself exactly. Larger is more accurate
         and slower (see ``NEAR_FIELD_RADIUS``). Applies only to grids whose nodes are more
         than ``NEAR_FIELD_MIN_SPACING`` apart (at the defaults, a grid capped at
-        ``MAX_INTERVALS``).
+        ``MAX_INTERVALS``); the coarse grid has its own (``plan2d.COARSE_RADIUS``).
+    coarse_grid : bool, default True
+        2-D only. Let each call use the coarse grid with the exact near field
+        (``plan2d``: 3 nodes on boxes 1 wide, pairs up to two boxes apart summed exactly)
+        where its cost model says it is cheaper, as it is once the map has spread out. Only
+        when the parameters' grid is no finer than the defaults' (at most
+        ``MAX_CHOICE_NODES`` nodes per interval, ``ints_in_interval /
+        n_interpolation_points >= FINEST_CHOICE_SPACING``) and has no near field of its
+        own: a finer grid asked for is used for every call, as is any grid with
+        ``coarse_grid=False``. :meth:`choice` says what a call would use. Transform's
+        reference grid is always the parameters' grid.
 
     Attributes
     ----------
@@ -290,28 +312,46 @@ class FFTInterpolation(NegativeGradient):
     fft_dtype = np.float32
 
     def __init__(self, n_interpolation_points=4, min_num_intervals=50, ints_in_interval=0.8,
-                 near_field_radius=NEAR_FIELD_RADIUS):
+                 near_field_radius=NEAR_FIELD_RADIUS, coarse_grid=True):
         params = _check_params(n_interpolation_points, min_num_intervals, ints_in_interval,
                                near_field_radius)
+        if not isinstance(coarse_grid, (bool, np.bool_)):
+            raise ValueError(f"coarse_grid must be True or False, got {coarse_grid!r}.")
         self.__dict__.update(params)
+        self.coarse_grid = bool(coarse_grid)
         self._kernels = None
         self._ws = None
         self._row_sums = np.empty(0)
         self._wide = None
 
-    def _params(self):
+    def _grid_params(self):
         return dict(n_interpolation_points=self.n_interpolation_points,
                     min_num_intervals=self.min_num_intervals, ints_in_interval=self.ints_in_interval,
                     near_field_radius=self.near_field_radius)
+
+    def _params(self):
+        return dict(self._grid_params(), coarse_grid=self.coarse_grid)
 
     def grid(self, Y):
         """The grid a call on positions ``Y`` (N, d) uses (for inspection and tests); in 3-D,
         None where the call goes to Barnes-Hut (see :meth:`plan`)."""
         if np.shape(Y)[-1:] == (3,):
             return self.plan(Y).grid
+        return self.choice(Y).grid
+
+    def choice(self, Y):
+        """The grid a 1-D or 2-D call on positions ``Y`` (N, d) uses, and what the cost model
+        said (``plan2d.Choice``; its costs are None where the coarse grid is no candidate)."""
         Y, lo, hi = self._extent(Y)
-        return _Grid(lo, hi, Y.shape[1], self.n_interpolation_points, self.min_num_intervals,
-                     self.ints_in_interval)
+        d, p, width = Y.shape[1], self.n_interpolation_points, self.ints_in_interval
+        fine = _Grid(lo, hi, d, p, self.min_num_intervals, width, self.near_field_radius)
+        if d != 2 or not self.coarse_grid or fine.radius >= 0 or p > MAX_CHOICE_NODES \
+                or width / p < FINEST_CHOICE_SPACING:
+            return Choice(fine, False, None, None, {"fine": fine, "coarse": None})
+        coarse = _Grid(lo, hi, d, COARSE_NODES, self.min_num_intervals, COARSE_WIDTH, COARSE_RADIUS)
+        # its own near field whatever its spacing (min_num_intervals may narrow its boxes)
+        coarse.radius = COARSE_RADIUS
+        return choose(Y, fine, _fft_shape(fine.nodes), coarse, _fft_shape(coarse.nodes))
 
     def plan(self, Y):
         """The 3-D grid and kernel split a call on positions ``Y`` (N, 3) uses (``fft3d.plan``)."""
@@ -337,7 +377,7 @@ class FFTInterpolation(NegativeGradient):
                 self._kernels = None  # freed before its successor is built, not after
                 self._kernels = Kernels3(grid, float(dof), self.fft_dtype, n_jobs, cutoff)
             return self._kernels
-        R = _near_field_radius(grid, self.near_field_radius)
+        R = grid.radius
         key = (grid.key, float(dof), np.dtype(self.fft_dtype), R)
         if self._kernels is None or self._kernels.key != key:
             self._kernels = None  # freed before its successor is built, not after
@@ -389,7 +429,7 @@ class FFTInterpolation(NegativeGradient):
     def reference(self, Y_ref, dof, n_jobs=1, padding=REFERENCE_PADDING):
         """Grid potentials of ``Y_ref`` built once (on ``n_jobs`` threads), for new points, on
         a grid padded by ``padding``; see :class:`FFTReference`."""
-        return FFTReference(Y_ref, dof, **self._params(), n_jobs=n_jobs, padding=padding)
+        return FFTReference(Y_ref, dof, **self._grid_params(), n_jobs=n_jobs, padding=padding)
 
     def _call_3d(self, plan, Y, dof, out, n_jobs):
         """The 3-D repulsion: the far part on ``plan``'s grid plus the exact short range, or
@@ -485,8 +525,8 @@ class FFTReference(ReferenceRepulsion):
                 self.bounds = None
             return
         self._grid = grid = _Grid(lo - pad, hi + pad, Y.shape[1], p["n_interpolation_points"],
-                                  p["min_num_intervals"], p["ints_in_interval"])
-        self._radius = R = _near_field_radius(grid, p["near_field_radius"])
+                                  p["min_num_intervals"], p["ints_in_interval"], p["near_field_radius"])
+        self._radius = R = grid.radius
         # float32 grids and FFTs, as in the fit: the padded box of a 60k MNIST map is 2000 x
         # 2000 nodes, whose float64 build took 2.3 s; float32 moves F/z by ~1e-6, far under
         # the interpolation's error
