@@ -6,16 +6,18 @@ end to end."""
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 from reference_checks import assert_box_padded, assert_survives_pickling
 
 import fasttsne
 from fasttsne.gradients import get_gradient
 from fasttsne.gradients.bh import BarnesHut
 from fasttsne.gradients.exact import ExactGradient
-from fasttsne.gradients.split3d import add_near_field, taylor_coefficients
+from fasttsne.gradients import split3d
+from fasttsne.gradients.split3d import NearCells, add_near_field, pair_checks, taylor_coefficients
 from fasttsne._ext import _near3d
 from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
-from fasttsne.gradients.fft3d import MAX_NODES_3D, SPLIT_NODES_3D, Grid3, Plan
+from fasttsne.gradients.fft3d import MAX_NODES_3D, SPLIT_NODES_3D, Grid3, Kernels3, Plan
 # the 2-D tests' helpers: the same definitions hold in 3-D
 from test_fft import brute_force_reference, rel_errors, repulsion
 
@@ -186,16 +188,17 @@ def test_far_kernel_is_the_kernel_beyond_the_cutoff_and_smooth_across_it():
     assert np.diff(inside)[-1] == pytest.approx(np.diff(base[~beyond] ** -dof)[-1], rel=1e-3)
 
 
-def test_short_range_sum_matches_its_definition():
-    # w - T and w^(1+1/dof) + T' summed over the pairs closer than the cutoff, by brute force
+@pytest.mark.parametrize("cells_per_cutoff", [1, 2, 3, 5])
+def test_short_range_sum_matches_its_definition(monkeypatch, cells_per_cutoff):
+    # w - T and w^(1+1/dof) + T' summed over the pairs closer than the cutoff, by brute force,
+    # whatever the width of the search's cells
+    monkeypatch.setattr(split3d, "NEAR_CELLS_PER_CUTOFF", cells_per_cutoff)
     rng = np.random.default_rng(3)
     Y = np.ascontiguousarray(rng.uniform(0.0, 12.0, (400, 3)))
     dof, a = 1.5, 2.5
-    backend = FFTInterpolation()
-    chosen = split_plan(Y, SPLIT_NODES_3D, a)
-    backend._call_3d(chosen, Y, dof, np.empty_like(Y), 1)  # sorts the points by box
+    grid = split_plan(Y, SPLIT_NODES_3D, a).grid
     out = np.zeros_like(Y)
-    z = add_near_field(chosen.grid, a, dof, backend._ws, out, 2)
+    z = add_near_field(NearCells(len(Y), grid).sort(Y, grid), a, dof, out, np.empty(len(Y)), 2)
     diff = Y[:, None, :] - Y[None, :, :]
     u = (diff ** 2).sum(axis=2)
     near = (u < a * a) & ~np.eye(len(Y), dtype=bool)
@@ -206,6 +209,47 @@ def test_short_range_sum_matches_its_definition():
     weight = np.where(near, w / (1.0 + u / dof) + dt, 0.0)
     np.testing.assert_allclose(out, (weight[:, :, None] * diff).sum(axis=1), rtol=1e-10, atol=1e-12)
     assert z == pytest.approx(np.where(near, w - t, 0.0).sum(), rel=1e-10)
+
+
+def test_the_pair_search_checks_under_half_the_pairs_of_27_boxes():
+    # cells a third of the cutoff, read only where the cutoff sphere reaches: at least every
+    # pair within the cutoff, under half the candidates the 27 boxes around each point hold
+    Y = np.ascontiguousarray(np.random.default_rng(4).uniform(0.0, 30.0, (3000, 3)))
+    a = 3.0
+    grid = split_plan(Y, SPLIT_NODES_3D, a).grid
+    box = np.floor((Y - grid.lo) / grid.h).astype(int)
+    counts = np.zeros(tuple(grid.n_int + 2))
+    np.add.at(counts, tuple((box + 1).T), 1.0)
+    around = sum(np.roll(counts, (dx, dy, dz), axis=(0, 1, 2))
+                 for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1))
+    in_27 = (counts * around).sum()
+    within = cKDTree(Y).count_neighbors(cKDTree(Y), a)
+    checks = pair_checks(Y, grid, a, 1)
+    assert within <= checks < 0.5 * in_27
+
+
+def test_force_kernel_spectra_are_the_dfts_of_the_odd_force_components():
+    # g_hat[k] is D with DFT(w^(1+1/dof)(r) r_k on the circulant embedding) = -i s D, s the
+    # sign of the frequency along axis k; the far kernel of a split at 2.5, dof 0.8
+    Y = np.random.default_rng(5).uniform(0.0, 6.0, (50, 3))
+    grid = split_plan(Y, 2, 2.5).grid
+    kern = Kernels3(grid, 0.8, np.float64, 1, 2.5)
+    L = grid.fft_shape
+    octant = tuple(n // 2 + 1 for n in L)
+    kw, k2 = np.empty(octant), np.empty(octant)
+    _near3d.far_kernel_octant(*grid.spacing, 0.8, 2.5 ** 2, taylor_coefficients(0.8, 2.5 ** 2), kw, k2)
+    offsets = [np.where(np.arange(n) <= n // 2, np.arange(n), np.arange(n) - n) for n in L]
+    full = k2[np.ix_(*[np.abs(d) for d in offsets])]
+    for k in range(3):
+        d = offsets[k] * grid.spacing[k]
+        d[L[k] // 2] = 0.0  # offset L/2 is its own mirror image: an odd kernel is 0 there
+        shape = [1, 1, 1]
+        shape[k] = L[k]
+        spectrum = np.fft.rfftn(full * d.reshape(shape))
+        freq = [np.arange(n) for n in L[:2]] + [np.arange(L[2] // 2 + 1)]
+        folded = kern.g_hat[k][np.ix_(*[np.minimum(f, n - f) for f, n in zip(freq, L)])]
+        sign = np.where(freq[k] > L[k] // 2, -1.0, 1.0).reshape(shape if k < 2 else [1, 1, -1])
+        np.testing.assert_allclose(spectrum, -1j * sign * folded, atol=1e-9 * np.abs(spectrum).max())
 
 
 def test_split_error_shrinks_as_nodes_per_box_grow(Y3):

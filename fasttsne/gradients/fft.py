@@ -39,8 +39,8 @@ from .._params import GRID_PARAMS
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
 from .boxes import BoxScratch
-from .fft3d import Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
-from .split3d import add_near_field
+from .fft3d import REFERENCE_SPLIT_NODES_3D, Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
+from .split3d import NearCells, add_near_field
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
 
@@ -405,9 +405,12 @@ class FFTInterpolation(NegativeGradient):
         if self._ws is None or self._ws.key != (Y.shape[0], grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
             self._ws = Workspace3(Y.shape[0], grid, self.fft_dtype)
-        Z = repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+        ws = self._ws
+        Z = repulsion_3d(grid, kern, ws, Y, out, n_jobs)
         if plan.cutoff > 0.0:
-            Z += add_near_field(grid, plan.cutoff, dof, self._ws, out, n_jobs)
+            if ws.near is None:
+                ws.near = NearCells(Y.shape[0], grid)
+            Z += add_near_field(ws.near.sort(Y, grid), plan.cutoff, dof, out, ws.z_near, n_jobs)
         return Z
 
     def __getstate__(self):
@@ -475,7 +478,7 @@ class FFTReference(ReferenceRepulsion):
         self.box = np.stack([lo - pad, hi + pad], axis=1)
         if Y.shape[1] == 3:
             chosen = plan(Y, lo - pad, hi + pad, p["n_interpolation_points"], p["ints_in_interval"],
-                          p["min_num_intervals"])
+                          p["min_num_intervals"], REFERENCE_SPLIT_NODES_3D)
             if chosen.grid is not None:
                 self._in_3d = Reference3(Y, self.dof, chosen.grid, n_jobs, chosen.cutoff)
                 self.bounds = chosen.grid.bounds
