@@ -65,7 +65,7 @@ PAIR_COST = 4.6e-9
 #: call is handed to Barnes-Hut instead of becoming quadratic.
 MAX_PAIRS_PER_POINT = 4000
 #: Points sampled (evenly spaced in index) to estimate a box width's pair checks.
-COST_SAMPLE = 4000
+COST_SAMPLE = 1000
 #: Interval widths are ``ints_in_interval`` times a power of 2^(1/GRID_STEPS_PER_OCTAVE)
 #: (rounded up: boxes at most 2.2% wider than needed), so consecutive iterations often share
 #: a grid and its cached kernel spectra.
