@@ -9,16 +9,12 @@ nodes in a fixed point order: the point -> grid step has no races and gives the 
 for any number of threads (as in 2-D, ``_fft.pyx``).
 
 Grids are indexed ``grid[channel, gx, gy, gz]`` with ``g = b * p + k`` per axis; box ``b =
-(bx * n1 + by) * n2 + bz``. Only the unit charges are spread: the forces come from convolving
-them with the three components of the force kernel ``w^(1+1/dof)(r) r_k`` (one forward FFT,
-three inverse ones), and ``Z`` from their energy under ``w``.
+(bx * n1 + by) * n2 + bz``. Charges are ``1`` and ``y_k - c_k`` (``c`` the box centre), so the
+forces ``F_i = (y_i - c) phi_0 - phi_k`` cancel small numbers, not large ones.
 
-The kernel ``w`` is even along every axis, so its DFT is real and even: only the octant of
-non-negative frequencies ``(L0/2 + 1, L1/2 + 1, L2/2 + 1)`` is stored (a type-1 DCT of the
-kernel's octant of offsets), a quarter of the half spectrum an ``rfftn`` would give. A force
-component ``w^(1+1/dof)(r) r_k`` is odd along axis ``k`` and even along the others: its DFT is
-``-i`` times a real octant (type-1 DST along ``k``, DCT along the others) that changes sign
-with the frequency along ``k``.
+The kernels are even along every axis, so their DFTs are real and even too: only the octant
+of non-negative frequencies ``(L0/2 + 1, L1/2 + 1, L2/2 + 1)`` is stored (a type-1 DCT of the
+kernel's octant of offsets), a quarter of the half spectrum an ``rfftn`` would give.
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
@@ -46,8 +42,8 @@ cdef struct Box3:
 
 
 cdef struct Sums:
-    # one interpolated value per channel of a grid (four at most)
-    double v[4]
+    # one interpolated value per channel of a grid (five at most)
+    double v[5]
 
 
 cdef Grid3 _grid(const double[::1] center, const double[::1] lo, const double[::1] h,
@@ -92,7 +88,7 @@ cdef inline Sums _interpolate(const floating *node0, Py_ssize_t sx, Py_ssize_t s
     cdef int c, kx, ky, kz
     cdef double wxy, wgt
     cdef const char *node
-    for c in range(4):
+    for c in range(5):
         phi.v[c] = 0.0
     for kx in range(p):
         for ky in range(p):
@@ -174,7 +170,7 @@ def sort_into_boxes(const double[:, ::1] Y, const double[::1] lo, const double[:
 def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, const double[::1] lo,
                     const double[::1] h, const Py_ssize_t[::1] n_int, int p,
                     const int[::1] box_start, floating[:, :, :, ::1] charges, int n_jobs=1):
-    """Interpolate the unit charge of every point onto the nodes.
+    """Interpolate the charges ``1`` and ``y_k - c_k`` of every point onto the nodes.
 
     Parameters
     ----------
@@ -184,69 +180,84 @@ def charges_to_grid(const double[:, ::1] Y_sorted, const double[::1] center, con
     n_int : (3,) intp
     p : int
         Lagrange nodes per interval and axis.
-    charges : (1, n_int[0] * p, n_int[1] * p, n_int[2] * p) float32 or float64
+    charges : (4, n_int[0] * p, n_int[1] * p, n_int[2] * p) float32 or float64
         Overwritten (every node is written, no prior zeroing needed).
     n_jobs : int
     """
     cdef Grid3 g = _grid(center, lo, h, n_int, p)
-    cdef Py_ssize_t nb = g.n[0] * g.n[1] * g.n[2], b, idx, gx, gy
+    cdef Py_ssize_t nb = g.n[0] * g.n[1] * g.n[2], b, idx, gx, gy, gz, c
     cdef int nt = max(n_jobs, 1), kx, ky, kz
-    cdef double wxy
+    cdef double wxy, wgt, q1, q2, q3
     cdef double *w
     cdef Box3 bc
-    if charges.shape[0] != 1 or charges.shape[1] != g.n[0] * p or charges.shape[2] != g.n[1] * p \
+    if charges.shape[0] != 4 or charges.shape[1] != g.n[0] * p or charges.shape[2] != g.n[1] * p \
             or charges.shape[3] != g.n[2] * p or box_start.shape[0] < nb + 1:
-        raise ValueError("charges_to_grid: charges must be (1, n_int[0] p, n_int[1] p, n_int[2] p).")
+        raise ValueError("charges_to_grid: charges must be (4, n_int[0] p, n_int[1] p, n_int[2] p).")
     cdef Workspace ws = workspace(p, nt * 3 * p)
     for b in prange(nb, nogil=True, num_threads=nt, schedule="guided"):
         w = ws.scratch + threadid() * 3 * p
         bc = _box_coords(&g, b)
-        for kx in range(p):
-            for ky in range(p):
-                for kz in range(p):
-                    charges[0, bc.x * p + kx, bc.y * p + ky, bc.z * p + kz] = 0.0
+        for c in range(4):
+            for kx in range(p):
+                for ky in range(p):
+                    for kz in range(p):
+                        charges[c, bc.x * p + kx, bc.y * p + ky, bc.z * p + kz] = 0.0
         for idx in range(box_start[b], box_start[b + 1]):
             _locate(&g, &Y_sorted[idx, 0], ws.den, w)
+            q1 = Y_sorted[idx, 0] - g.c[0]
+            q2 = Y_sorted[idx, 1] - g.c[1]
+            q3 = Y_sorted[idx, 2] - g.c[2]
             for kx in range(p):
                 gx = bc.x * p + kx
                 for ky in range(p):
                     gy = bc.y * p + ky
                     wxy = w[kx] * w[p + ky]
                     for kz in range(p):
-                        charges[0, gx, gy, bc.z * p + kz] += wxy * w[2 * p + kz]
+                        gz = bc.z * p + kz
+                        wgt = wxy * w[2 * p + kz]
+                        charges[0, gx, gy, gz] += wgt
+                        charges[1, gx, gy, gz] += wgt * q1
+                        charges[2, gx, gy, gz] += wgt * q2
+                        charges[3, gx, gy, gz] += wgt * q3
     free_workspace(ws)
 
 
-def spectrum_energy(const floating[:, :, ::1] spectrum, const double[:, :, ::1] kw_hat, Py_ssize_t L2,
-                    double[::1] row_sums, int n_jobs=1):
-    """The grid energy ``sum_{m,n} c_m w(m - n) c_n`` of one charge grid, from its spectrum
-    (Parseval).
+def convolve_spectrum(floating[:, :, ::1] spectrum, const floating[:, :, ::1] k2_hat,
+                      const double[:, :, ::1] kw_hat, Py_ssize_t L2, double[::1] row_sums,
+                      bint with_energy=True, int n_jobs=1):
+    """Multiply one charge spectrum by the force kernel's (in place); with ``with_energy``,
+    return the grid energy ``sum_{m,n} c_m w(m - n) c_n`` of those charges (Parseval).
 
     Parameters
     ----------
     spectrum : (L0, L1, 2 * (L2 // 2 + 1)) float32 or float64
         Half spectrum (``rfft`` along the last axis, full ``fft`` along the others) of the
-        zero-padded charge grid, viewed as interleaved real and imaginary parts.
+        zero-padded charge grid, viewed as interleaved real and imaginary parts. Overwritten
+        with its product with the force kernel's spectrum.
+    k2_hat : (L0 // 2 + 1, L1 // 2 + 1, L2 // 2 + 1), the dtype of ``spectrum``
+        Octant of the (real, even) DFT of the force kernel's circulant embedding.
     kw_hat : (L0 // 2 + 1, L1 // 2 + 1, L2 // 2 + 1) float64
-        Octant of the (real, even) DFT of ``w``'s circulant embedding (float64, as in 2-D:
-        most of it is tiny next to its largest value).
+        The same for ``w`` (float64, as in 2-D: most of it is tiny next to its largest value).
     L2 : int
         Full length of the last axis (to weigh the half spectrum's columns).
     row_sums : (L0,) float64, scratch
-        Per-plane parts, summed serially so the result does not depend on n_jobs.
+        Per-plane parts of the energy, summed serially so the result does not depend on n_jobs.
+    with_energy : bool
     n_jobs : int
 
     Returns
     -------
     float
-        The sum over all pairs of charges (self-pairs included) of ``w``.
+        The sum over all pairs of charges (self-pairs included) of ``w``; 0 without ``with_energy``.
     """
     cdef Py_ssize_t L0 = spectrum.shape[0], L1 = spectrum.shape[1], L2h = spectrum.shape[2] // 2
     cdef Py_ssize_t a, b, c, ka, kb
     cdef double s, re, im, weight, total = 0.0
-    if kw_hat.shape[0] != L0 // 2 + 1 or kw_hat.shape[1] != L1 // 2 + 1 or kw_hat.shape[2] != L2h \
-            or L2h != L2 // 2 + 1 or row_sums.shape[0] < L0:
-        raise ValueError("spectrum_energy: the kernel octant does not match the spectrum.")
+    cdef floating k
+    if k2_hat.shape[0] != L0 // 2 + 1 or k2_hat.shape[1] != L1 // 2 + 1 or k2_hat.shape[2] != L2h \
+            or kw_hat.shape[0] != k2_hat.shape[0] or kw_hat.shape[1] != k2_hat.shape[1] \
+            or kw_hat.shape[2] != L2h or L2h != L2 // 2 + 1 or row_sums.shape[0] < L0:
+        raise ValueError("convolve_spectrum: kernel octants do not match the spectrum.")
     for a in prange(L0, nogil=True, num_threads=max(n_jobs, 1), schedule="guided"):
         # the spectra are even: frequency a and L0 - a share one value
         ka = a if 2 * a <= L0 else L0 - a
@@ -254,60 +265,19 @@ def spectrum_energy(const floating[:, :, ::1] spectrum, const double[:, :, ::1] 
         for b in range(L1):
             kb = b if 2 * b <= L1 else L1 - b
             for c in range(L2h):
-                # columns 1 .. ceil(L2/2)-1 stand for themselves and their mirror image
-                weight = 1.0 if (c == 0 or 2 * c == L2) else 2.0
-                re = spectrum[a, b, 2 * c]
-                im = spectrum[a, b, 2 * c + 1]
-                s = s + weight * kw_hat[ka, kb, c] * (re * re + im * im)
+                if with_energy:
+                    # columns 1 .. ceil(L2/2)-1 stand for themselves and their mirror image
+                    weight = 1.0 if (c == 0 or 2 * c == L2) else 2.0
+                    re = spectrum[a, b, 2 * c]
+                    im = spectrum[a, b, 2 * c + 1]
+                    s = s + weight * kw_hat[ka, kb, c] * (re * re + im * im)
+                k = k2_hat[ka, kb, c]
+                spectrum[a, b, 2 * c] = spectrum[a, b, 2 * c] * k
+                spectrum[a, b, 2 * c + 1] = spectrum[a, b, 2 * c + 1] * k
         row_sums[a] = s
     for a in range(L0):
         total += row_sums[a]
     return total / (<double>L0 * <double>L1 * <double>L2)
-
-
-def multiply_spectrum(const floating[:, :, ::1] spectrum, const floating[:, :, ::1] kernel_hat,
-                      int odd_axis, floating[:, :, ::1] out, int n_jobs=1):
-    """``out = spectrum * K``: one charge spectrum times a kernel's, even or odd along one axis.
-
-    Parameters
-    ----------
-    spectrum : (L0, L1, 2 * (L2 // 2 + 1)) float32 or float64
-        Half spectrum of a zero-padded charge grid, interleaved real and imaginary parts.
-    kernel_hat : (L0 // 2 + 1, L1 // 2 + 1, L2 // 2 + 1), the dtype of ``spectrum``
-        Real octant ``D`` of the kernel's spectrum: with ``odd_axis`` -1 the kernel is even
-        along every axis and ``K = D``; with ``odd_axis`` k in 0..2 it is odd along axis k and
-        ``K = -i s D``, ``s`` = -1 at frequencies above half the length along k, else 1.
-    odd_axis : int
-    out : the shape and dtype of ``spectrum``
-        Overwritten (may be ``spectrum`` itself).
-    n_jobs : int
-    """
-    cdef Py_ssize_t L0 = spectrum.shape[0], L1 = spectrum.shape[1], L2h = spectrum.shape[2] // 2
-    cdef Py_ssize_t a, b, c, ka, kb
-    cdef floating re, im, d, sa, sab
-    if kernel_hat.shape[0] != L0 // 2 + 1 or kernel_hat.shape[1] != L1 // 2 + 1 \
-            or kernel_hat.shape[2] != L2h or out.shape[0] != L0 or out.shape[1] != L1 \
-            or out.shape[2] != 2 * L2h or not -1 <= odd_axis <= 2:
-        raise ValueError("multiply_spectrum: the kernel octant or out does not match the spectrum.")
-    for a in prange(L0, nogil=True, num_threads=max(n_jobs, 1), schedule="guided"):
-        ka = a if 2 * a <= L0 else L0 - a
-        sa = -1.0 if (odd_axis == 0 and 2 * a > L0) else 1.0
-        for b in range(L1):
-            kb = b if 2 * b <= L1 else L1 - b
-            sab = -sa if (odd_axis == 1 and 2 * b > L1) else sa
-            if odd_axis < 0:
-                for c in range(L2h):
-                    d = kernel_hat[ka, kb, c]
-                    out[a, b, 2 * c] = spectrum[a, b, 2 * c] * d
-                    out[a, b, 2 * c + 1] = spectrum[a, b, 2 * c + 1] * d
-            else:
-                # (re + i im) (-i s D) = s D im - i s D re
-                for c in range(L2h):
-                    d = sab * kernel_hat[ka, kb, c]
-                    re = spectrum[a, b, 2 * c]
-                    im = spectrum[a, b, 2 * c + 1]
-                    out[a, b, 2 * c] = d * im
-                    out[a, b, 2 * c + 1] = -d * re
 
 
 def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const double[::1] center,
@@ -323,8 +293,8 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
     center, lo, h : (3,) float64
     n_int : (3,) intp
     p : int
-    potentials : (3, >= n_int[0] p, >= n_int[1] p, >= n_int[2] p) float32 or float64
-        The forces on the nodes, ``sum_j w^(1+1/dof)(x - y_j) (x - y_j)``, per axis.
+    potentials : (4, >= n_int[0] p, >= n_int[1] p, >= n_int[2] p) float32 or float64
+        ``sum_j w^(1+1/dof) * (1, y_j - c)`` on the nodes.
     out : (N, 3) float64
         Overwritten with ``F_i`` (original point order).
     z_self : (N,) float64
@@ -346,7 +316,7 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
     cdef Box3 bc
     cdef Sums phi
     if Y_sorted.shape[1] != 3 or out.shape[0] < n or out.shape[1] != 3 or order.shape[0] < n \
-            or z_self.shape[0] < n or potentials.shape[0] < 3 or potentials.shape[1] < g.n[0] * p \
+            or z_self.shape[0] < n or potentials.shape[0] < 4 or potentials.shape[1] < g.n[0] * p \
             or potentials.shape[2] < g.n[1] * p or potentials.shape[3] < g.n[2] * p \
             or kw_octant.shape[0] < p or kw_octant.shape[1] < p or kw_octant.shape[2] < p:
         raise ValueError("grid_to_points: arrays do not match the points and the grid.")
@@ -357,10 +327,10 @@ def grid_to_points(const double[:, ::1] Y_sorted, const int[::1] order, const do
         s = w + 3 * p
         i = order[pos]
         bc = _box_coords(&g, _locate(&g, &Y_sorted[pos, 0], ws.den, w))
-        phi = _interpolate(&potentials[0, bc.x * p, bc.y * p, bc.z * p], sx, sy, sz, sc, 3, w, p)
-        out[i, 0] = phi.v[0]
-        out[i, 1] = phi.v[1]
-        out[i, 2] = phi.v[2]
+        phi = _interpolate(&potentials[0, bc.x * p, bc.y * p, bc.z * p], sx, sy, sz, sc, 4, w, p)
+        out[i, 0] = (Y_sorted[pos, 0] - g.c[0]) * phi.v[0] - phi.v[1]
+        out[i, 1] = (Y_sorted[pos, 1] - g.c[1]) * phi.v[0] - phi.v[2]
+        out[i, 2] = (Y_sorted[pos, 2] - g.c[2]) * phi.v[0] - phi.v[3]
         # the self-pair through the grid: the kernel depends only on the node offsets, so
         # the sum factorises into each axis's weight products per offset, O(p^3)
         pair_sums(w, p, s)
@@ -392,8 +362,8 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     Y : (N, 3) float64
         New points.
     center, lo, h, n_int, p : the reference's grid (see :func:`charges_to_grid`).
-    potentials : (n_int[0], n_int[1], n_int[2], p, p, p, 4) float32 or float64
-        ``sum_j w`` and the forces ``sum_j w^(1+1/dof) (x - y_j)`` on the nodes, box by box with the
+    potentials : (n_int[0], n_int[1], n_int[2], p, p, p, 5) float32 or float64
+        ``sum_j w`` and ``sum_j w^(1+1/dof) (1, y_j - c)`` on the nodes, box by box with the
         channels innermost: a new point's p^3 nodes and their channels are one contiguous
         block (new points come in any order; the grid is far larger than the cache).
     Y_ref : (N_ref, 3) float64
@@ -417,7 +387,7 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
     if Y.shape[1] != 3 or Y_ref.shape[1] != 3 or out.shape[0] < n or out.shape[1] != 3 \
             or z_out.shape[0] < n or potentials.shape[0] != g.n[0] or potentials.shape[1] != g.n[1] \
             or potentials.shape[2] != g.n[2] or potentials.shape[3] != p or potentials.shape[4] != p \
-            or potentials.shape[5] != p or potentials.shape[6] != 4:
+            or potentials.shape[5] != p or potentials.shape[6] != 5:
         raise ValueError("reference_to_points: arrays do not match the points and the grid.")
     cdef Py_ssize_t sx = potentials.strides[3], sy = potentials.strides[4]
     cdef Py_ssize_t sz = potentials.strides[5]
@@ -439,11 +409,11 @@ def reference_to_points(const double[:, ::1] Y, const double[::1] center, const 
             bc = _box_coords(&g, _locate(&g, &Y[i, 0], ws.den, w))
             # channels innermost and contiguous: their stride is a constant the compiler sees
             phi = _interpolate(&potentials[bc.x, bc.y, bc.z, 0, 0, 0, 0], sx, sy, sz, sizeof(floating),
-                               4, w, p)
+                               5, w, p)
             zi = phi.v[0]
-            f[0] = phi.v[1]
-            f[1] = phi.v[2]
-            f[2] = phi.v[3]
+            f[0] = (Y[i, 0] - g.c[0]) * phi.v[1] - phi.v[2]
+            f[1] = (Y[i, 1] - g.c[1]) * phi.v[1] - phi.v[3]
+            f[2] = (Y[i, 2] - g.c[2]) * phi.v[1] - phi.v[4]
         out[i, 0] = f[0]
         out[i, 1] = f[1]
         out[i, 2] = f[2]

@@ -144,8 +144,7 @@ def _grid_call(module, axes, short):
     description arrays (centre, corner, widths, intervals) are ``short`` entries long."""
     Y = np.zeros((1, axes))
     box_start = np.array([0, 1], dtype=np.int32)
-    # 2-D spreads the charges 1 and y - c, 3-D the unit charges only
-    charges = np.zeros((1 + axes if axes == 2 else 1,) + (1,) * axes)
+    charges = np.zeros((1 + axes,) + (1,) * axes)
     module.charges_to_grid(Y, np.zeros(short), np.zeros(short), np.ones(short),
                            np.ones(short, dtype=np.intp), 1, box_start, charges, 1)
     return charges

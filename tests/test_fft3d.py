@@ -17,7 +17,7 @@ from fasttsne.gradients import split3d
 from fasttsne.gradients.split3d import NearCells, add_near_field, pair_checks, taylor_coefficients
 from fasttsne._ext import _near3d
 from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
-from fasttsne.gradients.fft3d import MAX_NODES_3D, SPLIT_NODES_3D, Grid3, Kernels3, Plan
+from fasttsne.gradients.fft3d import MAX_NODES_3D, SPLIT_NODES_3D, Grid3, Plan
 # the 2-D tests' helpers: the same definitions hold in 3-D
 from test_fft import brute_force_reference, rel_errors, repulsion
 
@@ -226,30 +226,6 @@ def test_the_pair_search_checks_under_half_the_pairs_of_27_boxes():
     within = cKDTree(Y).count_neighbors(cKDTree(Y), a)
     checks = pair_checks(Y, grid, a, 1)
     assert within <= checks < 0.5 * in_27
-
-
-def test_force_kernel_spectra_are_the_dfts_of_the_odd_force_components():
-    # g_hat[k] is D with DFT(w^(1+1/dof)(r) r_k on the circulant embedding) = -i s D, s the
-    # sign of the frequency along axis k; the far kernel of a split at 2.5, dof 0.8
-    Y = np.random.default_rng(5).uniform(0.0, 6.0, (50, 3))
-    grid = split_plan(Y, 2, 2.5).grid
-    kern = Kernels3(grid, 0.8, np.float64, 1, 2.5)
-    L = grid.fft_shape
-    octant = tuple(n // 2 + 1 for n in L)
-    kw, k2 = np.empty(octant), np.empty(octant)
-    _near3d.far_kernel_octant(*grid.spacing, 0.8, 2.5 ** 2, taylor_coefficients(0.8, 2.5 ** 2), kw, k2)
-    offsets = [np.where(np.arange(n) <= n // 2, np.arange(n), np.arange(n) - n) for n in L]
-    full = k2[np.ix_(*[np.abs(d) for d in offsets])]
-    for k in range(3):
-        d = offsets[k] * grid.spacing[k]
-        d[L[k] // 2] = 0.0  # offset L/2 is its own mirror image: an odd kernel is 0 there
-        shape = [1, 1, 1]
-        shape[k] = L[k]
-        spectrum = np.fft.rfftn(full * d.reshape(shape))
-        freq = [np.arange(n) for n in L[:2]] + [np.arange(L[2] // 2 + 1)]
-        folded = kern.g_hat[k][np.ix_(*[np.minimum(f, n - f) for f, n in zip(freq, L)])]
-        sign = np.where(freq[k] > L[k] // 2, -1.0, 1.0).reshape(shape if k < 2 else [1, 1, -1])
-        np.testing.assert_allclose(spectrum, -1j * sign * folded, atol=1e-9 * np.abs(spectrum).max())
 
 
 def test_split_error_shrinks_as_nodes_per_box_grow(Y3):

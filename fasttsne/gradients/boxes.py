@@ -15,8 +15,6 @@ class BoxScratch:
         Supplies ``key``, ``d``, ``n_boxes`` and ``nodes`` (the node counts per axis).
     dtype : numpy dtype
         Precision of the charges (float32 or float64).
-    channels : int, optional
-        Charge channels: ``1 + d`` (the unit charges and ``y - c``, 1-D and 2-D) by default.
 
     Notes
     -----
@@ -24,12 +22,11 @@ class BoxScratch:
     ``potentials`` is made by the first call that needs it (a reference keeps its own).
     """
 
-    def __init__(self, n, grid, dtype, channels=None):
+    def __init__(self, n, grid, dtype):
         self.key = (n, grid.key[:3], np.dtype(dtype))
         self.box_of_point = np.empty(n, dtype=np.int32)
         self.order = np.empty(n, dtype=np.int32)
         self.box_start = np.empty(grid.n_boxes + 1, dtype=np.int32)
         self.Y_sorted = np.empty((n, grid.d))
-        channels = 1 + grid.d if channels is None else channels
-        self.charges = np.empty((channels,) + tuple(grid.nodes), dtype=dtype)
+        self.charges = np.empty((1 + grid.d,) + tuple(grid.nodes), dtype=dtype)
         self.potentials = None

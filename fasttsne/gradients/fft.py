@@ -39,7 +39,7 @@ from .._params import GRID_PARAMS
 from .base import NegativeGradient, ReferenceRepulsion, reference_positions
 from .bh import BarnesHut
 from .boxes import BoxScratch
-from .fft3d import REFERENCE_SPLIT_NODES_3D, Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
+from .fft3d import Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
 from .split3d import NearCells, add_near_field
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
@@ -478,7 +478,7 @@ class FFTReference(ReferenceRepulsion):
         self.box = np.stack([lo - pad, hi + pad], axis=1)
         if Y.shape[1] == 3:
             chosen = plan(Y, lo - pad, hi + pad, p["n_interpolation_points"], p["ints_in_interval"],
-                          p["min_num_intervals"], REFERENCE_SPLIT_NODES_3D)
+                          p["min_num_intervals"])
             if chosen.grid is not None:
                 self._in_3d = Reference3(Y, self.dof, chosen.grid, n_jobs, chosen.cutoff)
                 self.bounds = chosen.grid.bounds

@@ -1,12 +1,10 @@
 """FFT-accelerated interpolation of the repulsion in 3-D: grid geometry, kernels, caches.
 
 The method is the 2-D one (``fft.py``; Linderman et al. 2019) on a 3-D grid of Lagrange
-nodes, with the forces' kernel taken whole: the unit charges are spread onto the nodes, one
-real 3-D FFT takes them to frequencies, and three inverse ones give their convolutions with
-the three components of the force kernel ``w^(1 + 1/dof)(r) r_k``, which are the forces on
-the nodes, interpolated back to the points; ``Z`` is the unit charges' energy under ``w``
-(Parseval) minus each point's interaction with itself through the grid. 1 forward and 3
-inverse FFTs a call (the 2-D path's charges ``1`` and ``y - c`` would need 4 + 4).
+nodes: the charges ``1`` and ``y - c`` are spread onto the nodes, convolved with
+``w^(1 + 1/dof)`` by real 3-D FFTs (one channel at a time, so one padded spectrum is alive at
+once), and interpolated back; ``Z`` is the unit charges' energy under ``w`` (Parseval) minus
+each point's interaction with itself through the grid. 4 forward and 4 inverse FFTs a call.
 
 What differs from 2-D is the grid's size. The node count is cubed, and a 3-D t-SNE map is
 about as wide per axis as a 2-D one (MNIST's 10k test digits: 165 x 147 x 121), so the 2-D
@@ -30,8 +28,8 @@ from .._ext import _fft3d, _near3d
 from .boxes import BoxScratch
 from .split3d import NearCells, add_near_reference, pair_checks, taylor_coefficients
 
-__all__ = ["MAX_NODES_3D", "SPLIT_NODES_3D", "REFERENCE_SPLIT_NODES_3D", "Grid3", "Kernels3",
-           "Workspace3", "Reference3", "Plan", "plan", "axis_layout", "repulsion_3d"]
+__all__ = ["MAX_NODES_3D", "Grid3", "Kernels3", "Workspace3", "Reference3", "Plan", "plan",
+           "axis_layout", "repulsion_3d"]
 
 #: Most Lagrange nodes per axis of a 3-D grid (intervals: this // nodes per interval). The
 #: padded FFT then has at most 2 * next_fast_len(MAX_NODES_3D) points per axis; its half
@@ -43,22 +41,20 @@ MAX_NODES_3D = 128
 #: map's grid 48^3 nodes).
 MIN_INTERVALS_3D = 2
 #: Nodes per box and axis of a split grid (:func:`plan`). The cutoff is one box, so this is
-#: the cutoff over the node spacing, which sets the far part's interpolation error: 5 (with
-#: ``split3d.TAYLOR_DEGREE`` = 4) keeps real 3-D layouts as accurate as the 2-D path's
-#: defaults, with (5/6)^3 of the nodes 6 would take (docs/gradients.md).
-SPLIT_NODES_3D = 5
-#: The same for a reference (``transform``): built once, so the finer grid costs little, and
-#: new points get the 2-D reference's accuracy (tests/test_fft3d.py).
-REFERENCE_SPLIT_NODES_3D = 6
+#: the cutoff over the node spacing, which sets the far part's interpolation error: 6 (with
+#: ``split3d.TAYLOR_DEGREE`` = 4) is the smallest that is as accurate as the 2-D path's
+#: defaults on real 3-D layouts (5 was not on maps 18-23 units wide, docs/gradients.md).
+SPLIT_NODES_3D = 6
 #: Narrowest split grid box (and so cutoff; embedding units): on real layouts narrower cutoffs
 #: at SPLIT_NODES_3D nodes were less accurate than the 2-D defaults (docs/gradients.md).
 MIN_SPLIT_WIDTH = 4.5
 #: Box widths :func:`plan` tries: the finest width times powers of 2^(1/WIDTH_STEPS_PER_OCTAVE).
 WIDTH_STEPS_PER_OCTAVE = 4
 #: :func:`plan`'s cost model: seconds per unit of ``L log2 L`` (L: points of the padded FFT)
-#: for a call's four FFTs, and per pair checked by the split's short-range sum. Only their
+#: for a call's eight FFTs (with spreading and interpolation), and per pair checked by the
+#: split's short-range sum. Only their
 #: ratio matters (measured on one thread, docs/gradients.md).
-FFT_COST = 1.35e-9
+FFT_COST = 2.6e-9
 PAIR_COST = 4.6e-9
 #: Most pair checks per point the short-range sum may need; where no grid under the node cap
 #: stays below it (a far outlier stretching the box until the boxes hold most of the map), the
@@ -168,35 +164,15 @@ class Grid3:
         return tuple(2 * scipy.fft.next_fast_len(m, real=True) for m in self.nodes)
 
 
-def _odd_octant(k2, spacing, axis, n_jobs):
-    """Real octant ``D`` of the spectrum of the force component ``k2(r) r_axis``, from
-    ``k2``'s octant of non-negative offsets: its DFT is ``-i D`` (``D`` odd in the frequency
-    along ``axis``), a type-1 DST along ``axis`` (the offsets 0 and L/2 hold 0) and a type-1
-    DCT along the other axes."""
-    shape = [1, 1, 1]
-    shape[axis] = k2.shape[axis]
-    g = k2 * (np.arange(k2.shape[axis]) * spacing[axis]).reshape(shape)
-    g = scipy.fft.dctn(g, type=1, axes=[k for k in range(3) if k != axis], workers=n_jobs,
-                       overwrite_x=True)
-    out = np.zeros_like(g)
-    inner = [slice(None)] * 3
-    inner[axis] = slice(1, k2.shape[axis] - 1)
-    inner = tuple(inner)
-    if k2.shape[axis] > 2:
-        out[inner] = scipy.fft.dst(g[inner], type=1, axis=axis, workers=n_jobs)
-    return out
-
-
 class Kernels3:
     """The kernels' spectra for one grid, dof and precision.
 
     Attributes
     ----------
-    g_hat : (3, L0/2 + 1, L1/2 + 1, L2/2 + 1), dtype ``dtype``
-        Per axis k, the real octant ``D_k`` of the DFT ``-i D_k`` of the force component
-        ``w^(1+1/dof)(r) r_k``'s circulant embedding (odd along axis k).
-    kw_hat : (L0/2 + 1, L1/2 + 1, L2/2 + 1) float64
-        Octant of the real, even DFT of ``w`` (enters Z, and a reference's z).
+    k2_hat : (L0/2 + 1, L1/2 + 1, L2/2 + 1), dtype ``dtype``
+        Octant of the real, even DFT of ``w^(1+1/dof)``'s circulant embedding.
+    kw_hat : the same shape, float64
+        The same for ``w`` (only enters Z).
     kw_self : (p, p, p) float64
         ``w`` at the non-negative node offsets within a box (each point's self-pair).
     """
@@ -210,12 +186,10 @@ class Kernels3:
         a2 = cutoff * cutoff
         _near3d.far_kernel_octant(*grid.spacing, dof, a2, taylor_coefficients(dof, a2), kw, k2, n_jobs)
         self.kw_self = np.ascontiguousarray(kw[:grid.p, :grid.p, :grid.p])
-        self.g_hat = np.empty((3,) + octant, dtype=dtype)
-        for k in range(3):
-            self.g_hat[k] = _odd_octant(k2, grid.spacing, k, n_jobs)
-        del k2
         # the DFT of an even sequence of length L is the type-1 DCT of its first L/2 + 1
         # entries, and is itself even: the octant is the whole spectrum
+        self.k2_hat = scipy.fft.dctn(k2, type=1, workers=n_jobs, overwrite_x=True).astype(dtype)
+        del k2
         self.kw_hat = scipy.fft.dctn(kw, type=1, workers=n_jobs, overwrite_x=True)
 
 
@@ -241,7 +215,7 @@ def _fft_cost(grid):
     return FFT_COST * length * math.log2(length)
 
 
-def plan(Y, lo, hi, p, width, min_intervals, split_nodes=None):
+def plan(Y, lo, hi, p, width, min_intervals):
     """The box width, and so the kernel split, that makes a call on ``Y`` cheapest.
 
     Candidates: the finest width ``width`` with ``p`` nodes and the unsplit kernel (where it
@@ -263,8 +237,6 @@ def plan(Y, lo, hi, p, width, min_intervals, split_nodes=None):
         Finest box width (embedding units), used with the unsplit kernel.
     min_intervals : int
         Fewest boxes per axis of the unsplit grid (capped at ``MIN_INTERVALS_3D``).
-    split_nodes : int, optional
-        Nodes per box and axis of a split grid (default ``SPLIT_NODES_3D``).
 
     Returns
     -------
@@ -277,8 +249,7 @@ def plan(Y, lo, hi, p, width, min_intervals, split_nodes=None):
     if math.ceil(span / width) <= MAX_NODES_3D // p:
         grid = Grid3(lo, hi, p, min_intervals, width)
         best = Plan(grid, 0.0, _fft_cost(grid))
-    split_nodes = SPLIT_NODES_3D if split_nodes is None else split_nodes
-    cap = MAX_NODES_3D // split_nodes
+    cap = MAX_NODES_3D // SPLIT_NODES_3D
     # the first split width whose boxes fit under the cap, then wider ones until one box holds
     # all; the FFT cost falls and the pair checks grow with the width, so a width whose FFTs
     # alone cost more than the best is skipped unsampled, and once the pairs alone do, no
@@ -287,7 +258,7 @@ def plan(Y, lo, hi, p, width, min_intervals, split_nodes=None):
     while True:
         b = width * 2.0 ** (step / WIDTH_STEPS_PER_OCTAVE)
         step += 1
-        grid = Grid3.uniform(lo, hi, split_nodes, b)
+        grid = Grid3.uniform(lo, hi, SPLIT_NODES_3D, b)
         cost = _fft_cost(grid)
         if cost < best.cost:
             pairs = pair_checks(Y, grid, b, stride)
@@ -322,8 +293,7 @@ class Workspace3(BoxScratch):
     """Per-size scratch arrays, reused across calls while the sizes stay the same."""
 
     def __init__(self, n, grid, dtype):
-        # only the unit charges are spread (the forces' kernel is taken whole)
-        super().__init__(n, grid, dtype, channels=1)
+        super().__init__(n, grid, dtype)
         self.z_self = np.empty(n)
         self.z_near = np.empty(n)
         self.row_sums = np.empty(grid.fft_shape[0])
@@ -332,22 +302,11 @@ class Workspace3(BoxScratch):
 
 
 def spread_charges(Y, grid, ws, n_jobs):
-    """Sort the points by box and fill ``ws.charges`` with their interpolated unit charges."""
+    """Sort the points by box and fill ``ws.charges`` with their interpolated charges (1, y - c)."""
     _fft3d.sort_into_boxes(Y, grid.lo, grid.h, grid.n_int, ws.box_of_point, ws.order,
                            ws.box_start, ws.Y_sorted)
     _fft3d.charges_to_grid(ws.Y_sorted, grid.center, grid.lo, grid.h, grid.n_int, grid.p,
                            ws.box_start, ws.charges, n_jobs)
-
-
-def _potentials(spectrum, kernels, grid, potentials, n_jobs):
-    """``potentials[c]`` (nodes) = the charges of ``spectrum`` convolved with ``kernels[c]``,
-    each an (octant, odd axis or -1) pair; one product spectrum alive at a time."""
-    view = spectrum.view(potentials.dtype)
-    for c, (octant, odd_axis) in enumerate(kernels):
-        product = np.empty_like(spectrum)
-        _fft3d.multiply_spectrum(view, octant, odd_axis, product.view(potentials.dtype), n_jobs)
-        potentials[c] = _inverse(product, grid.fft_shape, grid.nodes, n_jobs)
-        del product
 
 
 def repulsion_3d(grid, kern, ws, Y, out, n_jobs):
@@ -356,14 +315,18 @@ def repulsion_3d(grid, kern, ws, Y, out, n_jobs):
     ``kern`` and ``ws`` must belong to ``grid`` (:class:`Kernels3`, :class:`Workspace3`).
     """
     if ws.potentials is None:
-        ws.potentials = np.empty((3,) + grid.nodes, dtype=ws.charges.dtype)
+        ws.potentials = np.empty((4,) + grid.nodes, dtype=ws.charges.dtype)
     spread_charges(Y, grid, ws, n_jobs)
-    spectrum = _forward(ws.charges[0], grid.fft_shape, n_jobs)
-    # the unit charges' grid energy is the interpolated Z (self-pairs in)
-    energy = _fft3d.spectrum_energy(spectrum.view(ws.charges.dtype), kern.kw_hat, grid.fft_shape[2],
-                                    ws.row_sums, n_jobs)
-    _potentials(spectrum, [(kern.g_hat[k], k) for k in range(3)], grid, ws.potentials, n_jobs)
-    del spectrum
+    energy = 0.0
+    for c in range(4):
+        spectrum = _forward(ws.charges[c], grid.fft_shape, n_jobs)
+        # channel 0 holds the unit charges: its grid energy is the interpolated Z (self-pairs in)
+        e = _fft3d.convolve_spectrum(spectrum.view(ws.charges.dtype), kern.k2_hat, kern.kw_hat,
+                                     grid.fft_shape[2], ws.row_sums, c == 0, n_jobs)
+        if c == 0:
+            energy = e
+        ws.potentials[c] = _inverse(spectrum, grid.fft_shape, grid.nodes, n_jobs)
+        del spectrum
     _fft3d.grid_to_points(ws.Y_sorted, ws.order, grid.center, grid.lo, grid.h, grid.n_int, grid.p,
                           ws.potentials, out, ws.z_self, kern.kw_self, n_jobs)
     # the grid's self-pairs out; per-point parts summed in a fixed order (any n_jobs)
@@ -373,9 +336,9 @@ def repulsion_3d(grid, kern, ws, Y, out, n_jobs):
 class Reference3:
     """Grid potentials of a fixed 3-D reference, for the repulsion it exerts on new points.
 
-    Built once: the reference's unit charges convolved with ``w`` and the three force
-    components (their far parts when the kernel is split); a call interpolates those four
-    potentials at each new point, no FFT, and adds the short range from the reference
+    Built once: the reference's charges convolved with both kernels (their far parts when the
+    kernel is split); a call interpolates five potentials (``w`` and ``w^(1+1/dof)`` times 1
+    and ``y - c``) at each new point, no FFT, and adds the short range from the reference
     points within the cutoff. A new point outside the grid's box is summed exactly
     over the reference. Used by :class:`fasttsne.gradients.fft.FFTReference`, which
     validates, pads the box and pickles.
@@ -398,18 +361,21 @@ class Reference3:
         kern = Kernels3(grid, self.dof, np.float32, n_jobs, self.cutoff)
         ws = Workspace3(Y_ref.shape[0], grid, np.float32)
         spread_charges(Y_ref, grid, ws, n_jobs)
-        kernels = [(kern.kw_hat.astype(np.float32), -1)] + [(kern.g_hat[k], k) for k in range(3)]
-        potentials = np.empty((len(kernels),) + grid.nodes, dtype=np.float32)
-        spectrum = _forward(ws.charges[0], grid.fft_shape, n_jobs)
-        _potentials(spectrum, kernels, grid, potentials, n_jobs)
-        del spectrum
+        channels = [(0, kern.kw_hat.astype(np.float32))] + [(c, kern.k2_hat) for c in range(4)]
+        potentials = np.empty((len(channels),) + grid.nodes, dtype=np.float32)
+        for out, (c, kernel) in enumerate(channels):
+            spectrum = _forward(ws.charges[c], grid.fft_shape, n_jobs)
+            _fft3d.convolve_spectrum(spectrum.view(np.float32), kernel, kern.kw_hat,
+                                     grid.fft_shape[2], ws.row_sums, False, n_jobs)
+            potentials[out] = _inverse(spectrum, grid.fft_shape, grid.nodes, n_jobs)
+            del spectrum
         # the reference sorted into the short-range search's cells
         self._near = NearCells(Y_ref.shape[0], grid).sort(Y_ref, grid) if self.cutoff > 0.0 else None
         del ws, kern
         # box by box, channels innermost: the layout _fft3d.reference_to_points reads
         n0, n1, n2 = (int(m) for m in grid.n_int)
         p = grid.p
-        by_box = potentials.reshape(len(kernels), n0, p, n1, p, n2, p)
+        by_box = potentials.reshape(len(channels), n0, p, n1, p, n2, p)
         self._potentials = np.ascontiguousarray(by_box.transpose(1, 3, 5, 2, 4, 6, 0))
 
     def __call__(self, Y_new, out, z_out, n_jobs=1):
