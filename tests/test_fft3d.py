@@ -10,10 +10,9 @@ from scipy.spatial import cKDTree
 from reference_checks import assert_box_padded, assert_survives_pickling
 
 import fasttsne
-from fasttsne.gradients import get_gradient
+from fasttsne.gradients import get_gradient, split3d
 from fasttsne.gradients.bh import BarnesHut
 from fasttsne.gradients.exact import ExactGradient
-from fasttsne.gradients import split3d
 from fasttsne.gradients.split3d import NearCells, add_near_field, pair_checks, taylor_coefficients
 from fasttsne._ext import _near3d
 from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
