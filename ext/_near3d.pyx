@@ -7,14 +7,17 @@ the cutoff, the Taylor polynomial of ``w`` about ``u = a2`` (degree ``deg`` in `
 part is ``C^deg`` in space). The force kernel is ``-dw/du`` (``w^(1 + 1/dof)``), split the same
 way (far: ``-T'(u)`` inside). The far part is interpolated on a coarse grid
 (``ext/_fft3d.pyx``); the short-range part ``w - T`` is zero beyond the cutoff and is summed
-here exactly over the pairs closer than it, found through the grid's own boxes (the cutoff is
-at most one box wide, so a point's partners lie in the 27 boxes around its own).
+here exactly over the pairs closer than it. The points are sorted into cells a fraction of the
+cutoff wide (``split3d.NEAR_CELLS_PER_CUTOFF`` per cutoff), and a point reads only the cells
+its cutoff sphere reaches: per column of cells, the run of cells its chord spans, contiguous
+in memory. With cells one cutoff wide, the 27 boxes around a point hold 6.4 times the
+sphere's volume; with cells a third of it, per-point runs cover about 1.6 times.
 
-Every point's sums run over the same boxes in the same order whatever the thread count, and
+Every point's sums run over the same cells in the same order whatever the thread count, and
 are written to that point's own slots: results do not depend on ``n_jobs``.
 """
 from cython.parallel cimport prange
-from libc.math cimport floor
+from libc.math cimport floor, sqrt
 from libc.stdlib cimport free, malloc
 
 from _kernels cimport KernelValue, tsne_kernel
@@ -44,39 +47,96 @@ cdef struct PointSums:
     double z     # its short-range share of Z
 
 
-cdef inline PointSums _around(const double *y, const double[:, ::1] Ys, const int[::1] box_start,
-                              Py_ssize_t bx, Py_ssize_t by, Py_ssize_t bz, Py_ssize_t n0,
-                              Py_ssize_t n1, Py_ssize_t n2, Py_ssize_t skip, double dof, bint cauchy,
-                              double a2, const double *coef, int deg) noexcept nogil:
-    """Short-range sums on ``y`` (3,) over the points ``Ys`` (sorted by box) in the 27 boxes
-    around box ``(bx, by, bz)``, in a fixed order; the point at sorted position ``skip`` (the
-    point itself, or -1) is left out. Returned by value: a ``prange`` body keeps it private."""
+cdef struct Cells:
+    # the pair search's cells: equal intervals per axis (any width), z fastest in memory
+    Py_ssize_t n[3]
+    double lo[3]
+    double h[3]
+
+
+cdef Cells _cells(const double[::1] lo, const double[::1] h, const Py_ssize_t[::1] n_cells) except *:
+    cdef Cells g
+    cdef int k
+    if lo.shape[0] < 3 or h.shape[0] < 3 or n_cells.shape[0] < 3:
+        raise ValueError("cells need (3,) lo, h and n_cells.")
+    for k in range(3):
+        if n_cells[k] < 1 or not h[k] > 0.0:
+            raise ValueError("cells need n_cells >= 1 and h > 0 on every axis.")
+        g.n[k] = n_cells[k]
+        g.lo[k] = lo[k]
+        g.h[k] = h[k]
+    return g
+
+
+cdef inline Py_ssize_t _cell_of(double y, const Cells *g, int k) noexcept nogil:
+    """Cell of coordinate ``y`` along axis ``k``, clamped to the grid (as the sort assigns it:
+    monotone in ``y``, so the points within ``(y0, y1)`` lie in cells ``_cell_of(y0) ..
+    _cell_of(y1)``)."""
+    cdef Py_ssize_t c = <Py_ssize_t>floor((y - g.lo[k]) / g.h[k])
+    if c < 0:
+        return 0
+    if c >= g.n[k]:
+        return g.n[k] - 1
+    return c
+
+
+cdef inline double _gap(double y, const Cells *g, int k, Py_ssize_t c) noexcept nogil:
+    """Distance along axis ``k`` from ``y`` to cell ``c``'s interval (0 inside it)."""
+    cdef double lower = g.lo[k] + c * g.h[k]
+    if y < lower:
+        return lower - y
+    if y > lower + g.h[k]:
+        return y - lower - g.h[k]
+    return 0.0
+
+
+cdef inline PointSums _within(const double *y, const double[:, ::1] Ys, const int[::1] cell_start,
+                              const Cells *g, Py_ssize_t skip, double dof, bint cauchy, double a2,
+                              const double *coef, int deg) noexcept nogil:
+    """Short-range sums on ``y`` (3,) over the points ``Ys`` (sorted by ``g``'s cells) closer
+    than ``sqrt(a2)``; the point at sorted position ``skip`` (the point itself, or -1) is left out.
+
+    Only cells the sphere of radius ``sqrt(a2)`` around ``y`` reaches are read: per column of
+    cells (x, y), the run of z cells that the sphere's chord through the column spans, which
+    is contiguous in ``Ys``. Columns and runs follow in a fixed order. Returned by value: a
+    ``prange`` body keeps it private."""
     cdef PointSums r
-    cdef Py_ssize_t cx, cy, cz, c, q
-    cdef double dx, dy, dz, u, wq
+    cdef Py_ssize_t cx, cy, c0, c1, q
+    cdef double dx, dy, dz, u, wq, gx, rest_x, gy, chord, chord_z
     cdef KernelValue kv
     cdef Taylor tv
     r.f[0] = 0.0
     r.f[1] = 0.0
     r.f[2] = 0.0
     r.z = 0.0
-    for cx in range(max(bx - 1, 0), min(bx + 2, n0)):
-        for cy in range(max(by - 1, 0), min(by + 2, n1)):
-            for cz in range(max(bz - 1, 0), min(bz + 2, n2)):
-                c = (cx * n1 + cy) * n2 + cz
-                for q in range(box_start[c], box_start[c + 1]):
-                    dx = y[0] - Ys[q, 0]
-                    dy = y[1] - Ys[q, 1]
-                    dz = y[2] - Ys[q, 2]
-                    u = dx * dx + dy * dy + dz * dz
-                    if u < a2 and q != skip:
-                        kv = tsne_kernel(u, dof, cauchy)
-                        tv = _taylor(u, a2, coef, deg)
-                        r.z += kv.w - tv.t
-                        wq = kv.wq - tv.dt
-                        r.f[0] += wq * dx
-                        r.f[1] += wq * dy
-                        r.f[2] += wq * dz
+    cdef double a = sqrt(a2)
+    for cx in range(_cell_of(y[0] - a, g, 0), _cell_of(y[0] + a, g, 0) + 1):
+        gx = _gap(y[0], g, 0, cx)
+        rest_x = a2 - gx * gx
+        if rest_x <= 0.0:
+            continue
+        chord = sqrt(rest_x)
+        for cy in range(_cell_of(y[1] - chord, g, 1), _cell_of(y[1] + chord, g, 1) + 1):
+            gy = _gap(y[1], g, 1, cy)
+            if rest_x - gy * gy <= 0.0:
+                continue
+            chord_z = sqrt(rest_x - gy * gy)
+            c0 = (cx * g.n[1] + cy) * g.n[2]
+            c1 = c0 + _cell_of(y[2] + chord_z, g, 2) + 1
+            c0 = c0 + _cell_of(y[2] - chord_z, g, 2)
+            for q in range(cell_start[c0], cell_start[c1]):
+                dx = y[0] - Ys[q, 0]
+                dy = y[1] - Ys[q, 1]
+                dz = y[2] - Ys[q, 2]
+                u = dx * dx + dy * dy + dz * dz
+                if u < a2 and q != skip:
+                    kv = tsne_kernel(u, dof, cauchy)
+                    tv = _taylor(u, a2, coef, deg)
+                    r.z += kv.w - tv.t
+                    wq = kv.wq - tv.dt
+                    r.f[0] += wq * dx
+                    r.f[1] += wq * dy
+                    r.f[2] += wq * dz
     return r
 
 
@@ -122,17 +182,20 @@ def far_kernel_octant(double sx, double sy, double sz, double dof, double a2, co
                     k2[i, j, k] = tv.dt
 
 
-def near_field(const double[:, ::1] Y_sorted, const int[::1] order, const int[::1] box_start,
-               const Py_ssize_t[::1] n_int, double dof, double a2, const double[::1] coef,
-               double[:, ::1] out, double[::1] z_near, int n_jobs=1):
+def near_field(const double[:, ::1] Y_sorted, const int[::1] order, const int[::1] cell_start,
+               const double[::1] lo, const double[::1] h, const Py_ssize_t[::1] n_cells, double dof,
+               double a2, const double[::1] coef, double[:, ::1] out, double[::1] z_near, int n_jobs=1):
     """Add the short-range forces to ``out`` and write each point's short-range ``z``.
 
     Parameters
     ----------
-    Y_sorted, order, box_start : the points sorted by the grid's boxes
-        (``_fft3d.sort_into_boxes``); every box is at least ``sqrt(a2)`` wide on every axis.
-    n_int : (3,) intp
-        Boxes per axis.
+    Y_sorted, order, cell_start : the points sorted by the search's cells
+        (``_fft3d.sort_into_boxes`` with ``lo``, ``h``, ``n_cells``).
+    lo, h : (3,) float64
+        The cells' lower corner and widths (embedding units; any width, typically a fraction
+        of the cutoff).
+    n_cells : (3,) intp
+        Cells per axis.
     dof, a2, coef : the kernel and its split (see :func:`far_kernel_octant`).
     out : (N, 3) float64
         ``sum_{j != i, |y_i - y_j|^2 < a2} (w^(1+1/dof) + T'(u)) (y_i - y_j)`` is added to row
@@ -141,34 +204,29 @@ def near_field(const double[:, ::1] Y_sorted, const int[::1] order, const int[::
         Overwritten (original point order) with ``sum_{j != i, u < a2} (w(u) - T(u))``.
     n_jobs : int
     """
-    cdef Py_ssize_t n = Y_sorted.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2]
-    cdef Py_ssize_t nb = n0 * n1 * n2, b, bx, by, bz, pos, i
+    cdef Cells g = _cells(lo, h, n_cells)
+    cdef Py_ssize_t n = Y_sorted.shape[0], nb = g.n[0] * g.n[1] * g.n[2], pos, i
     cdef int deg = coef.shape[0] - 1
     cdef bint cauchy = dof == 1.0
     cdef PointSums r
-    if Y_sorted.shape[1] != 3 or order.shape[0] < n or box_start.shape[0] < nb + 1 \
+    if Y_sorted.shape[1] != 3 or order.shape[0] < n or cell_start.shape[0] < nb + 1 \
             or out.shape[0] < n or out.shape[1] != 3 or z_near.shape[0] < n or deg < 0:
-        raise ValueError("near_field: arrays do not match the points and the boxes.")
-    for b in prange(nb, nogil=True, num_threads=max(n_jobs, 1), schedule="dynamic"):
-        # assigned here, not through a helper's pointers: prange makes assigned variables private
-        bx = b // (n1 * n2)
-        by = (b // n2) % n1
-        bz = b % n2
-        for pos in range(box_start[b], box_start[b + 1]):
-            r = _around(&Y_sorted[pos, 0], Y_sorted, box_start, bx, by, bz, n0, n1, n2, pos, dof,
-                        cauchy, a2, &coef[0], deg)
-            i = order[pos]
-            out[i, 0] += r.f[0]
-            out[i, 1] += r.f[1]
-            out[i, 2] += r.f[2]
-            z_near[i] = r.z
+        raise ValueError("near_field: arrays do not match the points and the cells.")
+    # in cell order: consecutive points read the same runs of cells, which stay in cache
+    for pos in prange(n, nogil=True, num_threads=max(n_jobs, 1), schedule="dynamic", chunksize=64):
+        r = _within(&Y_sorted[pos, 0], Y_sorted, cell_start, &g, pos, dof, cauchy, a2, &coef[0], deg)
+        i = order[pos]
+        out[i, 0] += r.f[0]
+        out[i, 1] += r.f[1]
+        out[i, 2] += r.f[2]
+        z_near[i] = r.z
 
 
 def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
-                   const Py_ssize_t[::1] n_int, const double[:, ::1] Y_ref_sorted,
-                   const int[::1] box_start, double dof, double a2, const double[::1] coef,
+                   const Py_ssize_t[::1] n_cells, const double[:, ::1] Y_ref_sorted,
+                   const int[::1] cell_start, double dof, double a2, const double[::1] coef,
                    double[:, ::1] out, double[::1] z_out, int n_jobs=1):
-    """Add the short-range repulsion of a fixed reference to new points inside its grid's box.
+    """Add the short-range repulsion of a fixed reference to new points inside its cells' box.
 
     Points outside the box are left alone (they are summed exactly elsewhere).
 
@@ -177,9 +235,9 @@ def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::
     Y : (N, 3) float64
         New points.
     lo, h : (3,) float64
-        The reference grid's lower corner and box widths (each at least ``sqrt(a2)``).
-    n_int : (3,) intp
-    Y_ref_sorted, box_start : the reference sorted by that grid's boxes.
+        The reference's cells: lower corner and widths.
+    n_cells : (3,) intp
+    Y_ref_sorted, cell_start : the reference sorted by those cells.
     dof, a2, coef : the kernel and its split.
     out : (N, 3) float64
         The short-range forces are added.
@@ -187,79 +245,87 @@ def near_reference(const double[:, ::1] Y, const double[::1] lo, const double[::
         The short-range ``z`` is added.
     n_jobs : int
     """
-    cdef Py_ssize_t n = Y.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2], i, k, bx, by, bz
-    cdef int deg = coef.shape[0] - 1
+    cdef Cells g = _cells(lo, h, n_cells)
+    cdef Py_ssize_t n = Y.shape[0], i
+    cdef int deg = coef.shape[0] - 1, k
     cdef bint cauchy = dof == 1.0, outside
     cdef PointSums r
-    if Y.shape[1] != 3 or Y_ref_sorted.shape[1] != 3 or box_start.shape[0] < n0 * n1 * n2 + 1 \
+    if Y.shape[1] != 3 or Y_ref_sorted.shape[1] != 3 or cell_start.shape[0] < g.n[0] * g.n[1] * g.n[2] + 1 \
             or out.shape[0] < n or out.shape[1] != 3 or z_out.shape[0] < n or deg < 0:
-        raise ValueError("near_reference: arrays do not match the points and the boxes.")
+        raise ValueError("near_reference: arrays do not match the points and the cells.")
     for i in prange(n, nogil=True, num_threads=max(n_jobs, 1), schedule="guided"):
         outside = False
         for k in range(3):
-            if not (lo[k] <= Y[i, k] <= lo[k] + n_int[k] * h[k]):
+            if not (g.lo[k] <= Y[i, k] <= g.lo[k] + g.n[k] * g.h[k]):
                 outside = True
         if outside:
             continue
-        bx = min(<Py_ssize_t>floor((Y[i, 0] - lo[0]) / h[0]), n0 - 1)
-        by = min(<Py_ssize_t>floor((Y[i, 1] - lo[1]) / h[1]), n1 - 1)
-        bz = min(<Py_ssize_t>floor((Y[i, 2] - lo[2]) / h[2]), n2 - 1)
-        r = _around(&Y[i, 0], Y_ref_sorted, box_start, bx, by, bz, n0, n1, n2, -1, dof, cauchy,
-                    a2, &coef[0], deg)
+        r = _within(&Y[i, 0], Y_ref_sorted, cell_start, &g, -1, dof, cauchy, a2, &coef[0], deg)
         out[i, 0] += r.f[0]
         out[i, 1] += r.f[1]
         out[i, 2] += r.f[2]
         z_out[i] += r.z
 
 
-def box_work(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
-             const Py_ssize_t[::1] n_int, Py_ssize_t stride=1):
-    """Pair checks :func:`near_field` would make on these boxes, estimated from every
-    ``stride``-th point: ``sum_b n_b * (points in the 27 boxes around b)``, times ``stride^2``.
+def pair_checks(const double[:, ::1] Y, const double[::1] lo, const double[::1] h,
+                const Py_ssize_t[::1] n_cells, double a2, Py_ssize_t stride=1):
+    """Pair checks :func:`near_field` would make with these cells and cutoff, estimated from
+    every ``stride``-th point (as sources and as targets), times ``stride^2``.
 
     Parameters
     ----------
     Y : (N, 3) float64
     lo, h : (3,) float64
-        Lower corner and box widths.
-    n_int : (3,) intp
+        The cells' lower corner and widths.
+    n_cells : (3,) intp
+    a2 : float
+        Squared cutoff.
     stride : int >= 1
 
     Returns
     -------
     float
     """
-    cdef Py_ssize_t n = Y.shape[0], n0 = n_int[0], n1 = n_int[1], n2 = n_int[2], i, k, b
-    cdef Py_ssize_t bx, by, bz, cx, cy, cz
-    cdef Py_ssize_t idx[3]
-    cdef double total = 0.0, around
-    if Y.shape[1] != 3 or stride < 1 or n0 < 1 or n1 < 1 or n2 < 1:
-        raise ValueError("box_work: Y must be (N, 3), stride and n_int >= 1.")
-    cdef Py_ssize_t nb = n0 * n1 * n2
-    cdef double *count = <double *>malloc(nb * sizeof(double))
-    if count == NULL:
+    cdef Cells g = _cells(lo, h, n_cells)
+    cdef Py_ssize_t n = Y.shape[0], nb = g.n[0] * g.n[1] * g.n[2], i, c, cx, cy, c0, c1
+    cdef int k
+    cdef double total = 0.0, a = sqrt(max(a2, 0.0)), gx, gy, rest_x, chord
+    if Y.shape[1] != 3 or stride < 1:
+        raise ValueError("pair_checks: Y must be (N, 3) and stride >= 1.")
+    # before: running counts of the sampled points in the cells before each cell, so a run of
+    # cells counts in O(1)
+    cdef double *before = <double *>malloc((nb + 1) * sizeof(double))
+    if before == NULL:
         raise MemoryError()
     with nogil:
-        for b in range(nb):
-            count[b] = 0.0
+        for c in range(nb + 1):
+            before[c] = 0.0
         i = 0
         while i < n:
+            c = 0
             for k in range(3):
-                idx[k] = <Py_ssize_t>floor((Y[i, k] - lo[k]) / h[k])
-                idx[k] = min(max(idx[k], 0), n_int[k] - 1)
-            count[(idx[0] * n1 + idx[1]) * n2 + idx[2]] += 1.0
+                c = c * g.n[k] + _cell_of(Y[i, k], &g, k)
+            before[c + 1] += 1.0
             i += stride
-        for b in range(nb):
-            if count[b] == 0.0:
-                continue
-            bx = b // (n1 * n2)
-            by = (b // n2) % n1
-            bz = b % n2
-            around = 0.0
-            for cx in range(max(bx - 1, 0), min(bx + 2, n0)):
-                for cy in range(max(by - 1, 0), min(by + 2, n1)):
-                    for cz in range(max(bz - 1, 0), min(bz + 2, n2)):
-                        around = around + count[(cx * n1 + cy) * n2 + cz]
-            total = total + count[b] * around
-    free(count)
+        for c in range(nb):
+            before[c + 1] += before[c]
+        # the runs _within reads, from each sampled point
+        i = 0
+        while i < n:
+            for cx in range(_cell_of(Y[i, 0] - a, &g, 0), _cell_of(Y[i, 0] + a, &g, 0) + 1):
+                gx = _gap(Y[i, 0], &g, 0, cx)
+                rest_x = a2 - gx * gx
+                if rest_x <= 0.0:
+                    continue
+                chord = sqrt(rest_x)
+                for cy in range(_cell_of(Y[i, 1] - chord, &g, 1), _cell_of(Y[i, 1] + chord, &g, 1) + 1):
+                    gy = _gap(Y[i, 1], &g, 1, cy)
+                    if rest_x - gy * gy <= 0.0:
+                        continue
+                    c0 = (cx * g.n[1] + cy) * g.n[2]
+                    c1 = c0 + _cell_of(Y[i, 2] + sqrt(rest_x - gy * gy), &g, 2) + 1
+                    c0 = c0 + _cell_of(Y[i, 2] - sqrt(rest_x - gy * gy), &g, 2)
+                    total = total + before[c1] - before[c0]
+            i += stride
+    free(before)
     return total * <double>stride * <double>stride

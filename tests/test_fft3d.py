@@ -6,13 +6,14 @@ end to end."""
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 from reference_checks import assert_box_padded, assert_survives_pickling
 
 import fasttsne
-from fasttsne.gradients import get_gradient
+from fasttsne.gradients import get_gradient, split3d
 from fasttsne.gradients.bh import BarnesHut
 from fasttsne.gradients.exact import ExactGradient
-from fasttsne.gradients.split3d import add_near_field, taylor_coefficients
+from fasttsne.gradients.split3d import NearCells, add_near_field, pair_checks, taylor_coefficients
 from fasttsne._ext import _near3d
 from fasttsne.gradients.fft import REFERENCE_PADDING, FFTInterpolation
 from fasttsne.gradients.fft3d import MAX_NODES_3D, SPLIT_NODES_3D, Grid3, Plan
@@ -186,16 +187,17 @@ def test_far_kernel_is_the_kernel_beyond_the_cutoff_and_smooth_across_it():
     assert np.diff(inside)[-1] == pytest.approx(np.diff(base[~beyond] ** -dof)[-1], rel=1e-3)
 
 
-def test_short_range_sum_matches_its_definition():
-    # w - T and w^(1+1/dof) + T' summed over the pairs closer than the cutoff, by brute force
+@pytest.mark.parametrize("cells_per_cutoff", [1, 2, 3, 5])
+def test_short_range_sum_matches_its_definition(monkeypatch, cells_per_cutoff):
+    # w - T and w^(1+1/dof) + T' summed over the pairs closer than the cutoff, by brute force,
+    # whatever the width of the search's cells
+    monkeypatch.setattr(split3d, "NEAR_CELLS_PER_CUTOFF", cells_per_cutoff)
     rng = np.random.default_rng(3)
     Y = np.ascontiguousarray(rng.uniform(0.0, 12.0, (400, 3)))
     dof, a = 1.5, 2.5
-    backend = FFTInterpolation()
-    chosen = split_plan(Y, SPLIT_NODES_3D, a)
-    backend._call_3d(chosen, Y, dof, np.empty_like(Y), 1)  # sorts the points by box
+    grid = split_plan(Y, SPLIT_NODES_3D, a).grid
     out = np.zeros_like(Y)
-    z = add_near_field(chosen.grid, a, dof, backend._ws, out, 2)
+    z = add_near_field(NearCells(len(Y), grid).sort(Y, grid), a, dof, out, np.empty(len(Y)), 2)
     diff = Y[:, None, :] - Y[None, :, :]
     u = (diff ** 2).sum(axis=2)
     near = (u < a * a) & ~np.eye(len(Y), dtype=bool)
@@ -206,6 +208,23 @@ def test_short_range_sum_matches_its_definition():
     weight = np.where(near, w / (1.0 + u / dof) + dt, 0.0)
     np.testing.assert_allclose(out, (weight[:, :, None] * diff).sum(axis=1), rtol=1e-10, atol=1e-12)
     assert z == pytest.approx(np.where(near, w - t, 0.0).sum(), rel=1e-10)
+
+
+def test_the_pair_search_checks_under_half_the_pairs_of_27_boxes():
+    # cells a third of the cutoff, read only where the cutoff sphere reaches: at least every
+    # pair within the cutoff, under half the candidates the 27 boxes around each point hold
+    Y = np.ascontiguousarray(np.random.default_rng(4).uniform(0.0, 30.0, (3000, 3)))
+    a = 3.0
+    grid = split_plan(Y, SPLIT_NODES_3D, a).grid
+    box = np.floor((Y - grid.lo) / grid.h).astype(int)
+    counts = np.zeros(tuple(grid.n_int + 2))
+    np.add.at(counts, tuple((box + 1).T), 1.0)
+    around = sum(np.roll(counts, (dx, dy, dz), axis=(0, 1, 2))
+                 for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1))
+    in_27 = (counts * around).sum()
+    within = cKDTree(Y).count_neighbors(cKDTree(Y), a)
+    checks = pair_checks(Y, grid, a, 1)
+    assert within <= checks < 0.5 * in_27
 
 
 def test_split_error_shrinks_as_nodes_per_box_grow(Y3):

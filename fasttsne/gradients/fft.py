@@ -47,7 +47,7 @@ from .bh import BarnesHut
 from .boxes import BoxScratch
 from .fft3d import Kernels3, Reference3, Workspace3, axis_layout, plan, repulsion_3d
 from .plan2d import COARSE_NODES, COARSE_RADIUS, COARSE_WIDTH, Choice, choose
-from .split3d import add_near_field
+from .split3d import NearCells, add_near_field
 
 __all__ = ["FFTInterpolation", "FFTReference", "MAX_INTERVALS", "NEAR_FIELD_RADIUS", "REFERENCE_PADDING"]
 
@@ -445,9 +445,12 @@ class FFTInterpolation(NegativeGradient):
         if self._ws is None or self._ws.key != (Y.shape[0], grid.key[:3], np.dtype(self.fft_dtype)):
             self._ws = None
             self._ws = Workspace3(Y.shape[0], grid, self.fft_dtype)
-        Z = repulsion_3d(grid, kern, self._ws, Y, out, n_jobs)
+        ws = self._ws
+        Z = repulsion_3d(grid, kern, ws, Y, out, n_jobs)
         if plan.cutoff > 0.0:
-            Z += add_near_field(grid, plan.cutoff, dof, self._ws, out, n_jobs)
+            if ws.near is None:
+                ws.near = NearCells(Y.shape[0], grid)
+            Z += add_near_field(ws.near.sort(Y, grid), plan.cutoff, dof, out, ws.z_near, n_jobs)
         return Z
 
     def __getstate__(self):

@@ -26,7 +26,7 @@ import scipy.fft
 
 from .._ext import _fft3d, _near3d
 from .boxes import BoxScratch
-from .split3d import add_near_reference, taylor_coefficients
+from .split3d import NearCells, add_near_reference, pair_checks, taylor_coefficients
 
 __all__ = ["MAX_NODES_3D", "Grid3", "Kernels3", "Workspace3", "Reference3", "Plan", "plan",
            "axis_layout", "repulsion_3d"]
@@ -43,7 +43,7 @@ MIN_INTERVALS_3D = 2
 #: Nodes per box and axis of a split grid (:func:`plan`). The cutoff is one box, so this is
 #: the cutoff over the node spacing, which sets the far part's interpolation error: 6 (with
 #: ``split3d.TAYLOR_DEGREE`` = 4) is the smallest that is as accurate as the 2-D path's
-#: defaults on real 3-D layouts (docs/gradients.md).
+#: defaults on real 3-D layouts (5 was not on maps 18-23 units wide, docs/gradients.md).
 SPLIT_NODES_3D = 6
 #: Narrowest split grid box (and so cutoff; embedding units): on real layouts narrower cutoffs
 #: at SPLIT_NODES_3D nodes were less accurate than the 2-D defaults (docs/gradients.md).
@@ -51,16 +51,17 @@ MIN_SPLIT_WIDTH = 4.5
 #: Box widths :func:`plan` tries: the finest width times powers of 2^(1/WIDTH_STEPS_PER_OCTAVE).
 WIDTH_STEPS_PER_OCTAVE = 4
 #: :func:`plan`'s cost model: seconds per unit of ``L log2 L`` (L: points of the padded FFT)
-#: for a call's eight FFTs, and per pair checked by the split's short-range sum. Only their
+#: for a call's eight FFTs (with spreading and interpolation), and per pair checked by the
+#: split's short-range sum. Only their
 #: ratio matters (measured on one thread, docs/gradients.md).
-FFT_COST = 2.0e-9
-PAIR_COST = 3.5e-9
+FFT_COST = 2.6e-9
+PAIR_COST = 4.6e-9
 #: Most pair checks per point the short-range sum may need; where no grid under the node cap
 #: stays below it (a far outlier stretching the box until the boxes hold most of the map), the
 #: call is handed to Barnes-Hut instead of becoming quadratic.
 MAX_PAIRS_PER_POINT = 4000
 #: Points sampled (evenly spaced in index) to estimate a box width's pair checks.
-COST_SAMPLE = 4000
+COST_SAMPLE = 1000
 #: Interval widths are ``ints_in_interval`` times a power of 2^(1/GRID_STEPS_PER_OCTAVE)
 #: (rounded up: boxes at most 2.2% wider than needed), so consecutive iterations often share
 #: a grid and its cached kernel spectra.
@@ -249,16 +250,23 @@ def plan(Y, lo, hi, p, width, min_intervals):
         grid = Grid3(lo, hi, p, min_intervals, width)
         best = Plan(grid, 0.0, _fft_cost(grid))
     cap = MAX_NODES_3D // SPLIT_NODES_3D
-    # the first split width whose boxes fit under the cap, then wider ones until one box holds all
+    # the first split width whose boxes fit under the cap, then wider ones until one box holds
+    # all; the FFT cost falls and the pair checks grow with the width, so a width whose FFTs
+    # alone cost more than the best is skipped unsampled, and once the pairs alone do, no
+    # wider width can win
     step = math.ceil(WIDTH_STEPS_PER_OCTAVE * math.log2(max(span / cap, MIN_SPLIT_WIDTH) / width))
     while True:
         b = width * 2.0 ** (step / WIDTH_STEPS_PER_OCTAVE)
         step += 1
         grid = Grid3.uniform(lo, hi, SPLIT_NODES_3D, b)
-        pairs = _near3d.box_work(Y, grid.lo, grid.h, grid.n_int, stride)
-        cost = _fft_cost(grid) + PAIR_COST * pairs
-        if pairs <= MAX_PAIRS_PER_POINT * n and cost < best.cost:
-            best = Plan(grid, b, cost)
+        cost = _fft_cost(grid)
+        if cost < best.cost:
+            pairs = pair_checks(Y, grid, b, stride)
+            if PAIR_COST * pairs >= best.cost:
+                return best
+            cost += PAIR_COST * pairs
+            if pairs <= MAX_PAIRS_PER_POINT * n and cost < best.cost:
+                best = Plan(grid, b, cost)
         if span <= b:
             return best
 
@@ -289,6 +297,8 @@ class Workspace3(BoxScratch):
         self.z_self = np.empty(n)
         self.z_near = np.empty(n)
         self.row_sums = np.empty(grid.fft_shape[0])
+        #: the points in the short-range search's cells (split grids only; made on first use)
+        self.near = None
 
 
 def spread_charges(Y, grid, ws, n_jobs):
@@ -329,7 +339,7 @@ class Reference3:
     Built once: the reference's charges convolved with both kernels (their far parts when the
     kernel is split); a call interpolates five potentials (``w`` and ``w^(1+1/dof)`` times 1
     and ``y - c``) at each new point, no FFT, and adds the short range from the reference
-    points in the 27 boxes around it. A new point outside the grid's box is summed exactly
+    points within the cutoff. A new point outside the grid's box is summed exactly
     over the reference. Used by :class:`fasttsne.gradients.fft.FFTReference`, which
     validates, pads the box and pickles.
 
@@ -359,8 +369,8 @@ class Reference3:
                                      grid.fft_shape[2], ws.row_sums, False, n_jobs)
             potentials[out] = _inverse(spectrum, grid.fft_shape, grid.nodes, n_jobs)
             del spectrum
-        # the reference sorted by box, for the short range
-        self._sorted = (ws.Y_sorted, ws.box_start) if self.cutoff > 0.0 else None
+        # the reference sorted into the short-range search's cells
+        self._near = NearCells(Y_ref.shape[0], grid).sort(Y_ref, grid) if self.cutoff > 0.0 else None
         del ws, kern
         # box by box, channels innermost: the layout _fft3d.reference_to_points reads
         n0, n1, n2 = (int(m) for m in grid.n_int)
@@ -373,5 +383,5 @@ class Reference3:
         n_jobs = max(1, int(n_jobs))
         _fft3d.reference_to_points(Y_new, g.center, g.lo, g.h, g.n_int, g.p, self._potentials,
                                    self.Y_ref, self.dof, out, z_out, n_jobs)
-        if self._sorted is not None:
-            add_near_reference(Y_new, g, self.cutoff, self.dof, *self._sorted, out, z_out, n_jobs)
+        if self._near is not None:
+            add_near_reference(Y_new, self._near, self.cutoff, self.dof, out, z_out, n_jobs)

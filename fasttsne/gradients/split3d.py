@@ -10,8 +10,8 @@ the squared distance) is split at a cutoff ``a``:
   scale is ``a``, not 1, so it is interpolated on a grid ``a / p`` apart (``p`` nodes per box,
   boxes ``a`` wide) with the error the unsplit kernel has at spacing ``1 / p``;
 - the **short-range part** ``w - far`` is zero beyond the cutoff; it is summed exactly over
-  the pairs closer than ``a``, which lie in the 27 boxes around a point's own
-  (``ext/_near3d.pyx``).
+  the pairs closer than ``a``, found through cells ``a / NEAR_CELLS_PER_CUTOFF`` wide: a
+  point reads only the cells its cutoff sphere reaches (``ext/_near3d.pyx``).
 
 The force kernel ``w^(1 + 1/dof) = -dw/du`` is split the same way (far part ``-T'`` inside),
 so forces and ``Z`` come from one consistent kernel. Wider boxes mean fewer nodes (FFT cost
@@ -22,13 +22,18 @@ width (``ints_in_interval``) is used unsplit: there the unsplit kernel is as acc
 """
 import numpy as np
 
-from .._ext import _near3d
+from .._ext import _fft3d, _near3d
 
-__all__ = ["TAYLOR_DEGREE", "taylor_coefficients", "add_near_field", "add_near_reference"]
+__all__ = ["TAYLOR_DEGREE", "NEAR_CELLS_PER_CUTOFF", "taylor_coefficients", "NearCells",
+           "pair_checks", "add_near_field", "add_near_reference"]
 
 #: Degree in ``u = r^2`` of the far part's polynomial core (matching ``w``'s derivatives up to
 #: this order at the cutoff). Chosen from the error table in docs/gradients.md.
 TAYLOR_DEGREE = 4
+#: Cells of the short-range pair search per cutoff, per axis. A point reads the cells its
+#: cutoff sphere reaches; finer cells hug the sphere closer (fewer wasted pair checks) but
+#: cost more bookkeeping per point (docs/dev/gradients_log.md).
+NEAR_CELLS_PER_CUTOFF = 3
 
 
 def taylor_coefficients(dof, a2, degree=None):
@@ -48,23 +53,65 @@ def taylor_coefficients(dof, a2, degree=None):
     return coef
 
 
-def add_near_field(grid, cutoff, dof, ws, out, n_jobs):
+class NearCells:
+    """Points sorted into the short-range search's cells: every box of a split grid (one
+    cutoff wide) cut into ``NEAR_CELLS_PER_CUTOFF`` cells per axis.
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    grid : fasttsne.gradients.fft3d.Grid3
+        The split grid (boxes one cutoff wide); only its box counts are read here.
+
+    Attributes
+    ----------
+    lo, h : (3,) float64
+        Cells' lower corner and widths (embedding units), set by :meth:`sort`.
+    n_cells : (3,) intp
+    order, start, Y_sorted : the sort (see ``_fft3d.sort_into_boxes``).
+    """
+
+    def __init__(self, n, grid):
+        self.n_cells = np.asarray(grid.n_int, dtype=np.intp) * NEAR_CELLS_PER_CUTOFF
+        self.lo = self.h = None
+        self._cell_of_point = np.empty(n, dtype=np.int32)
+        self.order = np.empty(n, dtype=np.int32)
+        self.start = np.empty(int(np.prod(self.n_cells)) + 1, dtype=np.int32)
+        self.Y_sorted = np.empty((n, 3))
+
+    def sort(self, Y, grid):
+        """Sort ``Y`` (N, 3) into the cells of ``grid``'s boxes."""
+        self.lo, self.h = grid.lo, grid.h / NEAR_CELLS_PER_CUTOFF
+        _fft3d.sort_into_boxes(Y, self.lo, self.h, self.n_cells, self._cell_of_point, self.order,
+                               self.start, self.Y_sorted)
+        return self
+
+
+def pair_checks(Y, grid, cutoff, stride):
+    """Pair checks of the short-range sum on ``grid`` (boxes one ``cutoff`` wide) for the
+    points ``Y`` (N, 3), estimated from every ``stride``-th point."""
+    return _near3d.pair_checks(Y, grid.lo, grid.h / NEAR_CELLS_PER_CUTOFF,
+                               np.asarray(grid.n_int, dtype=np.intp) * NEAR_CELLS_PER_CUTOFF,
+                               cutoff * cutoff, stride)
+
+
+def add_near_field(cells, cutoff, dof, out, z_near, n_jobs):
     """Add the short-range forces of the split at ``cutoff`` to ``out`` (N, 3) and return their
     share of ``Z``.
 
-    ``ws`` holds the points sorted by ``grid``'s boxes (at least ``cutoff`` wide) and a free
-    (N,) array ``z_near``.
+    ``cells`` is a :class:`NearCells` holding the points sorted; ``z_near`` (N,) is scratch.
     """
     a2 = cutoff * cutoff
-    _near3d.near_field(ws.Y_sorted, ws.order, ws.box_start, grid.n_int, float(dof), a2,
-                       taylor_coefficients(float(dof), a2), out, ws.z_near, n_jobs)
+    _near3d.near_field(cells.Y_sorted, cells.order, cells.start, cells.lo, cells.h, cells.n_cells,
+                       float(dof), a2, taylor_coefficients(float(dof), a2), out, z_near, n_jobs)
     # per-point parts summed in a fixed order (any n_jobs)
-    return ws.z_near.sum()
+    return z_near.sum()
 
 
-def add_near_reference(Y_new, grid, cutoff, dof, Y_ref_sorted, box_start, out, z_out, n_jobs):
-    """Add the short-range repulsion of a reference (sorted by ``grid``'s boxes) to the new
-    points inside ``grid``'s box."""
+def add_near_reference(Y_new, cells, cutoff, dof, out, z_out, n_jobs):
+    """Add the short-range repulsion of a reference (sorted into ``cells``, a
+    :class:`NearCells`) to the new points inside the cells' box."""
     a2 = cutoff * cutoff
-    _near3d.near_reference(Y_new, grid.lo, grid.h, grid.n_int, Y_ref_sorted, box_start, float(dof),
-                           a2, taylor_coefficients(float(dof), a2), out, z_out, n_jobs)
+    _near3d.near_reference(Y_new, cells.lo, cells.h, cells.n_cells, cells.Y_sorted, cells.start,
+                           float(dof), a2, taylor_coefficients(float(dof), a2), out, z_out, n_jobs)
