@@ -245,6 +245,11 @@ _LEARNING_RATE = Param("learning_rate", (POSITIVE, _Options("auto")), "auto",
 _EXAGGERATION = Param("exaggeration", (NONE, POSITIVE), None,
                       "Multiplies the attraction in the main phase (None: 1).")
 _EARLY_EXAGGERATION = Param("early_exaggeration", (POSITIVE,), 12, "Exaggeration of the first phase.")
+_ANNEAL_ITER = Param("anneal_iter", (NON_NEGATIVE_INT,), 0,
+                     "Iterations at the start of this phase over which the exaggeration falls in equal steps "
+                     "from anneal_from to exaggeration (0: none); counted in n_iter.")
+_ANNEAL_FROM = Param("anneal_from", (NONE, POSITIVE), None,
+                     "Exaggeration at the start of the annealing (None: no annealing).")
 _EARLY_EXAGGERATION_ITER = Param("early_exaggeration_iter", (NON_NEGATIVE_INT,), 250,
                                  "Iterations of the early-exaggeration phase (0: none).")
 _INITIAL_MOMENTUM = Param("initial_momentum", (MOMENTUM,), 0.8, "Momentum of the early-exaggeration phase.")
@@ -287,6 +292,10 @@ TSNE_PARAMS = _table(
             "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
     _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
                               doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
+    _ANNEAL_ITER.with_(doc="Iterations at the start of the main phase over which the exaggeration falls in "
+                           "equal steps from early_exaggeration to exaggeration, the learning rate staying the "
+                           "main phase's (0: it drops at once; none without early exaggeration); counted in "
+                           "n_iter."),
     _N_ITER_AUTO,
     _TOL,
     _MAX_ITER,
@@ -331,6 +340,8 @@ OPTIMIZE_PARAMS = _table(
     _TOL,
     _MAX_ITER,
     _EXAGGERATION.with_(doc="Multiplies the attraction (None or 1: none; early exaggeration is ~12)."),
+    _ANNEAL_FROM,
+    _ANNEAL_ITER,
     _LEARNING_RATE,
     Param("momentum", (MOMENTUM,), 0.8, "Momentum of this phase."),
     _MAX_GRAD_NORM,
@@ -358,7 +369,8 @@ GRADIENT_PARAM_NAMES = ("theta", "n_interpolation_points", "min_num_intervals", 
 
 #: ``PartialEmbedding.optimize``: as ``optimize``, with the transform step defaults.
 PARTIAL_PARAMS = _table(*(p for n, p in OPTIMIZE_PARAMS.items()
-                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter")
+                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter", "anneal_from",
+                                       "anneal_iter")
                           + GRADIENT_PARAM_NAMES))
 PARTIAL_PARAMS["n_iter"] = _N_ITER.with_(default=REQUIRED, doc="Iterations to run.")
 PARTIAL_PARAMS["learning_rate"] = _LEARNING_RATE.with_(constraints=(POSITIVE,), default=0.1,
