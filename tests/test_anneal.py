@@ -1,5 +1,5 @@
 """Exaggeration annealing: the main phase's first ``anneal_iter`` iterations lower the exaggeration
-from the early one to the main phase's in equal steps, at the main phase's learning rate.
+from the early one to the main phase's in geometric steps, an "auto" learning rate following it.
 
 The exaggeration and learning rate of every step are read where the step is taken (the fused
 step kernel, spied on), so the tests say what a fit runs, iteration by iteration.
@@ -41,12 +41,14 @@ def steps(monkeypatch):
 
 
 def ramp(start, end, n):
-    return [start + (end - start) * (i + 1) / n for i in range(n)]
+    """Geometric steps from ``start`` (excluded) to ``end`` (included)."""
+    return [start * (end / start) ** ((i + 1) / n) for i in range(n - 1)] + [end]
 
 
 # ------------------------------------------------------------------ the schedule
-def test_annealing_takes_equal_steps_and_ends_at_the_phase_exaggeration():
-    assert [annealed(12.0, 1.0, i, 4) for i in range(4)] == [9.25, 6.5, 3.75, 1.0]
+def test_annealing_takes_equal_ratios_and_ends_at_the_phase_exaggeration():
+    np.testing.assert_allclose([annealed(16.0, 1.0, i, 4) for i in range(4)], [8.0, 4.0, 2.0, 1.0], rtol=1e-15)
+    assert annealed(12.0, 1.0, 99, 100) == 1.0  # exactly
 
 
 def test_the_default_fit_runs_early_exaggeration_then_anneals_then_the_main_phase(X, steps):
@@ -57,11 +59,12 @@ def test_the_default_fit_runs_early_exaggeration_then_anneals_then_the_main_phas
     assert factors == [12.0] * ee + ramp(12.0, 1.0, anneal) + [1.0] * (n_iter - anneal)
 
 
-def test_the_learning_rate_is_n_over_12_then_n_through_the_annealing_and_after(X, steps):
+def test_the_auto_learning_rate_stays_n_over_the_exaggeration_through_the_annealing(X, steps):
     fasttsne.TSNE(**FAST).fit(X)
-    ee = TSNE_PARAMS["early_exaggeration_iter"].default
-    rates = [r for _, r in steps]
-    assert rates[:ee] == [N / 12] * ee and set(rates[ee:]) == {float(N)}
+    ee, anneal = (TSNE_PARAMS[name].default for name in ("early_exaggeration_iter", "anneal_iter"))
+    factors, rates = (np.array(column) for column in zip(*steps))
+    np.testing.assert_allclose(rates, N / factors, rtol=1e-13)
+    assert set(rates[:ee]) == {N / 12} and set(rates[ee + anneal - 1:]) == {float(N)}
 
 
 def test_the_fit_equals_an_early_phase_then_an_annealed_optimize(X):

@@ -45,6 +45,10 @@ class Phase:
         ``anneal_iter`` iterations (see :func:`annealed`); None: ``exaggeration`` throughout.
     anneal_iter : int
         Iterations of that annealing, counted in ``n_iter`` (fewer when the phase is shorter).
+    anneal_learning_rate : float or None
+        Learning rate at the annealing's start, moving to ``learning_rate`` in step with the
+        exaggeration: :meth:`resolved` sets it (N / ``anneal_from`` for "auto", so the rate
+        stays N / exaggeration at every step); None: ``learning_rate`` throughout.
     """
 
     n_iter: int
@@ -58,6 +62,7 @@ class Phase:
     tol: object = None
     anneal_from: object = None
     anneal_iter: int = 0
+    anneal_learning_rate: object = None
 
     @property
     def label(self):
@@ -66,10 +71,16 @@ class Phase:
         return f"exaggeration {start}{self.exaggeration:g}" + ("" if self.until is None else f", until {self.until}")
 
     def resolved(self, n_samples):
-        """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points."""
+        """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points
+        (and, when it anneals, ``anneal_learning_rate`` set)."""
+        phase = self
+        if self.anneal_from is not None and self.anneal_learning_rate is None:
+            start = (auto_learning_rate(n_samples, self.anneal_from) if isinstance(self.learning_rate, str)
+                     else self.learning_rate)
+            phase = dataclasses.replace(phase, anneal_learning_rate=start)
         if isinstance(self.learning_rate, str):
-            return dataclasses.replace(self, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
-        return self
+            phase = dataclasses.replace(phase, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
+        return phase
 
     def to_dict(self):
         """The fields as a dict of plain values (for saving)."""
@@ -82,13 +93,17 @@ def auto_learning_rate(n_samples, exaggeration):
 
 
 def annealed(start, end, step, n_steps):
-    """The exaggeration of step ``step`` (0-based) of an annealing from ``start`` to ``end`` in
-    ``n_steps`` steps: equal steps, so step ``n_steps - 1`` is at ``end``.
+    """The value at step ``step`` (0-based) of an annealing from ``start`` to ``end`` in
+    ``n_steps`` geometric steps (equal ratios), so step ``n_steps - 1`` is at ``end``.
+
+    Geometric steps leave the high exaggeration quickly and approach the final one slowly;
+    the learning rate, annealed with the same steps from N / start to N / end, stays
+    N / exaggeration.
 
     Parameters
     ----------
-    start, end : float
-        Exaggeration before the first step / at the last.
+    start, end : float > 0
+        Value before the first step / at the last.
     step, n_steps : int
         ``0 <= step < n_steps``.
 
@@ -96,7 +111,9 @@ def annealed(start, end, step, n_steps):
     -------
     float
     """
-    return start + (end - start) * (step + 1) / n_steps
+    if step + 1 >= n_steps:
+        return end  # exactly, whatever the rounding of the ratios
+    return start * (end / start) ** ((step + 1) / n_steps)
 
 
 def fit_schedule(**params):
