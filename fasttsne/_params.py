@@ -288,12 +288,12 @@ TSNE_PARAMS = _table(
                       doc=_PERPLEXITY.doc + " A list: the multiscale mixture of those perplexities."),
     _LEARNING_RATE,
     _EARLY_EXAGGERATION_ITER.with_(
-        constraints=(NON_NEGATIVE_INT, _AUTO),
+        default=150, constraints=(NON_NEGATIVE_INT, _AUTO),
         doc="Iterations of the early-exaggeration phase (0: none); 'auto': until KL's relative decrease "
             "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
     _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
                               doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
-    _ANNEAL_ITER.with_(doc="Iterations at the start of the main phase over which the exaggeration falls in "
+    _ANNEAL_ITER.with_(default=100, doc="Iterations at the start of the main phase over which the exaggeration falls in "
                            "geometric steps from early_exaggeration to exaggeration, an 'auto' learning rate "
                            "following it (N / exaggeration at every step; an explicit one stays as given); 0: it "
                            "drops at once; none without early exaggeration; counted in n_iter."),

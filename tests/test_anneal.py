@@ -70,14 +70,15 @@ def test_the_auto_learning_rate_stays_n_over_the_exaggeration_through_the_anneal
 def test_the_fit_equals_an_early_phase_then_an_annealed_optimize(X):
     fit = fasttsne.TSNE(anneal_iter=30, n_iter=80, **FAST).fit(X)
     start = fasttsne.TSNE(**FAST).prepare_initial(X)
-    manual = start.optimize(250, exaggeration=12, momentum=0.8).optimize(80, anneal_from=12, anneal_iter=30)
+    ee = TSNE_PARAMS["early_exaggeration_iter"].default
+    manual = start.optimize(ee, exaggeration=12, momentum=0.8).optimize(80, anneal_from=12, anneal_iter=30)
     np.testing.assert_array_equal(np.asarray(fit), np.asarray(manual))
 
 
 def test_the_phases_record_the_annealing_inside_the_main_phase(X):
-    early, main = fasttsne.TSNE(anneal_iter=30, n_iter=80, **FAST).fit(X).phases_
+    early, main = fasttsne.TSNE(anneal_iter=30, early_exaggeration_iter=40, n_iter=80, **FAST).fit(X).phases_
     assert (early.anneal_from, main.anneal_from, main.anneal_iter, main.exaggeration) == (None, 12, 30, 1.0)
-    assert (early.n_iter, main.n_iter) == (250, 80)
+    assert (early.n_iter, main.n_iter) == (40, 80)
 
 
 def test_a_saved_map_keeps_its_annealed_phase(X, tmp_path):
