@@ -297,7 +297,7 @@ TSNE_PARAMS = _table(
                            "geometric steps from early_exaggeration to exaggeration, an 'auto' learning rate "
                            "following it (N / exaggeration at every step; an explicit one stays as given); 0: it "
                            "drops at once; none without early exaggeration; counted in n_iter."),
-    _N_ITER_AUTO,
+    _N_ITER_AUTO.with_(default=600),
     _TOL,
     _MAX_ITER,
     _EXAGGERATION,
