@@ -20,7 +20,7 @@ exaggeration; ``default`` is another name for it):
   iterations, in equal (``lin``, the default) or geometric (``geo``) steps of ``--anneal-step``
   iterations (Kobak & Berens 2019 anneal it), the learning rate following it ("auto": N /
   exaggeration); ``aNlib``: the library's annealing (``optimize(anneal_from=, anneal_iter=)``:
-  geometric steps every iteration, the learning rate following it);
+  geometric steps every iteration, the main phase's learning rate);
 - ``afix``: during annealing keep the main phase's learning rate instead;
 - ``mF``: main-phase momentum F (0.8);
 - ``lrF``: main-phase learning rate F x N ("auto" is 1 x N);

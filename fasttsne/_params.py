@@ -247,8 +247,8 @@ _EXAGGERATION = Param("exaggeration", (NONE, POSITIVE), None,
 _EARLY_EXAGGERATION = Param("early_exaggeration", (POSITIVE,), 12, "Exaggeration of the first phase.")
 _ANNEAL_ITER = Param("anneal_iter", (NON_NEGATIVE_INT,), 0,
                      "Iterations at the start of this phase over which the exaggeration falls in geometric "
-                     "steps from anneal_from to exaggeration, an 'auto' learning rate following it (N / "
-                     "exaggeration at every step; 0: no annealing); counted in n_iter.")
+                     "steps from anneal_from to exaggeration, at this phase's learning rate (0: no "
+                     "annealing); counted in n_iter.")
 _ANNEAL_FROM = Param("anneal_from", (NONE, POSITIVE), None,
                      "Exaggeration at the start of the annealing (None: no annealing).")
 _EARLY_EXAGGERATION_ITER = Param("early_exaggeration_iter", (NON_NEGATIVE_INT,), 250,
@@ -294,9 +294,9 @@ TSNE_PARAMS = _table(
     _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
                               doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
     _ANNEAL_ITER.with_(default=100, doc="Iterations at the start of the main phase over which the exaggeration falls in "
-                           "geometric steps from early_exaggeration to exaggeration, an 'auto' learning rate "
-                           "following it (N / exaggeration at every step; an explicit one stays as given); 0: it "
-                           "drops at once; none without early exaggeration; counted in n_iter."),
+                           "geometric steps from early_exaggeration to exaggeration, at the main phase's learning "
+                           "rate ('auto': N / exaggeration); 0: it drops at once; none without early "
+                           "exaggeration; counted in n_iter."),
     _N_ITER_AUTO.with_(default=600),
     _TOL,
     _MAX_ITER,

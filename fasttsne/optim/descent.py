@@ -93,7 +93,7 @@ class OptimizerState:
 def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
                      min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
                      callbacks_every_iters=50, center=True, progress=None, until=None, tol=None, history=None,
-                     anneal_from=None, anneal_iter=0, anneal_learning_rate=None):
+                     anneal_from=None, anneal_iter=0):
     """Run ``n_iter`` steps (or fewer, see ``until``), moving ``Y`` and ``state`` in place.
 
     Parameters
@@ -131,10 +131,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         Start the exaggeration at this value and lower it to ``exaggeration`` over the first
         ``anneal_iter`` steps (:func:`fasttsne.optim.phase.annealed`).
     anneal_iter : int
-        Steps of that annealing (at most ``n_iter``: a shorter run anneals over its length).
-    anneal_learning_rate : float, optional
-        The learning rate at the annealing's start, moving to ``learning_rate`` in the same
-        steps (None: ``learning_rate`` throughout).
+        Steps of that annealing (at most ``n_iter``: a shorter run anneals over its length),
+        at ``learning_rate``.
 
     Returns
     -------
@@ -163,9 +161,8 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         factors = [(float(exaggeration), float(learning_rate))]
     else:
         steps = min(int(anneal_iter), n_iter)
-        rate = learning_rate if anneal_learning_rate is None else anneal_learning_rate
-        factors = [(annealed(float(anneal_from), float(exaggeration), i, steps),
-                    annealed(float(rate), float(learning_rate), i, steps)) for i in range(steps)]
+        factors = [(annealed(float(anneal_from), float(exaggeration), i, steps), float(learning_rate))
+                   for i in range(steps)]
     args = (n_iter, factors, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
             callbacks, callbacks_every_iters, center, progress, stop_rule(until, tol),
             [] if history is None else history)
@@ -300,8 +297,7 @@ def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_e
                 max_grad_norm=phase.max_grad_norm, max_step_norm=phase.max_step_norm, n_jobs=n_jobs,
                 callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, center=center,
                 progress=progress, until=phase.until, tol=phase.tol, history=history,
-                anneal_from=phase.anneal_from, anneal_iter=phase.anneal_iter,
-                anneal_learning_rate=phase.anneal_learning_rate)
+                anneal_from=phase.anneal_from, anneal_iter=phase.anneal_iter)
         finally:
             if progress is not None:
                 progress.close()

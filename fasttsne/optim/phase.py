@@ -45,10 +45,7 @@ class Phase:
         ``anneal_iter`` iterations (see :func:`annealed`); None: ``exaggeration`` throughout.
     anneal_iter : int
         Iterations of that annealing, counted in ``n_iter`` (fewer when the phase is shorter).
-    anneal_learning_rate : float or None
-        Learning rate at the annealing's start, moving to ``learning_rate`` in step with the
-        exaggeration: :meth:`resolved` sets it (N / ``anneal_from`` for "auto", so the rate
-        stays N / exaggeration at every step); None: ``learning_rate`` throughout.
+        The learning rate is ``learning_rate`` throughout.
     """
 
     n_iter: int
@@ -62,7 +59,6 @@ class Phase:
     tol: object = None
     anneal_from: object = None
     anneal_iter: int = 0
-    anneal_learning_rate: object = None
 
     @property
     def label(self):
@@ -72,15 +68,10 @@ class Phase:
 
     def resolved(self, n_samples):
         """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points
-        (and, when it anneals, ``anneal_learning_rate`` set)."""
-        phase = self
-        if self.anneal_from is not None and self.anneal_learning_rate is None:
-            start = (auto_learning_rate(n_samples, self.anneal_from) if isinstance(self.learning_rate, str)
-                     else self.learning_rate)
-            phase = dataclasses.replace(phase, anneal_learning_rate=start)
+        (at ``exaggeration``, the annealing's end, when it anneals)."""
         if isinstance(self.learning_rate, str):
-            phase = dataclasses.replace(phase, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
-        return phase
+            return dataclasses.replace(self, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
+        return self
 
     def to_dict(self):
         """The fields as a dict of plain values (for saving)."""
@@ -96,9 +87,7 @@ def annealed(start, end, step, n_steps):
     """The value at step ``step`` (0-based) of an annealing from ``start`` to ``end`` in
     ``n_steps`` geometric steps (equal ratios), so step ``n_steps - 1`` is at ``end``.
 
-    Geometric steps leave the high exaggeration quickly and approach the final one slowly;
-    the learning rate, annealed with the same steps from N / start to N / end, stays
-    N / exaggeration.
+    Geometric steps leave the high exaggeration quickly and approach the final one slowly.
 
     Parameters
     ----------
