@@ -36,7 +36,8 @@ def main():
     import fasttsne
     X = data()
     ref, new = X[:2500], X[2500:]
-    short = dict(early_exaggeration_iter=50, n_iter=100, random_state=0)
+    # without annealing, so these lines stay those of the schedule before it; one case anneals below
+    short = dict(early_exaggeration_iter=50, anneal_iter=0, n_iter=100, random_state=0)
     cases = []
     for grad in ("exact", "bh", "fft"):
         for jobs in (1, 2):
@@ -55,6 +56,8 @@ def main():
     emb = fasttsne.TSNE(negative_gradient_method="fft", neighbors="exact", initialization="random",
                         dof=0.6, **short).fit(ref)
     cases.append(("fit fft dof=0.6 random init", emb))
+    emb = fasttsne.TSNE(negative_gradient_method="fft", neighbors="exact", **{**short, "anneal_iter": 30}).fit(ref)
+    cases.append(("fit fft annealed", emb))
     for name, value in cases:
         print(f"{name:40s} {digest(value)}")
 

@@ -245,6 +245,12 @@ _LEARNING_RATE = Param("learning_rate", (POSITIVE, _Options("auto")), "auto",
 _EXAGGERATION = Param("exaggeration", (NONE, POSITIVE), None,
                       "Multiplies the attraction in the main phase (None: 1).")
 _EARLY_EXAGGERATION = Param("early_exaggeration", (POSITIVE,), 12, "Exaggeration of the first phase.")
+_ANNEAL_ITER = Param("anneal_iter", (NON_NEGATIVE_INT,), 0,
+                     "Iterations at the start of this phase over which the exaggeration falls in geometric "
+                     "steps from anneal_from to exaggeration, at this phase's learning rate (0: no "
+                     "annealing); counted in n_iter.")
+_ANNEAL_FROM = Param("anneal_from", (NONE, POSITIVE), None,
+                     "Exaggeration at the start of the annealing (None: no annealing).")
 _EARLY_EXAGGERATION_ITER = Param("early_exaggeration_iter", (NON_NEGATIVE_INT,), 250,
                                  "Iterations of the early-exaggeration phase (0: none).")
 _INITIAL_MOMENTUM = Param("initial_momentum", (MOMENTUM,), 0.8, "Momentum of the early-exaggeration phase.")
@@ -282,12 +288,17 @@ TSNE_PARAMS = _table(
                       doc=_PERPLEXITY.doc + " A list: the multiscale mixture of those perplexities."),
     _LEARNING_RATE,
     _EARLY_EXAGGERATION_ITER.with_(
-        constraints=(NON_NEGATIVE_INT, _AUTO),
+        default=150, constraints=(NON_NEGATIVE_INT, _AUTO),
         doc="Iterations of the early-exaggeration phase (0: none); 'auto': until KL's relative decrease "
             "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
     _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
                               doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
-    _N_ITER_AUTO,
+    _ANNEAL_ITER.with_(default=100,
+                       doc="Iterations at the start of the main phase over which the exaggeration falls in "
+                           "geometric steps from early_exaggeration to exaggeration, at the main phase's learning "
+                           "rate ('auto': N / exaggeration); 0: it drops at once; none without early "
+                           "exaggeration; counted in n_iter."),
+    _N_ITER_AUTO.with_(default=600),
     _TOL,
     _MAX_ITER,
     _EXAGGERATION,
@@ -331,6 +342,8 @@ OPTIMIZE_PARAMS = _table(
     _TOL,
     _MAX_ITER,
     _EXAGGERATION.with_(doc="Multiplies the attraction (None or 1: none; early exaggeration is ~12)."),
+    _ANNEAL_FROM,
+    _ANNEAL_ITER,
     _LEARNING_RATE,
     Param("momentum", (MOMENTUM,), 0.8, "Momentum of this phase."),
     _MAX_GRAD_NORM,
@@ -358,7 +371,8 @@ GRADIENT_PARAM_NAMES = ("theta", "n_interpolation_points", "min_num_intervals", 
 
 #: ``PartialEmbedding.optimize``: as ``optimize``, with the transform step defaults.
 PARTIAL_PARAMS = _table(*(p for n, p in OPTIMIZE_PARAMS.items()
-                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter")
+                          if n not in ("dof", "negative_gradient_method", "verbose", "tol", "max_iter", "anneal_from",
+                                       "anneal_iter")
                           + GRADIENT_PARAM_NAMES))
 PARTIAL_PARAMS["n_iter"] = _N_ITER.with_(default=REQUIRED, doc="Iterations to run.")
 PARTIAL_PARAMS["learning_rate"] = _LEARNING_RATE.with_(constraints=(POSITIVE,), default=0.1,

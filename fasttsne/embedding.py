@@ -205,6 +205,7 @@ class Embedding(PositionsArray):
     # ---------------------------------------------------------------- optimisation
     @_with_stored_defaults
     def optimize(self, n_iter: Union[int, str], *, exaggeration: Optional[float] = None,
+                 anneal_from: Optional[float] = None, anneal_iter: int = 0,
                  learning_rate: Union[float, str] = "auto", momentum: float = 0.8,
                  max_grad_norm: Optional[float] = None, max_step_norm: Optional[float] = 5.0,
                  min_gain: float = 0.01, dof: Optional[float] = None,
@@ -238,7 +239,8 @@ class Embedding(PositionsArray):
             result so far (a new Embedding unless ``inplace``).
         """
         params = check(OPTIMIZE_PARAMS, dict(
-            n_iter=n_iter, exaggeration=exaggeration, learning_rate=learning_rate, momentum=momentum,
+            n_iter=n_iter, exaggeration=exaggeration, anneal_from=anneal_from, anneal_iter=anneal_iter,
+            learning_rate=learning_rate, momentum=momentum,
             max_grad_norm=max_grad_norm, max_step_norm=max_step_norm, min_gain=min_gain, dof=dof,
             negative_gradient_method=negative_gradient_method, n_jobs=n_jobs, callbacks=callbacks,
             callbacks_every_iters=callbacks_every_iters, inplace=inplace, verbose=verbose, tol=tol,
@@ -249,7 +251,8 @@ class Embedding(PositionsArray):
         auto = n_iter == AUTO
         phase = Phase(max_iter if auto else cast(int, n_iter), 1.0 if exaggeration is None else exaggeration, momentum,
                       learning_rate, max_grad_norm, max_step_norm, min_gain, until="converged" if auto else None,
-                      tol=tol if auto else None)
+                      tol=tol if auto else None, anneal_from=anneal_from if anneal_iter else None,
+                      anneal_iter=anneal_iter if anneal_from is not None else 0)
         target = self if inplace else self._copy()
         if dof is not None:
             target.dof = dof

@@ -36,8 +36,9 @@ class TSNE:
     """
 
     def __init__(self, n_components: int = 2, perplexity: Union[float, List[float]] = 30,
-                 learning_rate: Union[float, str] = "auto", early_exaggeration_iter: Union[int, str] = 250,
-                 early_exaggeration: Union[float, str] = 12, n_iter: Union[int, str] = 500,
+                 learning_rate: Union[float, str] = "auto", early_exaggeration_iter: Union[int, str] = 150,
+                 early_exaggeration: Union[float, str] = 12, anneal_iter: int = 100,
+                 n_iter: Union[int, str] = 600,
                  exaggeration: Optional[float] = None, dof: float = 1, theta: float = 0.5,
                  n_interpolation_points: int = 4, min_num_intervals: int = 50, ints_in_interval: float = 0.8,
                  initialization: Union[str, ArrayLike] = "pca", metric: Union[str, Any] = "euclidean",
@@ -54,6 +55,7 @@ class TSNE:
         self.learning_rate = learning_rate
         self.early_exaggeration_iter = early_exaggeration_iter
         self.early_exaggeration = early_exaggeration
+        self.anneal_iter = anneal_iter
         self.n_iter = n_iter
         self.tol = tol
         self.max_iter = max_iter
@@ -210,8 +212,8 @@ class TSNE:
 
 
 #: The parameters that shape the optimisation schedule (see :func:`fasttsne.optim.fit_schedule`).
-_SCHEDULE = ("early_exaggeration_iter", "early_exaggeration", "n_iter", "exaggeration", "learning_rate",
-             "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm", "tol", "max_iter")
+_SCHEDULE = ("early_exaggeration_iter", "early_exaggeration", "anneal_iter", "n_iter", "exaggeration",
+             "learning_rate", "initial_momentum", "final_momentum", "max_grad_norm", "max_step_norm", "tol", "max_iter")
 
 
 def _is_pca(init: Any) -> bool:

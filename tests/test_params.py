@@ -14,7 +14,7 @@ from fasttsne.partial import PartialEmbedding
 
 #: A bad value for every TSNE parameter (a new parameter needs one here: see the test below).
 BAD = {
-    "n_components": 0, "perplexity": -1.0, "learning_rate": "fast", "early_exaggeration_iter": -1,
+    "n_components": 0, "perplexity": -1.0, "learning_rate": "fast", "early_exaggeration_iter": -1, "anneal_iter": -1,
     "early_exaggeration": 0, "n_iter": 1.5, "exaggeration": -2.0, "dof": 0.0, "theta": -0.1,
     "n_interpolation_points": 0, "min_num_intervals": 0, "ints_in_interval": 0.0, "initialization": "pcaa",
     "metric": 3, "metric_params": [("p", 3)], "initial_momentum": 1.0, "final_momentum": 1.2,

@@ -105,8 +105,9 @@ def test_learning_rate_200_takes_the_step_of_scikit_learns_200(digits):
 
 def test_fit_runs_the_core_schedule_with_4_times_the_learning_rate_and_scikit_learns_momenta(X200):
     est = TSNE(learning_rate=200.0, max_iter=400, min_grad_norm=0, random_state=3, method="barnes_hut")
-    core = fasttsne.TSNE(learning_rate=800.0, n_iter=150, initial_momentum=0.5, final_momentum=0.8,
-                         negative_gradient_method="bh", random_state=3)
+    # scikit-learn's schedule, not fasttsne's default: 250 exploration iterations, no annealing
+    core = fasttsne.TSNE(learning_rate=800.0, early_exaggeration_iter=250, anneal_iter=0, n_iter=150,
+                         initial_momentum=0.5, final_momentum=0.8, negative_gradient_method="bh", random_state=3)
     # the stopping rules' checks read the run but do not change it
     np.testing.assert_array_equal(est.fit_transform(X200), core.fit_transform(X200))
 

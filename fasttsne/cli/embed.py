@@ -33,9 +33,9 @@ def add_parser(sub):
     embed.add_argument("--method", default="auto", metavar="NAME",
                        help="repulsion (negative gradient) method: auto, exact, bh, fft (default auto)")
     embed.add_argument("--n-components", type=int, default=2, metavar="D", help="embedding dimension (default 2)")
-    embed.add_argument("--n-iter", type=table_value(TSNE_PARAMS, "n_iter"), default=500, metavar="N",
-                       help="iterations after early exaggeration, or 'auto': until KL has converged (see --tol), "
-                            "at most --max-iter (default 500)")
+    embed.add_argument("--n-iter", type=table_value(TSNE_PARAMS, "n_iter"), default=TSNE_PARAMS["n_iter"].default,
+                       metavar="N", help="iterations after early exaggeration, or 'auto': until KL has converged "
+                                         "(see --tol), at most --max-iter (default %(default)s)")
     embed.add_argument("--tol", type=table_value(TSNE_PARAMS, "tol"), default=TSNE_PARAMS["tol"].default,
                        metavar="X", help="with --n-iter auto: stop when KL fell by less than this fraction over "
                                          "the last 50 iterations (default %(default)g)")
@@ -43,8 +43,13 @@ def add_parser(sub):
                        default=TSNE_PARAMS["max_iter"].default, metavar="N",
                        help="with --n-iter auto: most iterations after early exaggeration (default %(default)s)")
     embed.add_argument("--early-exaggeration-iter", type=table_value(TSNE_PARAMS, "early_exaggeration_iter"),
-                       default=250, metavar="N",
-                       help="early-exaggeration iterations, or 'auto': until KL stops falling fast (default 250)")
+                       default=TSNE_PARAMS["early_exaggeration_iter"].default, metavar="N",
+                       help="early-exaggeration iterations, or 'auto': until KL stops falling fast "
+                            "(default %(default)s)")
+    embed.add_argument("--anneal-iter", type=table_value(TSNE_PARAMS, "anneal_iter"),
+                       default=TSNE_PARAMS["anneal_iter"].default, metavar="N",
+                       help="iterations after early exaggeration over which the exaggeration falls to the "
+                            "main phase's, counted in --n-iter (0: at once; default %(default)s)")
     embed.add_argument("--exaggeration", type=float, metavar="X",
                        help="exaggeration of the main phase (default none; 2-4 shows coarser structure)")
     embed.add_argument("--dof", type=float, default=1.0,
@@ -64,7 +69,8 @@ def run(args):
         check_writable(args.plot, None, "plot")
         require_matplotlib()
     tsne = TSNE(n_components=args.n_components, perplexity=args.perplexity, n_iter=args.n_iter,
-                early_exaggeration_iter=args.early_exaggeration_iter, tol=args.tol, max_iter=args.max_iter,
+                early_exaggeration_iter=args.early_exaggeration_iter, anneal_iter=args.anneal_iter, tol=args.tol,
+                max_iter=args.max_iter,
                 exaggeration=args.exaggeration, dof=args.dof, initialization=args.initialization,
                 metric=args.metric, neighbors=args.neighbors, negative_gradient_method=args.method,
                 n_jobs=args.n_jobs, random_state=args.seed, verbose=verbose(args))

@@ -9,9 +9,9 @@ from .convergence import KLHistory
 from .divergence import DivergenceError
 from .descent import MIN_GAIN, OptimizationInterrupt, OptimizerState, gradient_descent, run_phases
 from .objective import FitObjective, PartialObjective, kl_divergence
-from .phase import AUTO, Phase, auto_learning_rate, fit_schedule, transform_schedule
+from .phase import AUTO, Phase, annealed, auto_learning_rate, fit_schedule, transform_schedule
 from .run import run_on, run_stoppable
 
-__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "FitObjective",
+__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "annealed", "FitObjective",
            "PartialObjective", "kl_divergence", "OptimizationInterrupt", "DivergenceError", "OptimizerState",
            "gradient_descent", "run_phases", "MIN_GAIN", "KLHistory", "AUTO", "run_on", "run_stoppable"]

@@ -16,6 +16,7 @@ from ..progress import KL_EVERY, IterationProgress, info
 from .convergence import CHECK_EVERY, stop_rule
 from .divergence import MAX_COORDINATE, held_back
 from .locality import REORDER_EVERY
+from .phase import annealed
 
 __all__ = ["OptimizationInterrupt", "OptimizerState", "gradient_descent", "run_phases", "MIN_GAIN"]
 
@@ -91,7 +92,8 @@ class OptimizerState:
 
 def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_rate, momentum=0.8,
                      min_gain=MIN_GAIN, max_grad_norm=None, max_step_norm=5.0, n_jobs=1, callbacks=(),
-                     callbacks_every_iters=50, center=True, progress=None, until=None, tol=None, history=None):
+                     callbacks_every_iters=50, center=True, progress=None, until=None, tol=None, history=None,
+                     anneal_from=None, anneal_iter=0):
     """Run ``n_iter`` steps (or fewer, see ``until``), moving ``Y`` and ``state`` in place.
 
     Parameters
@@ -125,6 +127,12 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         ``(iteration, kl)`` is appended for every KL computed: every ``progress.KL_EVERY``
         iterations, at every check, at the callbacks and at the end (``iteration`` counts the
         embedding's whole history). Computing the KL does not change the steps.
+    anneal_from : float, optional
+        Start the exaggeration at this value and lower it to ``exaggeration`` over the first
+        ``anneal_iter`` steps (:func:`fasttsne.optim.phase.annealed`).
+    anneal_iter : int
+        Steps of that annealing (at most ``n_iter``: a shorter run anneals over its length),
+        at ``learning_rate``.
 
     Returns
     -------
@@ -149,7 +157,13 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
     Large fits run on copies of ``Y`` and ``state`` numbered along a space-filling curve
     (:mod:`fasttsne.optim.locality`), written back when the run ends, however it ends.
     """
-    args = (n_iter, exaggeration, learning_rate, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
+    if anneal_from is None or anneal_iter <= 0:
+        factors = [(float(exaggeration), float(learning_rate))]
+    else:
+        steps = min(int(anneal_iter), n_iter)
+        factors = [(annealed(float(anneal_from), float(exaggeration), i, steps), float(learning_rate))
+                   for i in range(steps)]
+    args = (n_iter, factors, momentum, min_gain, max_grad_norm, max_step_norm, n_jobs,
             callbacks, callbacks_every_iters, center, progress, stop_rule(until, tol),
             [] if history is None else history)
     # nothing to gain from renumbering for a run that only evaluates the objective
@@ -169,10 +183,11 @@ def gradient_descent(Y, objective, state, n_iter, *, exaggeration=1.0, learning_
         raise OptimizationInterrupt() from None
 
 
-def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, momentum, min_gain,
+def _descend(Y, objective, state, order, n_iter, factors, momentum, min_gain,
              max_grad_norm, max_step_norm, n_jobs, callbacks, callbacks_every_iters, center, progress, rule,
              history):
-    """:func:`gradient_descent` on positions in the order ``order`` keeps (None: the user's)."""
+    """:func:`gradient_descent` on positions in the order ``order`` keeps (None: the user's);
+    ``factors``: (exaggeration, learning rate) of the first steps, the last pair kept after them."""
     attractive = np.empty_like(Y)
     repulsive = np.empty_like(Y)
     gmax = float(max_grad_norm) if max_grad_norm else -1.0
@@ -201,15 +216,16 @@ def _descend(Y, objective, state, order, n_iter, exaggeration, learning_rate, mo
                 final = final or rule(checked)
             if final:
                 return kl, False
-            blocked = _optimizer.gradient_step(Y, attractive, repulsive, float(exaggeration), inv_z,
-                                               state.update, state.gains, float(learning_rate), float(momentum),
+            exaggeration, learning_rate = factors[min(it, len(factors) - 1)]
+            blocked = _optimizer.gradient_step(Y, attractive, repulsive, exaggeration, inv_z,
+                                               state.update, state.gains, learning_rate, float(momentum),
                                                float(min_gain), gmax, smax, MAX_COORDINATE, n_jobs)
             stepped = True
             if center:
                 _center(Y)
             state.n_iter = start + it + 1
             if blocked:
-                raise held_back(state.n_iter, blocked, float(learning_rate), smax > 0)
+                raise held_back(state.n_iter, blocked, learning_rate, smax > 0)
             if order is not None and (it + 1) % REORDER_EVERY == 0 and it + 1 < n_iter:
                 order.refresh()
         except KeyboardInterrupt as interrupt:
@@ -280,7 +296,8 @@ def run_phases(Y, objective, state, phases, *, n_jobs, callbacks=(), callbacks_e
                 learning_rate=phase.learning_rate, momentum=phase.momentum, min_gain=phase.min_gain,
                 max_grad_norm=phase.max_grad_norm, max_step_norm=phase.max_step_norm, n_jobs=n_jobs,
                 callbacks=callbacks, callbacks_every_iters=callbacks_every_iters, center=center,
-                progress=progress, until=phase.until, tol=phase.tol, history=history)
+                progress=progress, until=phase.until, tol=phase.tol, history=history,
+                anneal_from=phase.anneal_from, anneal_iter=phase.anneal_iter)
         finally:
             if progress is not None:
                 progress.close()

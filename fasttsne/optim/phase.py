@@ -9,7 +9,7 @@ import dataclasses
 
 from .._params import OPTIMIZE_PARAMS, TRANSFORM_PARAMS, TSNE_PARAMS
 
-__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "AUTO",
+__all__ = ["Phase", "fit_schedule", "transform_schedule", "auto_learning_rate", "annealed", "AUTO",
            "MAX_AUTO_EXAGGERATION_ITER"]
 
 #: The iteration count that asks for a phase to end by itself.
@@ -40,6 +40,12 @@ class Phase:
         first KL check where its rule holds (:mod:`fasttsne.optim.convergence`).
     tol : float or None
         The tolerance of the "converged" rule.
+    anneal_from : float or None
+        Exaggeration at the phase's start, lowered to ``exaggeration`` over its first
+        ``anneal_iter`` iterations (see :func:`annealed`); None: ``exaggeration`` throughout.
+    anneal_iter : int
+        Iterations of that annealing, counted in ``n_iter`` (fewer when the phase is shorter).
+        The learning rate is ``learning_rate`` throughout.
     """
 
     n_iter: int
@@ -51,14 +57,18 @@ class Phase:
     min_gain: float
     until: object = None
     tol: object = None
+    anneal_from: object = None
+    anneal_iter: int = 0
 
     @property
     def label(self):
         """Short description for progress bars and log lines."""
-        return f"exaggeration {self.exaggeration:g}" + ("" if self.until is None else f", until {self.until}")
+        start = "" if self.anneal_from is None else f"{self.anneal_from:g} -> "
+        return f"exaggeration {start}{self.exaggeration:g}" + ("" if self.until is None else f", until {self.until}")
 
     def resolved(self, n_samples):
-        """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points."""
+        """This phase with "auto" replaced by :func:`auto_learning_rate` for ``n_samples`` points
+        (at ``exaggeration``, the annealing's end, when it anneals)."""
         if isinstance(self.learning_rate, str):
             return dataclasses.replace(self, learning_rate=auto_learning_rate(n_samples, self.exaggeration))
         return self
@@ -73,26 +83,52 @@ def auto_learning_rate(n_samples, exaggeration):
     return max(n_samples / exaggeration, 1.0)
 
 
+def annealed(start, end, step, n_steps):
+    """The value at step ``step`` (0-based) of an annealing from ``start`` to ``end`` in
+    ``n_steps`` geometric steps (equal ratios), so step ``n_steps - 1`` is at ``end``.
+
+    Geometric steps leave the high exaggeration quickly and approach the final one slowly.
+
+    Parameters
+    ----------
+    start, end : float > 0
+        Value before the first step / at the last.
+    step, n_steps : int
+        ``0 <= step < n_steps``.
+
+    Returns
+    -------
+    float
+    """
+    if step + 1 >= n_steps:
+        return end  # exactly, whatever the rounding of the ratios
+    return start * (end / start) ** ((step + 1) / n_steps)
+
+
 def fit_schedule(**params):
     """The phases of ``TSNE.fit``: early exaggeration (when it has iterations), then the main phase.
 
     Parameters
     ----------
     **params
-        ``TSNE`` parameters (``early_exaggeration_iter``, ``early_exaggeration``, ``n_iter``,
-        ``exaggeration``, ``learning_rate``, ``initial_momentum``, ``final_momentum``,
+        ``TSNE`` parameters (``early_exaggeration_iter``, ``early_exaggeration``, ``anneal_iter``,
+        ``n_iter``, ``exaggeration``, ``learning_rate``, ``initial_momentum``, ``final_momentum``,
         ``max_grad_norm``, ``max_step_norm``, ``tol``, ``max_iter``), already checked; the
         missing ones take ``TSNE``'s defaults. ``early_exaggeration_iter="auto"`` gives a phase
         of at most ``MAX_AUTO_EXAGGERATION_ITER`` iterations ending when KL has settled;
         ``n_iter="auto"`` a main phase of at most ``max_iter`` ending when KL has converged to
-        ``tol``.
+        ``tol``. After an early-exaggeration phase, the main phase's first ``anneal_iter``
+        iterations lower the exaggeration from the early one to its own.
 
     Returns
     -------
     list of Phase
     """
-    p = {name: params.get(name, TSNE_PARAMS[name].default) for name in ("tol", "max_iter")}
+    p = {name: params.get(name, TSNE_PARAMS[name].default) for name in ("tol", "max_iter", "anneal_iter")}
     phases = _two_phases(TSNE_PARAMS, params)
+    early, main = phases[0], phases[-1]
+    if len(phases) == 2 and p["anneal_iter"] > 0 and early.exaggeration != main.exaggeration:
+        phases[-1] = dataclasses.replace(main, anneal_from=early.exaggeration, anneal_iter=p["anneal_iter"])
     if phases[-1].n_iter == AUTO:
         phases[-1] = dataclasses.replace(phases[-1], n_iter=p["max_iter"], until="converged", tol=p["tol"])
     if phases[0].n_iter == AUTO:
