@@ -293,11 +293,12 @@ TSNE_PARAMS = _table(
             "per iteration, having been fast, falls below 1e-4 (opt-SNE), at most 500."),
     _EARLY_EXAGGERATION.with_(constraints=(POSITIVE, _Options("auto")),
                               doc=_EARLY_EXAGGERATION.doc + " 'auto' (openTSNE's): max(12, exaggeration)."),
-    _ANNEAL_ITER.with_(default=100,
+    _ANNEAL_ITER.with_(default="auto", constraints=(NON_NEGATIVE_INT, _AUTO),
                        doc="Iterations at the start of the main phase over which the exaggeration falls in "
                            "geometric steps from early_exaggeration to exaggeration, at the main phase's learning "
                            "rate ('auto': N / exaggeration); 0: it drops at once; none without early "
-                           "exaggeration; counted in n_iter."),
+                           "exaggeration; counted in n_iter. 'auto': 100 when the main phase has at least 600 "
+                           "iterations (or n_iter='auto'), else 0: shorter runs end with a lower KL without it."),
     _N_ITER_AUTO.with_(default=600),
     _TOL,
     _MAX_ITER,

@@ -37,7 +37,7 @@ class TSNE:
 
     def __init__(self, n_components: int = 2, perplexity: Union[float, List[float]] = 30,
                  learning_rate: Union[float, str] = "auto", early_exaggeration_iter: Union[int, str] = 150,
-                 early_exaggeration: Union[float, str] = 12, anneal_iter: int = 100,
+                 early_exaggeration: Union[float, str] = 12, anneal_iter: Union[int, str] = "auto",
                  n_iter: Union[int, str] = 600,
                  exaggeration: Optional[float] = None, dof: float = 1, theta: float = 0.5,
                  n_interpolation_points: int = 4, min_num_intervals: int = 50, ints_in_interval: float = 0.8,

@@ -14,6 +14,7 @@ import fasttsne.optim.descent
 from fasttsne import InvalidParameterError, cli
 from fasttsne._params import TSNE_PARAMS
 from fasttsne.optim import Phase, annealed, fit_schedule
+from fasttsne.optim.phase import AUTO_ANNEAL_ITER, AUTO_ANNEAL_MIN_ITER
 
 N = 120
 #: The exact gradient keeps each fit to a few milliseconds an iteration.
@@ -53,8 +54,9 @@ def test_annealing_takes_equal_ratios_and_ends_at_the_phase_exaggeration():
 
 def test_the_default_fit_runs_early_exaggeration_then_anneals_then_the_main_phase(X, steps):
     fasttsne.TSNE(**FAST).fit(X)
-    ee, n_iter, anneal = (TSNE_PARAMS[name].default for name in ("early_exaggeration_iter", "n_iter", "anneal_iter"))
-    assert anneal > 0
+    ee, n_iter = (TSNE_PARAMS[name].default for name in ("early_exaggeration_iter", "n_iter"))
+    assert TSNE_PARAMS["anneal_iter"].default == "auto" and n_iter >= AUTO_ANNEAL_MIN_ITER
+    anneal = AUTO_ANNEAL_ITER
     factors = [e for e, _ in steps]
     assert factors == [12.0] * ee + ramp(12.0, 1.0, anneal) + [1.0] * (n_iter - anneal)
 
@@ -148,6 +150,19 @@ def test_optimize_anneals_only_with_both_anneal_from_and_anneal_iter(X, steps):
     assert [e for e, _ in steps] == [1.0] * 6
 
 
+def test_auto_annealing_needs_a_main_phase_of_at_least_600_iterations():
+    (_, short), (_, long), (_, converging) = (fit_schedule(n_iter=n) for n in (AUTO_ANNEAL_MIN_ITER - 1,
+                                                                              AUTO_ANNEAL_MIN_ITER, "auto"))
+    assert (short.anneal_from, short.anneal_iter) == (None, 0)
+    assert (long.anneal_from, long.anneal_iter) == (12, AUTO_ANNEAL_ITER)
+    assert (converging.anneal_from, converging.anneal_iter) == (12, AUTO_ANNEAL_ITER)
+
+
+def test_an_explicit_anneal_iter_is_used_in_a_short_run():
+    (_, main) = fit_schedule(n_iter=50, anneal_iter=100)
+    assert (main.anneal_from, main.anneal_iter) == (12, 100)
+
+
 def test_the_progress_label_names_the_annealing():
     assert Phase(10, 1.0, 0.8, 1.0, None, None, 0.01, anneal_from=12.0, anneal_iter=5).label == \
         "exaggeration 12 -> 1"
@@ -156,7 +171,7 @@ def test_the_progress_label_names_the_annealing():
 # ------------------------------------------------------------------ the other front ends
 def test_the_command_line_default_is_the_tables_and_its_option_reaches_the_fit(X, tmp_path):
     np.save(tmp_path / "X.npy", X)
-    for options, anneal in (((), TSNE_PARAMS["anneal_iter"].default), (("--anneal-iter", "0"), 0)):
+    for options, anneal in (((), TSNE_PARAMS["anneal_iter"].default), (("--anneal-iter", "30"), 30)):
         out = tmp_path / f"Y{anneal}.npy"
         assert cli.main(["embed", str(tmp_path / "X.npy"), "-o", str(out), "-q", "--method", "exact",
                          "--neighbors", "exact", "--n-iter", "120", *options]) == 0

@@ -49,7 +49,8 @@ def add_parser(sub):
     embed.add_argument("--anneal-iter", type=table_value(TSNE_PARAMS, "anneal_iter"),
                        default=TSNE_PARAMS["anneal_iter"].default, metavar="N",
                        help="iterations after early exaggeration over which the exaggeration falls to the "
-                            "main phase's, counted in --n-iter (0: at once; default %(default)s)")
+                            "main phase's, counted in --n-iter (0: at once; 'auto': 100 when --n-iter is at "
+                            "least 600, else 0; default %(default)s)")
     embed.add_argument("--exaggeration", type=float, metavar="X",
                        help="exaggeration of the main phase (default none; 2-4 shows coarser structure)")
     embed.add_argument("--dof", type=float, default=1.0,
