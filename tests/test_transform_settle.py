@@ -36,7 +36,11 @@ def test_transform_settles_points_close_to_where_the_full_schedule_puts_them(ref
     settled = emb.transform(X_new)
     full = _placed(emb, X_new, None)
     assert not np.array_equal(settled, full)  # some points did stop early
-    assert np.abs(settled - full).max() < 100 * SETTLED_STEP * np.sqrt(len(X_new))
+    moved = np.abs(settled - full).max(axis=1)
+    # typically a few settling steps apart; a point the full schedule still nudges on its slow
+    # way stays within a thousandth of the map
+    assert np.median(moved) < 100 * SETTLED_STEP
+    assert moved.max() < 1e-3 * np.ptp(np.asarray(emb), axis=0).max()
 
 
 def test_a_batch_settles_exactly_as_its_points_one_by_one(reference):
