@@ -174,6 +174,17 @@ class NeighborBackend:
             cls.check_state(state)
 
     @classmethod
+    def _check_settings(cls, state):
+        """The settings every saved backend has, fitted or not: a metric it supports, a dict of
+        metric parameters, a valid ``n_jobs``."""
+        metric = state.get("metric")
+        if not isinstance(metric, str) or metric not in cls.metrics:
+            raise ValueError(f"neighbour backend {cls.name!r} does not support metric {metric!r:.40}.")
+        if not isinstance(state.get("metric_params") or {}, dict):
+            raise ValueError("metric_params is not a dict.")
+        check_n_jobs(state.get("n_jobs", 1))
+
+    @classmethod
     def check_unfitted_state(cls, state):
         """Refuse a saved unfitted backend holding anything but its settings: its metric must be
         one it supports, and every other entry a plain setting (None, a number, a string, or the
@@ -183,12 +194,7 @@ class NeighborBackend:
         ------
         ValueError
         """
-        metric = state.get("metric")
-        if not isinstance(metric, str) or metric not in cls.metrics:
-            raise ValueError(f"neighbour backend {cls.name!r} does not support metric {metric!r:.40}.")
-        if not isinstance(state.get("metric_params") or {}, dict):
-            raise ValueError("metric_params is not a dict.")
-        check_n_jobs(state.get("n_jobs", 1))
+        cls._check_settings(state)
         for key, value in state.items():
             if key == "metric_params" or value is None or isinstance(value, (bool, int, float, str)):
                 continue
@@ -207,12 +213,7 @@ class NeighborBackend:
         ------
         ValueError
         """
-        metric = state.get("metric")
-        if not isinstance(metric, str) or metric not in cls.metrics:
-            raise ValueError(f"neighbour backend {cls.name!r} does not support metric {metric!r:.40}.")
-        if not isinstance(state.get("metric_params") or {}, dict):
-            raise ValueError("metric_params is not a dict.")
-        check_n_jobs(state.get("n_jobs", 1))
+        cls._check_settings(state)
         for key in ("n_samples_", "n_features_"):
             v = state.get(key)
             if type(v) is not int or not 1 <= v < 2 ** 31:
